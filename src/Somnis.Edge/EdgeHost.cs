@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Somnis.Edge;
+
+/// <summary>Composition of the edge: options, bed sources, and the service that runs the beds.</summary>
+public static class EdgeHost
+{
+    /// <summary>Command-line flags and the configuration keys they set (README, "Edge options").</summary>
+    public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["--broker"] = "Edge:Broker",
+        ["--broker-username"] = "Edge:BrokerUsername",
+        ["--broker-password"] = "Edge:BrokerPassword",
+        ["--facility"] = "Edge:Facility",
+        ["--bed"] = "Edge:Bed",
+        ["--beds"] = "Edge:Beds",
+        ["--mode"] = "Edge:Mode",
+        ["--scenario"] = "Edge:Scenario",
+        ["--speed"] = "Edge:Speed",
+        ["--seed"] = "Edge:Seed",
+        ["--interval"] = "Edge:Interval",
+        ["--incident-at"] = "Edge:IncidentAt",
+    };
+
+    /// <summary>Adds the bedside worker (the beds of <c>Edge</c> options) to a host.</summary>
+    public static IHostApplicationBuilder AddSomnisEdge(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<EdgeOptions>().Bind(builder.Configuration.GetSection(EdgeOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
+        builder.Services.AddSingleton<BedSourceFactory>();
+        builder.Services.AddSingleton<EdgeService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EdgeService>());
+        return builder;
+    }
+}

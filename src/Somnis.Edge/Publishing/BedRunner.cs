@@ -1,0 +1,134 @@
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Somnis.Contracts;
+using Somnis.Edge.Sensing;
+
+namespace Somnis.Edge.Publishing;
+
+/// <summary>
+/// Runs one bed: every interval of the source's time it reads the sensors, stamps the reading with the device
+/// clock and the next sequence number, and queues it for publishing. With a speed factor the device clock runs
+/// faster than real time (simulated time = start + elapsed real time × speed), so a night passes in minutes and
+/// everything downstream, which works in event time, behaves as on a real night.
+/// </summary>
+internal sealed class BedRunner
+{
+    private static readonly string Software =
+        typeof(BedRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    private readonly string _facility;
+    private readonly string _bed;
+    private readonly IBedSource _source;
+    private readonly TimeSpan _interval;
+    private readonly double _speed;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly DateTimeOffset _realStart;
+    private readonly DateTimeOffset _eventStart;
+    private IReadOnlyList<SensorHealth> _sensors = [];
+    private bool _stimulating;
+    private long _seq;
+    private long _produced;
+
+    public BedRunner(string facility, string bed, IBedSource source, TimeSpan interval, double speed, TimeProvider time, ILogger logger)
+    {
+        _facility = facility;
+        _bed = bed;
+        _source = source;
+        _interval = interval;
+        _speed = speed;
+        _time = time;
+        _logger = logger;
+        _realStart = _eventStart = time.GetUtcNow();
+    }
+
+    public string Bed => _bed;
+
+    public long LastSequence => Interlocked.Read(ref _seq);
+
+    /// <summary>The device clock: real time in hardware mode, accelerated time in a sped-up simulation.</summary>
+    public DateTimeOffset DeviceNow()
+    {
+        var real = _time.GetUtcNow() - _realStart;
+        return _eventStart + TimeSpan.FromTicks((long)(real.Ticks * _speed));
+    }
+
+    public StatusMessage Status(string state = DeviceStates.Online) => new()
+    {
+        Bed = _bed,
+        Seq = LastSequence,
+        Ts = DeviceNow(),
+        State = state,
+        Mode = _source.Mode,
+        Software = Software,
+        Simulation = _source.Simulation,
+        Sensors = _sensors,
+    };
+
+    /// <summary>Produces every interval that is due by now (at most <paramref name="max"/>), in order.</summary>
+    internal async Task<int> ProduceDueAsync(BedLink link, int max, CancellationToken ct)
+    {
+        var dueTicks = (_time.GetUtcNow() - _realStart).Ticks * _speed;
+        var due = (long)(dueTicks / _interval.Ticks);
+        var made = 0;
+        while (_produced < due && made < max)
+        {
+            _produced++;
+            made++;
+            var reading = _source.Next(_interval);
+            var ts = _eventStart + (_interval * _produced);
+            if (!_sensors.SequenceEqual(reading.Sensors))
+            {
+                _sensors = reading.Sensors;
+                foreach (var s in reading.Sensors.Where(s => !s.Healthy))
+                {
+                    Log.SensorFault(_logger, _bed, s.Name, s.Reason ?? "unknown");
+                }
+
+                await link.EnqueueAsync(link.StatusMessage(Status() with { Ts = ts }), ct);
+            }
+
+            if (reading.ArchitectStimulating != _stimulating)
+            {
+                _stimulating = reading.ArchitectStimulating;
+                var evt = new ArchitectEvent { Bed = _bed, Seq = NextSeq(), Ts = ts, Stimulating = _stimulating };
+                await link.EnqueueAsync(
+                    new OutgoingMessage(Topics.For(_facility, _bed, Topics.Architect), JsonSerializer.SerializeToUtf8Bytes(evt, SomnisJsonContext.Default.ArchitectEvent), false, evt.Seq),
+                    ct);
+            }
+
+            var vitals = new VitalsMessage
+            {
+                Bed = _bed,
+                Seq = NextSeq(),
+                Ts = ts,
+                IntervalSeconds = _interval.TotalSeconds,
+                HeartRate = reading.HeartRate,
+                RespirationRate = reading.RespirationRate,
+                ActivityCount = reading.ActivityCount,
+                SkinTemperature = reading.SkinTemperature,
+                RoomTemperature = reading.RoomTemperature,
+                BedPresence = reading.BedPresence,
+                SignalQuality = reading.SignalQuality,
+                ArchitectStimulating = reading.ArchitectStimulating,
+            };
+            await link.EnqueueAsync(
+                new OutgoingMessage(Topics.For(_facility, _bed, Topics.Vitals), JsonSerializer.SerializeToUtf8Bytes(vitals, SomnisJsonContext.Default.VitalsMessage), false, vitals.Seq),
+                ct);
+        }
+
+        return made;
+    }
+
+    /// <summary>Real time until the next interval is due.</summary>
+    internal TimeSpan UntilNextDue()
+    {
+        var nextEventTicks = (_produced + 1) * _interval.Ticks;
+        var realTicks = (long)(nextEventTicks / _speed);
+        var wait = _realStart + TimeSpan.FromTicks(realTicks) - _time.GetUtcNow();
+        return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+    }
+
+    private long NextSeq() => Interlocked.Increment(ref _seq);
+}

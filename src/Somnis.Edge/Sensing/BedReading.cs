@@ -1,0 +1,34 @@
+using Somnis.Contracts;
+
+namespace Somnis.Edge.Sensing;
+
+/// <summary>
+/// What a bed's sensors measured over one interval. Null means "no valid value": a faulty or movement-corrupted
+/// sensor withholds its value rather than repeating an old one.
+/// </summary>
+internal sealed record BedReading(
+    double? HeartRate,
+    double? RespirationRate,
+    double? ActivityCount,
+    double? SkinTemperature,
+    double? RoomTemperature,
+    bool? BedPresence,
+    double SignalQuality,
+    bool ArchitectStimulating,
+    IReadOnlyList<SensorHealth> Sensors);
+
+/// <summary>
+/// Where a bed's readings come from: the real sensors (hardware mode) or a simulation. This is the seam between
+/// sensing and publishing; each call covers the next <c>interval</c> of the source's own time.
+/// </summary>
+internal interface IBedSource : IDisposable
+{
+    /// <summary><c>hardware</c> or <c>simulated</c>, as published in the status.</summary>
+    string Mode { get; }
+
+    /// <summary>Set for simulated beds; published in the status so technicians know what they look at.</summary>
+    SimulationInfo? Simulation { get; }
+
+    /// <summary>Measures the next interval.</summary>
+    BedReading Next(TimeSpan interval);
+}
