@@ -1,2 +1,63 @@
-var app = WebApplication.CreateBuilder(args).Build();
-app.Run();
+using Microsoft.Extensions.Options;
+using Somnis.Hub;
+using Somnis.Hub.Api;
+using Somnis.Hub.Auth;
+using Somnis.Hub.Dashboard;
+using Somnis.Hub.Demo;
+using Somnis.Hub.Health;
+
+// Commands: (none) or "serve" runs the hub; "demo" runs the hub with a simulated facility;
+// "hash-password" prints a password hash for Auth:Users.
+var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
+var rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
+switch (command)
+{
+    case "serve" or "demo":
+        break;
+    case "hash-password":
+        return HashPasswordCommand.Run(Console.In, Console.Out, Console.Error);
+    default:
+        await Console.Error.WriteLineAsync($"somnis-hub: unknown command '{command}' (commands: serve, demo, hash-password)");
+        return 2;
+}
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = rest });
+builder.Configuration.AddCommandLine(rest, HubComposition.SwitchMappings.ToDictionary());
+builder.AddSomnisDefaults();
+builder.AddSomnisHealth();
+builder.AddSomnisAuth();
+builder.AddBroker();
+builder.AddBeds();
+builder.AddIngestion();
+builder.AddDashboard();
+if (command == "demo")
+{
+    builder.AddSomnisDemo();
+}
+
+var app = builder.Build();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.MapSomnisHealth();
+app.MapSignIn();
+app.MapBedsApi();
+app.MapLiveFeed();
+app.MapPrometheusScrapingEndpoint("/metrics");
+
+try
+{
+    await app.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException ex)
+{
+    // Invalid settings stop the hub at start-up with the setting named.
+    foreach (var failure in ex.Failures)
+    {
+        await Console.Error.WriteLineAsync($"somnis-hub: invalid setting: {failure}");
+    }
+
+    return 2;
+}

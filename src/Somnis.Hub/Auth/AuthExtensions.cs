@@ -1,0 +1,104 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+
+namespace Somnis.Hub.Auth;
+
+/// <summary>
+/// Sign-in: a cookie for browsers (sign-in page at <c>/login</c>) and HTTP Basic for API clients, chosen per request.
+/// Every endpoint requires a signed-in user with a role unless it says otherwise (only health and sign-in do).
+/// </summary>
+internal static class AuthExtensions
+{
+    public const string TechnicianPolicy = "technician";
+    public const string SupervisorPolicy = "supervisor";
+    private const string SelectorScheme = "somnis";
+
+    public static IHostApplicationBuilder AddSomnisAuth(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        services.AddSingleton<UserStore>();
+        services.AddAuthentication(SelectorScheme)
+            .AddPolicyScheme(SelectorScheme, "Cookie or Basic", o => o.ForwardDefaultSelector = ctx =>
+                ctx.Request.Headers.Authorization.ToString().StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)
+                    ? BasicAuthenticationHandler.SchemeName
+                    : CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddScheme<AuthenticationSchemeOptions, BasicAuthenticationHandler>(BasicAuthenticationHandler.SchemeName, null)
+            .AddCookie(CookieAuthenticationDefaults.AuthenticationScheme, o =>
+            {
+                o.LoginPath = "/login";
+                o.LogoutPath = "/logout";
+                o.Cookie.Name = "somnis";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Strict;
+                o.SlidingExpiration = true;
+                o.Events.OnRedirectToLogin = ctx => ApiAware(ctx, StatusCodes.Status401Unauthorized);
+                o.Events.OnRedirectToAccessDenied = ctx => ApiAware(ctx, StatusCodes.Status403Forbidden);
+            });
+        services.AddOptions<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme)
+            .Configure<IOptions<AuthOptions>>((cookie, auth) => cookie.ExpireTimeSpan = auth.Value.SessionLifetime);
+
+        var anyRole = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(Roles.Technician, Roles.Supervisor).Build();
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(anyRole)
+            .SetDefaultPolicy(anyRole)
+            .AddPolicy(TechnicianPolicy, anyRole)
+            .AddPolicy(SupervisorPolicy, p => p.RequireAuthenticatedUser().RequireRole(Roles.Supervisor));
+        return builder;
+    }
+
+    /// <summary>API callers get a status code (with a Basic challenge) instead of a redirect to the sign-in page.</summary>
+    private static Task ApiAware(RedirectContext<CookieAuthenticationOptions> ctx, int status)
+    {
+        if (ctx.Request.Path.StartsWithSegments("/api") || ctx.Request.Path.StartsWithSegments("/metrics"))
+        {
+            ctx.Response.StatusCode = status;
+            if (status == StatusCodes.Status401Unauthorized)
+            {
+                ctx.Response.Headers.WWWAuthenticate = "Basic realm=\"Somnis\", charset=\"UTF-8\"";
+            }
+
+            return Task.CompletedTask;
+        }
+
+        ctx.Response.Redirect(ctx.RedirectUri);
+        return Task.CompletedTask;
+    }
+
+    public static void MapSignIn(this WebApplication app)
+    {
+        app.MapGet("/login", (HttpContext ctx) => Results.Content(LoginPage.Render(ctx.Request.Query["ReturnUrl"], error: null), "text/html; charset=utf-8"))
+            .AllowAnonymous().ExcludeFromDescription();
+        app.MapPost("/login", async (HttpContext ctx, UserStore users, ILogger<UserStore> logger) =>
+        {
+            var form = await ctx.Request.ReadFormAsync();
+            var name = form["username"].ToString();
+            var returnUrl = form["returnUrl"].ToString();
+            var role = users.Verify(name, form["password"].ToString());
+            if (role is null)
+            {
+                Log.SignInFailed(logger, name.Length > 64 ? name[..64] : name);
+                return Results.Content(LoginPage.Render(returnUrl, "Wrong user name or password."), "text/html; charset=utf-8", statusCode: StatusCodes.Status401Unauthorized);
+            }
+
+            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role)], CookieAuthenticationDefaults.AuthenticationScheme);
+            await ctx.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+            return Results.LocalRedirect(IsLocal(returnUrl) ? returnUrl : "/");
+        }).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
+        app.MapPost("/logout", async (HttpContext ctx) =>
+        {
+            await ctx.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            return Results.LocalRedirect("/login");
+        }).ExcludeFromDescription();
+        app.MapGet("/api/me", (ClaimsPrincipal user) => new UserInfo(user.Identity?.Name ?? "", user.FindFirstValue(ClaimTypes.Role) ?? ""));
+    }
+
+    private static bool IsLocal(string url) =>
+        url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal);
+}
+
+public sealed record UserInfo(string Name, string Role);

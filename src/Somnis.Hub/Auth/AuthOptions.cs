@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Options;
+
+namespace Somnis.Hub.Auth;
+
+/// <summary>Roles, from least to most privileged. A supervisor can do everything a technician can.</summary>
+public static class Roles
+{
+    public const string Technician = "technician";
+    public const string Supervisor = "supervisor";
+
+    public static bool IsKnown(string? role) => role is Technician or Supervisor;
+}
+
+/// <summary>Sign-in settings (section <c>Auth</c>).</summary>
+public sealed class AuthOptions
+{
+    public const string Section = "Auth";
+
+    /// <summary>The users who may sign in. Passwords are stored hashed (<c>dotnet run --project src/Somnis.Hub -- hash-password</c>).</summary>
+    public List<UserEntry> Users { get; set; } = [];
+
+    /// <summary>How long a browser stays signed in without activity. Default 12 h (a night shift).</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(12);
+}
+
+public sealed class UserEntry
+{
+    public string Name { get; set; } = "";
+
+    /// <summary><c>technician</c> or <c>supervisor</c>.</summary>
+    public string Role { get; set; } = "";
+
+    /// <summary>A hash from <see cref="Passwords.Hash"/>; never a clear-text password.</summary>
+    public string PasswordHash { get; set; } = "";
+}
+
+internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AuthOptions options)
+    {
+        var errors = new List<string>();
+        for (var i = 0; i < options.Users.Count; i++)
+        {
+            var u = options.Users[i];
+            if (string.IsNullOrWhiteSpace(u.Name))
+            {
+                errors.Add($"Auth:Users:{i}:Name is empty");
+            }
+
+            if (!Roles.IsKnown(u.Role))
+            {
+                errors.Add($"Auth:Users:{i}:Role must be '{Roles.Technician}' or '{Roles.Supervisor}' (got '{u.Role}')");
+            }
+
+            if (!Passwords.IsWellFormed(u.PasswordHash))
+            {
+                errors.Add($"Auth:Users:{i}:PasswordHash is not a pbkdf2-sha256 hash (create one with: dotnet run --project src/Somnis.Hub -- hash-password)");
+            }
+        }
+
+        if (options.SessionLifetime < TimeSpan.FromMinutes(1) || options.SessionLifetime > TimeSpan.FromDays(7))
+        {
+            errors.Add($"Auth:SessionLifetime must be between 00:01:00 and 7.00:00:00 (got {options.SessionLifetime})");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

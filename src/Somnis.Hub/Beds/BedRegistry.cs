@@ -1,0 +1,182 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Somnis.Contracts;
+
+namespace Somnis.Hub.Beds;
+
+/// <summary>Hub-side timing of bed liveness (section <c>Beds</c>).</summary>
+public sealed class BedOptions
+{
+    public const string Section = "Beds";
+
+    /// <summary>A bed whose last message is older than this (hub time) is shown stale, never as normal. Default 60 s.</summary>
+    public TimeSpan StaleAfter { get; set; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>Every bed the hub has heard of, with its live state, and a feed of changed beds for live dashboards.</summary>
+internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> options)
+{
+    private readonly ConcurrentDictionary<(string Facility, string Bed), BedState> _beds = new();
+    private readonly ConcurrentDictionary<(string Facility, string Bed), byte> _dirty = new();
+
+    public int Count => _beds.Count;
+
+    public void ApplyVitals(string facility, VitalsMessage m)
+    {
+        var bed = Get(facility, m.Bed);
+        lock (bed.Sync)
+        {
+            bed.LastSeen = time.GetUtcNow();
+            bed.Online = true;
+            bed.Received++;
+            bed.LastSequence = Math.Max(bed.LastSequence, m.Seq);
+            if (bed.LastEventTime is null || m.Ts >= bed.LastEventTime)
+            {
+                // Out-of-order (replayed) vitals count as received but do not overwrite the newer live values.
+                bed.LastEventTime = m.Ts;
+                bed.Latest = m;
+                bed.AddActivity(m.Ts, m.ActivityCount);
+            }
+        }
+
+        MarkDirty(bed);
+    }
+
+    public void ApplyStatus(string facility, StatusMessage m)
+    {
+        var bed = Get(facility, m.Bed);
+        lock (bed.Sync)
+        {
+            bed.LastSeen = time.GetUtcNow();
+            bed.Online = m.State == DeviceStates.Online;
+            bed.Status = m;
+        }
+
+        MarkDirty(bed);
+    }
+
+    public void ApplyArchitect(string facility, ArchitectEvent m)
+    {
+        var bed = Get(facility, m.Bed);
+        lock (bed.Sync)
+        {
+            bed.LastSeen = time.GetUtcNow();
+            bed.Received++;
+            bed.LastSequence = Math.Max(bed.LastSequence, m.Seq);
+            if (bed.Latest is { } latest && m.Ts >= latest.Ts)
+            {
+                bed.Latest = latest with { ArchitectStimulating = m.Stimulating, InterlockEngaged = m.InterlockEngaged };
+            }
+        }
+
+        MarkDirty(bed);
+    }
+
+    public IReadOnlyList<BedSummary> All() =>
+        [.. _beds.Values.Select(Snapshot).OrderBy(b => b.Facility, StringComparer.Ordinal).ThenBy(b => b.Id, StringComparer.Ordinal)];
+
+    public BedSummary? Find(string bed, string? facility = null) =>
+        _beds.Values.Where(b => b.Bed == bed && (facility is null || b.Facility == facility)).Select(Snapshot).FirstOrDefault();
+
+    /// <summary>Takes the beds changed since the last call (coalesced: a bed appears once however often it changed).</summary>
+    public IReadOnlyList<BedSummary> TakeChanged()
+    {
+        var changed = new List<BedSummary>();
+        foreach (var key in _dirty.Keys)
+        {
+            if (_dirty.TryRemove(key, out _) && _beds.TryGetValue(key, out var bed))
+            {
+                changed.Add(Snapshot(bed));
+            }
+        }
+
+        return changed;
+    }
+
+    /// <summary>Marks beds whose staleness changed, so dashboards see a bed go stale without a new message.</summary>
+    public void MarkStaleTransitions(Dictionary<(string, string), bool> lastStale)
+    {
+        foreach (var (key, bed) in _beds)
+        {
+            var stale = IsStale(bed);
+            if (!lastStale.TryGetValue(key, out var was) || was != stale)
+            {
+                lastStale[key] = stale;
+                _dirty[key] = 0;
+            }
+        }
+    }
+
+    private bool IsStale(BedState bed)
+    {
+        lock (bed.Sync)
+        {
+            return bed.Online && bed.LastSeen is { } seen && time.GetUtcNow() - seen > options.Value.StaleAfter;
+        }
+    }
+
+    private BedState Get(string facility, string bed) => _beds.GetOrAdd((facility, bed), k => new BedState(k.Facility, k.Bed));
+
+    private void MarkDirty(BedState bed) => _dirty[(bed.Facility, bed.Bed)] = 0;
+
+    private BedSummary Snapshot(BedState bed)
+    {
+        lock (bed.Sync)
+        {
+            var stale = bed.Online && bed.LastSeen is { } seen && time.GetUtcNow() - seen > options.Value.StaleAfter;
+            var v = bed.Latest;
+            return new BedSummary(
+                Id: bed.Bed,
+                Facility: bed.Facility,
+                Online: bed.Online,
+                Stale: stale,
+                LastSeen: bed.LastSeen,
+                LastEventTime: bed.LastEventTime,
+                State: bed.RoughState(stale) switch
+                {
+                    SleeperState.Asleep => "asleep",
+                    SleeperState.Awake => "awake",
+                    SleeperState.OutOfBed => "out-of-bed",
+                    _ => "unknown",
+                },
+                HeartRate: v?.HeartRate,
+                RespirationRate: v?.RespirationRate,
+                ActivityCount: v?.ActivityCount,
+                SkinTemperature: v?.SkinTemperature,
+                RoomTemperature: v?.RoomTemperature,
+                BedPresence: v?.BedPresence,
+                SignalQuality: v?.SignalQuality,
+                ArchitectStimulating: v?.ArchitectStimulating ?? false,
+                InterlockEngaged: v?.InterlockEngaged ?? false,
+                Mode: bed.Status?.Mode,
+                Simulation: bed.Status?.Simulation,
+                Sensors: bed.Status?.Sensors ?? [],
+                LastSequence: bed.LastSequence,
+                Received: bed.Received);
+        }
+    }
+}
+
+/// <summary>One bed as the API and dashboard show it (docs/protocol.md, "Hub API").</summary>
+public sealed record BedSummary(
+    string Id,
+    string Facility,
+    bool Online,
+    bool Stale,
+    DateTimeOffset? LastSeen,
+    DateTimeOffset? LastEventTime,
+    string State,
+    double? HeartRate,
+    double? RespirationRate,
+    double? ActivityCount,
+    double? SkinTemperature,
+    double? RoomTemperature,
+    bool? BedPresence,
+    double? SignalQuality,
+    bool ArchitectStimulating,
+    bool InterlockEngaged,
+    string? Mode,
+    SimulationInfo? Simulation,
+    IReadOnlyList<SensorHealth> Sensors,
+    long LastSequence,
+    long Received);

@@ -1,0 +1,31 @@
+namespace Somnis.Hub.Broker;
+
+/// <summary>Which MQTT broker the hub reads (section <c>Broker</c>).</summary>
+public sealed class BrokerOptions
+{
+    public const string Section = "Broker";
+
+    /// <summary>External broker, <c>mqtt://HOST:PORT</c> or <c>mqtts://HOST:PORT</c> (<c>--broker</c>). Unset: the hub
+    /// starts its own embedded broker on loopback.</summary>
+    public string? Url { get; set; }
+
+    /// <summary>The hub's user name at the broker (<c>--broker-username</c>).</summary>
+    public string? Username { get; set; }
+
+    /// <summary>The hub's password at the broker (<c>--broker-password</c>).</summary>
+    public string? Password { get; set; }
+
+    /// <summary>Loopback port of the embedded broker, 1–65535; if taken, a free port is used and logged. Default 1883.</summary>
+    public int EmbeddedPort { get; set; } = 1883;
+
+    /// <summary>Facilities this hub serves (MQTT topic level); empty or <c>+</c> for all.</summary>
+    public string[] Facilities { get; set; } = [];
+
+    /// <summary>MQTT client id of the hub; keep it stable so the broker keeps the hub's persistent session across restarts.</summary>
+    public string ClientId { get; set; } = "somnis-hub";
+
+    /// <summary>How long the broker keeps the hub's session (and queues QoS 1 messages for it) while the hub is away.</summary>
+    public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromHours(1);
+
+    public bool Embedded => string.IsNullOrWhiteSpace(Url);
+}

@@ -1,0 +1,117 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Threading.Channels;
+using Somnis.Hub.Beds;
+
+namespace Somnis.Hub.Dashboard;
+
+/// <summary>
+/// Pushes bed changes to every connected dashboard over server-sent events. Changes are coalesced per bed and
+/// sent at most every <see cref="Period"/>; a new client first gets every bed. A client too slow to keep up is
+/// disconnected; its browser reconnects by itself and starts again from a full snapshot, so nothing is shown stale.
+/// </summary>
+internal sealed class LiveFeed(BedRegistry beds, TimeProvider time, ILogger<LiveFeed> logger) : BackgroundService
+{
+    public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(250);
+    private const int ClientBuffer = 20_000;
+    private readonly Lock _sync = new();
+    private readonly List<Channel<SseItem<string>>> _clients = [];
+    private readonly Dictionary<(string, string), bool> _lastStale = [];
+
+    public int Clients
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _clients.Count;
+            }
+        }
+    }
+
+    public async IAsyncEnumerable<SseItem<string>> Subscribe([EnumeratorCancellation] CancellationToken ct)
+    {
+        var channel = Channel.CreateBounded<SseItem<string>>(new BoundedChannelOptions(ClientBuffer) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+        foreach (var bed in beds.All())
+        {
+            channel.Writer.TryWrite(BedEvent(bed));
+        }
+
+        lock (_sync)
+        {
+            _clients.Add(channel);
+        }
+
+        try
+        {
+            // A comment line right away so proxies and browsers see the stream open.
+            yield return new SseItem<string>("connected", "hello");
+            await foreach (var item in channel.Reader.ReadAllAsync(ct))
+            {
+                yield return item;
+            }
+        }
+        finally
+        {
+            lock (_sync)
+            {
+                _clients.Remove(channel);
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Period, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                PushChanges();
+            }
+            catch (Exception ex)
+            {
+                // By design: a failed push must not end the feed; the next tick tries again.
+                Log.LiveFeedFailed(logger, ex);
+            }
+        }
+    }
+
+    internal void PushChanges()
+    {
+        beds.MarkStaleTransitions(_lastStale);
+        var changed = beds.TakeChanged();
+        if (changed.Count == 0)
+        {
+            return;
+        }
+
+        var items = changed.Select(BedEvent).ToList();
+        lock (_sync)
+        {
+            foreach (var client in _clients)
+            {
+                foreach (var item in items)
+                {
+                    if (!client.Writer.TryWrite(item))
+                    {
+                        client.Writer.TryComplete();
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    private static SseItem<string> BedEvent(BedSummary bed) =>
+        new(JsonSerializer.Serialize(bed, HubJsonContext.Default.BedSummary), "bed");
+}
+
+internal static class LiveFeedEndpoints
+{
+    public static void MapLiveFeed(this WebApplication app) =>
+        app.MapGet("/api/events", (LiveFeed feed, CancellationToken ct) => TypedResults.ServerSentEvents(feed.Subscribe(ct)))
+            .WithTags("Live")
+            .WithSummary("Server-sent events: 'bed' with a bed's new state (every bed first, then changes).");
+}

@@ -1,0 +1,142 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using Somnis.Hub.Beds;
+using Somnis.Hub.Broker;
+using Somnis.Hub.Dashboard;
+using Somnis.Hub.Ingestion;
+
+namespace Somnis.Hub;
+
+/// <summary>One <c>AddXxx</c> per feature; Program.cs lists them.</summary>
+internal static class HubComposition
+{
+    /// <summary>Command-line flags of the hub and the configuration keys they set (README, "Hub options").</summary>
+    public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["--broker"] = "Broker:Url",
+        ["--broker-username"] = "Broker:Username",
+        ["--broker-password"] = "Broker:Password",
+        ["--data"] = "Hub:DataDirectory",
+        ["--facility"] = "Edge:Facility",
+        ["--beds"] = "Edge:Beds",
+        ["--speed"] = "Edge:Speed",
+        ["--seed"] = "Edge:Seed",
+        ["--scenario"] = "Edge:Scenario",
+        ["--incident-at"] = "Edge:IncidentAt",
+    };
+
+    public static IHostApplicationBuilder AddSomnisDefaults(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<HubOptions>().Bind(builder.Configuration.GetSection(HubOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<HubOptions>, HubOptionsValidator>();
+        // Keys for the sign-in cookie live with the hub's data, so browsers stay signed in across a hub restart.
+        var dataDirectory = builder.Configuration[$"{HubOptions.Section}:{nameof(HubOptions.DataDirectory)}"] ?? "data";
+        builder.Services.AddDataProtection()
+            .SetApplicationName("somnis-hub")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, HubJsonContext.Default));
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m
+            .AddMeter(HubMetrics.MeterName)
+            .AddAspNetCoreInstrumentation()
+            .AddRuntimeInstrumentation()
+            .AddPrometheusExporter());
+        return builder;
+    }
+
+    public static IHostApplicationBuilder AddBroker(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<BrokerOptions>().Bind(builder.Configuration.GetSection(BrokerOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<BrokerOptions>, BrokerOptionsValidator>();
+        builder.Services.AddSingleton<BrokerEndpoint>();
+        builder.Services.AddSingleton<EmbeddedBroker>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
+        return builder;
+    }
+
+    public static IHostApplicationBuilder AddIngestion(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<IngestionPipeline>();
+        builder.Services.AddSingleton<MqttIngestor>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttIngestor>());
+        return builder;
+    }
+
+    public static IHostApplicationBuilder AddBeds(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<BedOptions>().Bind(builder.Configuration.GetSection(BedOptions.Section));
+        builder.Services.AddSingleton<BedRegistry>();
+        return builder;
+    }
+
+    public static IHostApplicationBuilder AddDashboard(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<LiveFeed>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LiveFeed>());
+        return builder;
+    }
+}
+
+/// <summary>General hub settings (section <c>Hub</c>).</summary>
+public sealed class HubOptions
+{
+    public const string Section = "Hub";
+
+    /// <summary>Where the hub keeps its files (embedded store) (<c>--data</c>). Created if missing.</summary>
+    public string DataDirectory { get; set; } = "data";
+}
+
+internal sealed class HubOptionsValidator : IValidateOptions<HubOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HubOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.DataDirectory))
+        {
+            return ValidateOptionsResult.Fail("--data (Hub:DataDirectory) must name a directory");
+        }
+
+        try
+        {
+            Directory.CreateDirectory(options.DataDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ValidateOptionsResult.Fail($"--data (Hub:DataDirectory) '{options.DataDirectory}' cannot be created: {ex.Message}");
+        }
+
+        return ValidateOptionsResult.Success;
+    }
+}
+
+internal sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, BrokerOptions o)
+    {
+        var errors = new List<string>();
+        if (!o.Embedded && !Somnis.Edge.BrokerAddress.TryParse(o.Url, out _, out var error))
+        {
+            errors.Add($"--broker (Broker:Url): {error}");
+        }
+
+        if (o.EmbeddedPort is < 1 or > 65535)
+        {
+            errors.Add($"Broker:EmbeddedPort must be between 1 and 65535 (got {o.EmbeddedPort})");
+        }
+
+        if (o.SessionExpiry < TimeSpan.FromMinutes(1) || o.SessionExpiry > TimeSpan.FromDays(7))
+        {
+            errors.Add($"Broker:SessionExpiry must be between 00:01:00 and 7.00:00:00 (got {o.SessionExpiry})");
+        }
+
+        foreach (var f in o.Facilities)
+        {
+            if (f != "+" && !Somnis.Contracts.Identifiers.IsValid(f))
+            {
+                errors.Add($"Broker:Facilities: '{f}' is not a facility id");
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
