@@ -74,7 +74,7 @@ internal sealed class EdgeService(
     /// simulation produces in batches instead of spinning).</summary>
     internal async Task RunOnceAsync(BedRunner runner, BedLink link, CancellationToken ct)
     {
-        await runner.ProduceDueAsync(link, max: 2000, ct);
+        await runner.ProduceDueAsync(link.EnqueueAsync, max: 2000, ct);
         var wait = runner.UntilNextDue();
         await Task.Delay(wait < TimeSpan.FromMilliseconds(5) ? TimeSpan.FromMilliseconds(5) : wait, time, ct);
     }

@@ -21,7 +21,8 @@ switch (command)
         return 2;
 }
 
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = rest });
+// Content (appsettings, dashboard files) is read from next to the binary, wherever the hub is started from.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = rest, ContentRootPath = AppContext.BaseDirectory });
 builder.Configuration.AddCommandLine(rest, HubComposition.SwitchMappings.ToDictionary());
 builder.AddSomnisDefaults();
 builder.AddSomnisHealth();

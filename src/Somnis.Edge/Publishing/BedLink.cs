@@ -57,12 +57,6 @@ internal sealed class BedLink : IAsyncDisposable
 
     public ValueTask EnqueueAsync(OutgoingMessage message, CancellationToken ct) => _queue.Writer.WriteAsync(message, ct);
 
-    public OutgoingMessage StatusMessage(StatusMessage status) => new(
-        Topics.For(_facility, _bed, Topics.Status),
-        JsonSerializer.SerializeToUtf8Bytes(status, SomnisJsonContext.Default.StatusMessage),
-        Retain: true,
-        Seq: null);
-
     /// <summary>Keeps the connection up and drains the queue until cancelled.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
@@ -127,7 +121,7 @@ internal sealed class BedLink : IAsyncDisposable
         }
 
         await _client.ConnectAsync(builder.Build(), ct);
-        await PublishAsync(StatusMessage(status), ct);
+        await PublishAsync(OutgoingMessage.Status(_facility, status), ct);
         Log.Connected(_logger, _bed, _broker.ToString());
         if (_connected.CurrentCount == 0)
         {
@@ -208,7 +202,7 @@ internal sealed class BedLink : IAsyncDisposable
             {
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
                 var status = _status() with { State = DeviceStates.Offline, Ts = _time.GetUtcNow() };
-                await PublishAsync(StatusMessage(status), cts.Token);
+                await PublishAsync(OutgoingMessage.Status(_facility, status), cts.Token);
                 await _client.DisconnectAsync(cancellationToken: cts.Token);
             }
         }

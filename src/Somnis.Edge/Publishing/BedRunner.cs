@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Somnis.Contracts;
 using Somnis.Edge.Sensing;
@@ -67,7 +66,7 @@ internal sealed class BedRunner
     };
 
     /// <summary>Produces every interval that is due by now (at most <paramref name="max"/>), in order.</summary>
-    internal async Task<int> ProduceDueAsync(BedLink link, int max, CancellationToken ct)
+    internal async Task<int> ProduceDueAsync(Func<OutgoingMessage, CancellationToken, ValueTask> send, int max, CancellationToken ct)
     {
         var dueTicks = (_time.GetUtcNow() - _realStart).Ticks * _speed;
         var due = (long)(dueTicks / _interval.Ticks);
@@ -86,16 +85,14 @@ internal sealed class BedRunner
                     Log.SensorFault(_logger, _bed, s.Name, s.Reason ?? "unknown");
                 }
 
-                await link.EnqueueAsync(link.StatusMessage(Status() with { Ts = ts }), ct);
+                await send(OutgoingMessage.Status(_facility, Status() with { Ts = ts }), ct);
             }
 
             if (reading.ArchitectStimulating != _stimulating)
             {
                 _stimulating = reading.ArchitectStimulating;
                 var evt = new ArchitectEvent { Bed = _bed, Seq = NextSeq(), Ts = ts, Stimulating = _stimulating };
-                await link.EnqueueAsync(
-                    new OutgoingMessage(Topics.For(_facility, _bed, Topics.Architect), JsonSerializer.SerializeToUtf8Bytes(evt, SomnisJsonContext.Default.ArchitectEvent), false, evt.Seq),
-                    ct);
+                await send(OutgoingMessage.Architect(_facility, evt), ct);
             }
 
             var vitals = new VitalsMessage
@@ -113,9 +110,7 @@ internal sealed class BedRunner
                 SignalQuality = reading.SignalQuality,
                 ArchitectStimulating = reading.ArchitectStimulating,
             };
-            await link.EnqueueAsync(
-                new OutgoingMessage(Topics.For(_facility, _bed, Topics.Vitals), JsonSerializer.SerializeToUtf8Bytes(vitals, SomnisJsonContext.Default.VitalsMessage), false, vitals.Seq),
-                ct);
+            await send(OutgoingMessage.Vitals(_facility, vitals), ct);
         }
 
         return made;

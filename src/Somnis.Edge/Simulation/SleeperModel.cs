@@ -118,8 +118,13 @@ internal sealed class SleeperModel
         {
             if (_deprivationStageLeft <= 0)
             {
-                _deprivationStage = _rng.NextDouble() < 0.6 ? SleepStage.Wake : SleepStage.N1;
+                _deprivationStage = _rng.NextDouble() < 0.7 ? SleepStage.Wake : SleepStage.N1;
                 _deprivationStageLeft = 60 + _rng.Next(180);
+                if (_deprivationStage == SleepStage.Wake)
+                {
+                    // Each pull out of sleep starts with an arousal: a jolt of heart rate and movement.
+                    _arousalLeft = 10 + _rng.Next(20);
+                }
             }
 
             _deprivationStageLeft--;

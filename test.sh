@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Installs what the tests need (Debian packages), builds, runs every test project, and ends with one line:
+# "N passed, N failed, N skipped" summed over all test projects.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+packages=()
+[ -x /usr/sbin/mosquitto ] || packages+=(mosquitto)
+command -v mosquitto_sub >/dev/null 2>&1 || packages+=(mosquitto-clients)
+[ -x /usr/bin/victoria-metrics ] || packages+=(victoria-metrics)
+[ -x /usr/bin/chromium ] || packages+=(chromium)
+if [ ${#packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "test.sh: installing ${packages[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null || { echo "test.sh: apt-get install failed"; exit 1; }
+  else
+    echo "test.sh: missing Debian packages. Install them with:"
+    echo "  sudo apt-get update && sudo apt-get install -y ${packages[*]}"
+    exit 1
+  fi
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+config=Release
+results=$(pwd)/TestResults
+rm -rf "$results"
+mkdir -p "$results"
+
+echo "test.sh: building ($config)"
+if ! dotnet build Somnis.Facility.sln -c "$config" -nologo -clp:ErrorsOnly; then
+  echo "test.sh: build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+status=0
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  echo "test.sh: running $name"
+  if ! dotnet test "$project" -c "$config" --no-build --nologo \
+      --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" --results-directory "$results" \
+      > "$results/$name.log" 2>&1; then
+    status=1
+  fi
+  grep -E '^\s+(Passed|Failed|Skipped) |^\s+Error Message|^(Passed|Failed)!|Skipped' "$results/$name.log" | grep -vE '^\s+Passed ' | head -60
+done
+
+# Sum the counters of every TRX file (a project that crashed before writing one counts as one failure).
+read -r passed failed skipped < <(python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+p = f = s = 0
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for path in glob.glob(sys.argv[1] + "/*.trx"):
+    c = ET.parse(path).getroot().find("t:ResultSummary/t:Counters", ns)
+    p += int(c.get("passed", 0)); f += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))
+    s += int(c.get("notExecuted", 0))
+print(p, f, s)
+PY
+)
+projects=$(ls tests/*/*.csproj | wc -l)
+trx=$(ls "$results"/*.trx 2>/dev/null | wc -l)
+if [ "$trx" -lt "$projects" ]; then
+  failed=$((failed + projects - trx))
+  status=1
+fi
+[ "$failed" -gt 0 ] && status=1
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status

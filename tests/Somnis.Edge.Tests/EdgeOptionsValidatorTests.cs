@@ -1,0 +1,56 @@
+using Somnis.Edge;
+
+namespace Somnis.Edge.Tests;
+
+public sealed class EdgeOptionsValidatorTests
+{
+    private static IReadOnlyList<string> Failures(Action<EdgeOptions> change)
+    {
+        var o = new EdgeOptions();
+        change(o);
+        var result = new EdgeOptionsValidator().Validate(null, o);
+        return result.Failed ? [.. result.Failures!] : [];
+    }
+
+    [Fact]
+    public void Defaults_are_valid() => Assert.Empty(Failures(_ => { }));
+
+    [Theory]
+    [InlineData("--speed must be between 0.1 and 100000 (got 0)")]
+    public void Speed_out_of_range_names_the_flag_and_range(string expected) =>
+        Assert.Contains(expected, Failures(o => o.Speed = 0));
+
+    [Fact]
+    public void Every_invalid_option_is_named()
+    {
+        Assert.Contains(Failures(o => o.Broker = "http://x:1"), f => f.StartsWith("--broker: must look like mqtt://HOST:PORT", StringComparison.Ordinal));
+        Assert.Contains(Failures(o => o.Broker = "mqtt://x:70000"), f => f.StartsWith("--broker:", StringComparison.Ordinal));
+        Assert.Contains(Failures(o => o.Facility = "a/b"), f => f.StartsWith("--facility must be", StringComparison.Ordinal));
+        Assert.Contains(Failures(o => o.Bed = "bed #1"), f => f.StartsWith("--bed must be", StringComparison.Ordinal));
+        Assert.Contains(Failures(o => o.Beds = 5001), f => f == "--beds must be between 0 and 5000 (got 5001)");
+        Assert.Contains(Failures(o => { o.Bed = "a"; o.Beds = 2; }), f => f.StartsWith("--bed and --beds exclude each other", StringComparison.Ordinal));
+        Assert.Contains(Failures(o => o.Mode = "both"), f => f == "--mode must be 'hardware' or 'simulated' (got 'both')");
+        Assert.Contains(Failures(o => o.Scenario = "nightmare"), f => f.StartsWith("--scenario: unknown scenario 'nightmare'", StringComparison.Ordinal));
+        Assert.Contains(Failures(o => o.Speed = double.NaN), f => f.StartsWith("--speed must be between", StringComparison.Ordinal));
+        Assert.Contains(Failures(o => o.Interval = TimeSpan.FromDays(10)), f => f.StartsWith("--interval must be between 1 and 60 seconds", StringComparison.Ordinal));
+        Assert.Contains(Failures(o => o.IncidentShare = 2), f => f.StartsWith("Edge:IncidentShare must be between 0 and 1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Fleet_bed_ids_are_numbered_and_sortable()
+    {
+        Assert.Equal(["bed-01", "bed-02", "bed-03"], new EdgeOptions { Beds = 3 }.BedIds());
+        Assert.Equal("bed-100", new EdgeOptions { Beds = 100 }.BedIds()[^1]);
+        Assert.Equal("bed-001", new EdgeOptions { Beds = 100 }.BedIds()[0]);
+        Assert.Equal(["icu-7"], new EdgeOptions { Bed = "icu-7" }.BedIds());
+    }
+
+    [Fact]
+    public void Broker_address_parses_schemes_and_default_ports()
+    {
+        Assert.Equal(new BrokerAddress("10.0.0.5", 1883, false), BrokerAddress.Parse("mqtt://10.0.0.5"));
+        Assert.Equal(new BrokerAddress("hub.local", 8883, true), BrokerAddress.Parse("mqtts://hub.local"));
+        Assert.Equal(new BrokerAddress("127.0.0.1", 18831, false), BrokerAddress.Parse("mqtt://127.0.0.1:18831"));
+        Assert.False(BrokerAddress.TryParse("127.0.0.1:1883", out _, out _));
+    }
+}

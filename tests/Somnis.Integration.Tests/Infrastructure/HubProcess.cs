@@ -1,0 +1,94 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Somnis.Integration.Tests.Infrastructure;
+
+/// <summary>The hub as its own process on free ports, with its own data directory; ready when <c>/readyz</c> says so.</summary>
+public sealed class HubProcess : IAsyncDisposable
+{
+    private DotnetProcess _process;
+    private readonly string[] _args;
+
+    private HubProcess(DotnetProcess process, int port, string dataDir, string[] args)
+    {
+        _process = process;
+        Port = port;
+        DataDirectory = dataDir;
+        _args = args;
+        Http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(10) };
+        Http.DefaultRequestHeaders.Authorization = BasicAuth("technician", "somnis-demo");
+    }
+
+    public int Port { get; }
+
+    public string Url => $"http://127.0.0.1:{Port}";
+
+    public string DataDirectory { get; }
+
+    /// <summary>An API client signed in as the demo technician.</summary>
+    public HttpClient Http { get; }
+
+    public DotnetProcess Process => _process;
+
+    public static AuthenticationHeaderValue BasicAuth(string user, string password) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+
+    /// <summary>Starts <c>somnis-hub demo</c> (demo users; simulated beds only if <c>--beds</c> says so) with extra arguments.</summary>
+    public static async Task<HubProcess> StartAsync(params string[] args)
+    {
+        var port = Net.FreePort();
+        var data = Directory.CreateTempSubdirectory("somnis-hub-").FullName;
+        string[] all = ["demo", "--urls", $"http://127.0.0.1:{port}", "--data", data, "--Broker:EmbeddedPort", Net.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), .. args];
+        var hub = new HubProcess(DotnetProcess.Start(RepoPaths.HubDll, all), port, data, all);
+        await hub.WaitReadyAsync();
+        return hub;
+    }
+
+    /// <summary>Kills the hub (-9) and starts it again with the same ports and data.</summary>
+    public async Task RestartAsync()
+    {
+        _process.Kill();
+        await _process.DisposeAsync();
+        _process = DotnetProcess.Start(RepoPaths.HubDll, _args);
+        await WaitReadyAsync();
+    }
+
+    public async Task WaitReadyAsync()
+    {
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                if (_process.HasExited)
+                {
+                    throw new InvalidOperationException($"hub exited with {_process.ExitCode}:\n{_process.Output}");
+                }
+
+                using var anonymous = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+                var r = await anonymous.GetAsync(new Uri(Url + "/readyz"));
+                return r.IsSuccessStatusCode;
+            },
+            TimeSpan.FromSeconds(60),
+            "the hub to be ready");
+    }
+
+    public async Task<JsonElement[]> BedsAsync()
+    {
+        var beds = await Http.GetFromJsonAsync<JsonElement[]>("/api/beds");
+        return beds ?? [];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _process.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
