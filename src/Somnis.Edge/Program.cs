@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using Somnis.Edge;
 
 var builder = Host.CreateApplicationBuilder(args);
@@ -8,18 +7,11 @@ builder.Configuration.AddCommandLine(args, EdgeHost.SwitchMappings.ToDictionary(
 builder.AddSomnisEdge();
 builder.Services.AddSystemd();
 
-try
+var host = builder.Build();
+if (!StartupValidation.Passes(host.Services, "somnis-edge"))
 {
-    await builder.Build().RunAsync();
-    return 0;
-}
-catch (OptionsValidationException ex)
-{
-    // Invalid options stop the edge before it touches a sensor or the network, naming the option and its range.
-    foreach (var failure in ex.Failures)
-    {
-        await Console.Error.WriteLineAsync($"somnis-edge: invalid option: {failure}");
-    }
-
     return 2;
 }
+
+await host.RunAsync();
+return 0;

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Options;
+using Somnis.Edge;
 using Somnis.Hub;
 using Somnis.Hub.Api;
 using Somnis.Hub.Auth;
@@ -37,6 +37,11 @@ if (command == "demo")
 }
 
 var app = builder.Build();
+if (!StartupValidation.Passes(app.Services, "somnis-hub"))
+{
+    return 2;
+}
+
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseDefaultFiles();
@@ -47,18 +52,5 @@ app.MapBedsApi();
 app.MapLiveFeed();
 app.MapPrometheusScrapingEndpoint("/metrics");
 
-try
-{
-    await app.RunAsync();
-    return 0;
-}
-catch (OptionsValidationException ex)
-{
-    // Invalid settings stop the hub at start-up with the setting named.
-    foreach (var failure in ex.Failures)
-    {
-        await Console.Error.WriteLineAsync($"somnis-hub: invalid setting: {failure}");
-    }
-
-    return 2;
-}
+await app.RunAsync();
+return 0;

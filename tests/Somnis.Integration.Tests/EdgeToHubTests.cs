@@ -137,3 +137,18 @@ public sealed class EdgeToHubTests
 
 [CollectionDefinition("processes", DisableParallelization = true)]
 public sealed class ProcessCollection;
+
+[Collection("processes")]
+public sealed class HubStartupTests
+{
+    [Fact]
+    public async Task Invalid_hub_settings_stop_the_hub_naming_the_setting()
+    {
+        var data = Directory.CreateTempSubdirectory("somnis-bad-").FullName;
+        await using var hub = DotnetProcess.Start(RepoPaths.HubDll, "serve", "--urls", "http://127.0.0.1:0", "--data", data, "--broker", "ftp://x", "--Auth:Users:0:Name", "x", "--Auth:Users:0:Role", "janitor", "--Auth:Users:0:PasswordHash", "secret");
+        Assert.Equal(2, await hub.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("--broker (Broker:Url): must look like mqtt://HOST:PORT", hub.Output, StringComparison.Ordinal);
+        Assert.Contains("Auth:Users:0:Role must be 'technician' or 'supervisor' (got 'janitor')", hub.Output, StringComparison.Ordinal);
+        Directory.Delete(data, true);
+    }
+}

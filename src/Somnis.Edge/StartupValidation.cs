@@ -1,0 +1,32 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Somnis.Edge;
+
+/// <summary>
+/// Validates every option registered with ValidateOnStart before anything starts, and reports all failures at once,
+/// each naming the option (flag or configuration key) and its allowed range.
+/// </summary>
+public static class StartupValidation
+{
+    public static bool Passes(IServiceProvider services, string program)
+    {
+        try
+        {
+            services.GetRequiredService<IStartupValidator>().Validate();
+            return true;
+        }
+        catch (Exception ex) when (ex is OptionsValidationException or AggregateException)
+        {
+            var failures = ex is AggregateException agg
+                ? agg.InnerExceptions.OfType<OptionsValidationException>().SelectMany(e => e.Failures)
+                : ((OptionsValidationException)ex).Failures;
+            foreach (var failure in failures)
+            {
+                Console.Error.WriteLine($"{program}: invalid setting: {failure}");
+            }
+
+            return false;
+        }
+    }
+}
