@@ -42,7 +42,9 @@ for project in tests/*/*.csproj; do
       > "$results/$name.log" 2>&1; then
     status=1
   fi
-  grep -E '^\s+(Passed|Failed|Skipped) |^\s+Error Message|^(Passed|Failed)!|Skipped' "$results/$name.log" | grep -vE '^\s+Passed ' | head -60
+  # Show failures and skips with their messages; the full log stays in TestResults/.
+  grep -E -A6 '^  (Failed|Skipped) [A-Z]' "$results/$name.log" | head -80
+  grep -E '^(Passed|Failed)!' "$results/$name.log" 
 done
 
 # Sum the counters of every TRX file (a project that crashed before writing one counts as one failure).
