@@ -28,6 +28,51 @@ public sealed class ValidationTests(ITestOutputHelper output)
     }
 
     [DevDataFact]
+    public void Analyze_command_on_a_real_night_matches_the_scorer_and_is_fast()
+    {
+        var (night, epochs) = Scored.Value[0];
+        var dir = Directory.CreateTempSubdirectory("somnis-validate-").FullName;
+        try
+        {
+            var input = Path.Combine(dir, "night.csv");
+            var rows = night.Counts.Select(c => (Time: c.Time + WalchNight.CountSeconds, Line: string.Create(CultureInfo.InvariantCulture, $"{c.Time + WalchNight.CountSeconds},{c.Count},")))
+                .Concat(night.HeartRate.Select(h => (h.Time, Line: string.Create(CultureInfo.InvariantCulture, $"{h.Time},,{h.Bpm}"))))
+                .OrderBy(r => r.Time);
+            File.WriteAllLines(input, ["time,motion,heart_rate", .. rows.Select(r => r.Line)]);
+            var epochsCsv = Path.Combine(dir, "epochs.csv");
+
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var code = AnalyzeCommand.Run(["--input", input, "--output", epochsCsv], TextWriter.Null, TextWriter.Null);
+            watch.Stop();
+
+            Assert.Equal(0, code);
+            var states = File.ReadAllLines(epochsCsv).Skip(1).Select(l => l.Split(',')[1]).ToList();
+            var expected = epochs.Select(e => e.IsSleep ? "sleep" : "wake").ToList();
+            var common = Math.Min(states.Count, expected.Count);
+            Assert.True(Math.Abs(states.Count - expected.Count) <= 1, $"{states.Count} vs {expected.Count} epochs");
+            Assert.Equal(expected[..common], states[..common]);
+            output.WriteLine($"analyze of {night.Subject}: {states.Count} epochs in {watch.ElapsedMilliseconds} ms");
+            // Loose bound on a shared 2-core machine; the typical figure is printed above.
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [DevDataFact]
+    public void Validate_command_prints_the_tables()
+    {
+        var stdout = new StringWriter();
+
+        Assert.Equal(0, ValidateCommand.Run(["--data", DevData.Directory!], stdout, TextWriter.Null));
+        Assert.Contains("pooled", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Cole-Kripke + Webster", stdout.ToString(), StringComparison.Ordinal);
+        Assert.Equal(2, ValidateCommand.Run(["--data"], TextWriter.Null, TextWriter.Null));
+    }
+
+    [DevDataFact]
     public void Shipped_model_is_the_fit_on_all_nights()
     {
         var refit = Validation.Fit(Scored.Value);
