@@ -99,15 +99,16 @@ internal static class ArchitectDeprivation
 }
 
 /// <summary>Defaults for <see cref="AcuteSleepLoss"/>.</summary>
+/// <param name="PlannedTimeInBed">Planned night from lights-off; bounds what can still be slept (no default:
+/// a zero would make every night "projected short" at once).</param>
 /// <param name="NeedHours">Sleep need per night (AASM/SRS: 7 h).</param>
-/// <param name="PlannedTimeInBed">Planned night from lights-off; bounds what can still be slept.</param>
 /// <param name="MaxDebtHours">Accumulated debt (<see cref="SleepDebt"/>) above which the sleeper is in acute loss.</param>
 internal sealed record AcuteSleepLossOptions(
+    TimeSpan PlannedTimeInBed,
     double NeedHours = NightMetrics.DefaultNeedHours,
-    TimeSpan PlannedTimeInBed = default,
     double MaxDebtHours = 5)
 {
-    public static AcuteSleepLossOptions Default { get; } = new(PlannedTimeInBed: TimeSpan.FromHours(8));
+    public static AcuteSleepLossOptions Default { get; } = new(TimeSpan.FromHours(8));
 }
 
 /// <summary>Why <c>acute-sleep-loss</c> fired. <paramref name="Reason"/>: <c>short-night</c> (final TST under the need),
