@@ -1,0 +1,260 @@
+namespace Somnis.Hub.Detection;
+
+// Assessments are pure functions of scored epochs (and, for the facility, arousal onsets): no clock, no state,
+// event time only. Each returns its evidence record when it fires and null / empty when it does not; wiring the
+// results to alarms belongs to the alarm feature. Rules, defaults and references: docs/detection.md.
+
+/// <summary>Defaults for <see cref="ArchitectDeprivation"/>.</summary>
+/// <param name="Window">Sliding window ending at the newest epoch.</param>
+/// <param name="MinStimulatedShare">Share of the window's in-bed epochs that must be stimulated for the Architect to be implicated.</param>
+/// <param name="MaxSleepEfficiency">Sleep efficiency over the stimulated epochs below which sleep is being prevented.</param>
+/// <param name="MinAwakenings">Alternatively, this many separate awakenings during stimulation (repeatedly woken).</param>
+/// <param name="MinHrRise">Mean HR during stimulation must exceed the sleeping baseline by this fraction.</param>
+internal sealed record ArchitectDeprivationOptions(
+    TimeSpan Window,
+    double MinStimulatedShare = 0.5,
+    double MaxSleepEfficiency = 0.5,
+    int MinAwakenings = 3,
+    double MinHrRise = 0.10)
+{
+    public static ArchitectDeprivationOptions Default { get; } = new(TimeSpan.FromMinutes(30));
+}
+
+/// <summary>Why <c>architect-deprivation</c> fired.</summary>
+internal sealed record ArchitectDeprivationEvidence(
+    DateTimeOffset WindowStart,
+    DateTimeOffset WindowEnd,
+    double StimulatedMin,
+    double SleepEfficiencyStimulated,
+    int AwakeningsStimulated,
+    double MeanHrStimulated,
+    double BaselineHr,
+    double HrRise);
+
+/// <summary>
+/// <c>architect-deprivation</c>: over the last <see cref="ArchitectDeprivationOptions.Window"/>, the sleeper was
+/// stimulated most of the time, and during the stimulated epochs was mostly awake (or repeatedly woken) with a heart
+/// rate above their own sleeping baseline. Only stimulated epochs are examined, so the same wakefulness without
+/// stimulation is never attributed to the Architect (that is <see cref="SustainedArousal"/>'s or
+/// <see cref="AcuteSleepLoss"/>'s business).
+/// </summary>
+internal static class ArchitectDeprivation
+{
+    public const string Code = "architect-deprivation";
+
+    /// <param name="epochs">The night's finalized epochs so far, in order.</param>
+    /// <param name="baselineHr">The sleeper's sleeping HR, bpm: <see cref="SleepingBaseline"/>, else the scorer's
+    /// <see cref="SleeperBaseline.RestingHeartRate"/>. Null (unknown) never fires: there is nothing to compare to.</param>
+    public static ArchitectDeprivationEvidence? Assess(IReadOnlyList<ScoredEpoch> epochs, double? baselineHr,
+        ArchitectDeprivationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        var o = options ?? ArchitectDeprivationOptions.Default;
+        if (epochs.Count == 0 || baselineHr is not { } baseline || baseline <= 0)
+        {
+            return null;
+        }
+
+        var end = epochs[^1].Start + ScoredEpoch.Length;
+        var start = end - o.Window;
+        var window = epochs.Where(e => e.Start >= start && e.InBed).ToList();
+        var stimulated = window.Where(e => e.Stimulating).ToList();
+        var windowEpochs = o.Window.TotalSeconds / EpochScorer.EpochSeconds;
+        if (stimulated.Count == 0 || stimulated.Count < o.MinStimulatedShare * windowEpochs)
+        {
+            return null;
+        }
+
+        var efficiency = (double)stimulated.Count(e => e.IsSleep) / stimulated.Count;
+        // An awakening during stimulation: a stimulated wake epoch right after a sleep epoch.
+        var awakenings = 0;
+        for (var i = 1; i < window.Count; i++)
+        {
+            awakenings += window[i].Stimulating && !window[i].IsSleep && window[i - 1].IsSleep ? 1 : 0;
+        }
+
+        var hrs = stimulated.Where(e => e.MeanHeartRate is not null).Select(e => e.MeanHeartRate!.Value).ToList();
+        if (hrs.Count == 0)
+        {
+            return null;
+        }
+
+        var meanHr = hrs.Average();
+        var rise = (meanHr - baseline) / baseline;
+        var keptAwake = efficiency < o.MaxSleepEfficiency || awakenings >= o.MinAwakenings;
+        return keptAwake && rise >= o.MinHrRise
+            ? new ArchitectDeprivationEvidence(start, end, stimulated.Count * EpochScorer.EpochSeconds / 60, efficiency,
+                awakenings, meanHr, baseline, rise)
+            : null;
+    }
+
+    /// <summary>The sleeper's own sleeping HR: mean over sleep epochs without stimulation; null when none yet.</summary>
+    public static double? SleepingBaseline(IReadOnlyList<ScoredEpoch> epochs)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        var hrs = epochs.Where(e => e.IsSleep && !e.Stimulating && e.MeanHeartRate is not null)
+            .Select(e => e.MeanHeartRate!.Value).ToList();
+        return hrs.Count > 0 ? hrs.Average() : null;
+    }
+}
+
+/// <summary>Defaults for <see cref="AcuteSleepLoss"/>.</summary>
+/// <param name="PlannedTimeInBed">Planned night from lights-off; bounds what can still be slept (no default:
+/// a zero would make every night "projected short" at once).</param>
+/// <param name="NeedHours">Sleep need per night (AASM/SRS: 7 h).</param>
+/// <param name="MaxDebtHours">Accumulated debt (<see cref="SleepDebt"/>) above which the sleeper is in acute loss.</param>
+internal sealed record AcuteSleepLossOptions(
+    TimeSpan PlannedTimeInBed,
+    double NeedHours = NightMetrics.DefaultNeedHours,
+    double MaxDebtHours = 5)
+{
+    public static AcuteSleepLossOptions Default { get; } = new(TimeSpan.FromHours(8));
+}
+
+/// <summary>Why <c>acute-sleep-loss</c> fired. <paramref name="Reason"/>: <c>short-night</c> (final TST under the need),
+/// <c>projected-short</c> (even sleeping all the remaining planned time cannot reach the need) or <c>debt</c>.</summary>
+internal sealed record AcuteSleepLossEvidence(
+    string Reason,
+    double TotalSleepMin,
+    double ElapsedMin,
+    double RemainingMin,
+    double BestCaseTstMin,
+    double NeedMin,
+    double DebtHours);
+
+/// <summary><c>acute-sleep-loss</c>: tonight's sleep cannot (or did not) reach the need, or the debt is above a bound.</summary>
+internal static class AcuteSleepLoss
+{
+    public const string Code = "acute-sleep-loss";
+
+    /// <param name="epochs">Tonight's epochs from lights-off.</param>
+    /// <param name="nightFinished">The night is over: judge the final TST rather than the best case.</param>
+    /// <param name="debtHoursBeforeTonight">Debt carried in from previous nights (<see cref="SleepDebt.Hours"/>).</param>
+    public static AcuteSleepLossEvidence? Assess(IReadOnlyList<ScoredEpoch> epochs, bool nightFinished,
+        double debtHoursBeforeTonight = 0, AcuteSleepLossOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        var o = options ?? AcuteSleepLossOptions.Default;
+        var minutes = EpochScorer.EpochSeconds / 60;
+        var tst = epochs.Count(e => e.IsSleep) * minutes;
+        var elapsed = epochs.Count * minutes;
+        var remaining = nightFinished ? 0 : Math.Max(0, o.PlannedTimeInBed.TotalMinutes - elapsed);
+        var bestCase = tst + remaining;
+        var need = o.NeedHours * 60;
+        // Debt if tonight ends at its best case: what is already certain.
+        var debt = Math.Max(0, debtHoursBeforeTonight + (need - bestCase) / 60);
+        string? reason = bestCase < need ? (nightFinished ? "short-night" : "projected-short")
+            : debt > o.MaxDebtHours ? "debt" : null;
+        return reason is null ? null : new AcuteSleepLossEvidence(reason, tst, elapsed, remaining, bestCase, need, debt);
+    }
+}
+
+/// <summary>Defaults for <see cref="SustainedArousal"/>.</summary>
+/// <param name="MinRiseBpm">HR must exceed the sleeping baseline by at least this many bpm…</param>
+/// <param name="MinRiseFraction">…and by at least this fraction of it (arousals raise HR 10–30 bpm).</param>
+/// <param name="MinDuration">For at least this long, in bed, without a break.</param>
+internal sealed record SustainedArousalOptions(double MinRiseBpm, double MinRiseFraction, TimeSpan MinDuration)
+{
+    public static SustainedArousalOptions Default { get; } = new(15, 0.25, TimeSpan.FromMinutes(3));
+}
+
+/// <summary>One episode of <c>sustained-arousal</c>.</summary>
+internal sealed record ArousalEpisode(DateTimeOffset Start, DateTimeOffset End, double MeanHr, double PeakHr, double BaselineHr)
+{
+    public TimeSpan Duration => End - Start;
+}
+
+/// <summary><c>sustained-arousal</c>: HR far above the sleeping baseline for minutes while in bed.</summary>
+internal static class SustainedArousal
+{
+    public const string Code = "sustained-arousal";
+
+    /// <summary>Every episode in <paramref name="epochs"/>; an epoch without HR or out of bed ends an episode.</summary>
+    public static IReadOnlyList<ArousalEpisode> Find(IReadOnlyList<ScoredEpoch> epochs, double? baselineHr,
+        SustainedArousalOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        var o = options ?? SustainedArousalOptions.Default;
+        var found = new List<ArousalEpisode>();
+        if (baselineHr is not { } baseline)
+        {
+            return found;
+        }
+
+        var limit = baseline + Math.Max(o.MinRiseBpm, o.MinRiseFraction * baseline);
+        var run = new List<ScoredEpoch>();
+        foreach (var e in epochs.Append(null))
+        {
+            if (e is { InBed: true, MeanHeartRate: { } hr } && hr >= limit)
+            {
+                run.Add(e);
+                continue;
+            }
+
+            if (run.Count * ScoredEpoch.Length >= o.MinDuration)
+            {
+                var hrs = run.Select(r => r.MeanHeartRate!.Value).ToList();
+                found.Add(new ArousalEpisode(run[0].Start, run[^1].Start + ScoredEpoch.Length, hrs.Average(), hrs.Max(), baseline));
+            }
+
+            run.Clear();
+        }
+
+        return found;
+    }
+}
+
+/// <summary>Defaults for <see cref="FacilityIncidentDetector"/>.</summary>
+/// <param name="Window">Onsets this close together count as simultaneous.</param>
+/// <param name="MinBeds">At least this many distinct beds (0 disables the count rule)…</param>
+/// <param name="MinShare">…and at least this share of the monitored beds (0 disables the share rule).</param>
+internal sealed record FacilityIncidentOptions(TimeSpan Window, int MinBeds = 3, double MinShare = 0.3)
+{
+    public static FacilityIncidentOptions Default { get; } = new(TimeSpan.FromMinutes(2));
+}
+
+/// <summary>One <c>facility-incident</c>: the beds whose arousal began together, reported once.</summary>
+internal sealed record FacilityIncident(DateTimeOffset Start, DateTimeOffset End, IReadOnlyList<string> Beds, int MonitoredBeds);
+
+/// <summary><c>facility-incident</c>: many beds entering arousal within a short window (a shared cause: noise, fire
+/// alarm, an Architect fault across beds) is one incident naming the beds, not N separate alarms.</summary>
+internal static class FacilityIncidentDetector
+{
+    public const string Code = "facility-incident";
+
+    /// <param name="onsets">Arousal onsets per bed (e.g. <see cref="ArousalEpisode.Start"/>), any order.</param>
+    /// <param name="monitoredBeds">Beds being monitored, for the share rule.</param>
+    public static IReadOnlyList<FacilityIncident> Detect(IEnumerable<(string Bed, DateTimeOffset Onset)> onsets,
+        int monitoredBeds, FacilityIncidentOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(onsets);
+        var o = options ?? FacilityIncidentOptions.Default;
+        var required = Math.Max(1, Math.Max(o.MinBeds, (int)Math.Ceiling(o.MinShare * monitoredBeds)));
+        var sorted = onsets.OrderBy(x => x.Onset).ToList();
+        var incidents = new List<FacilityIncident>();
+        var i = 0;
+        while (i < sorted.Count)
+        {
+            var inWindow = sorted.Skip(i).TakeWhile(x => x.Onset - sorted[i].Onset <= o.Window).ToList();
+            if (inWindow.Select(x => x.Bed).Distinct().Count() < required)
+            {
+                i++;
+                continue;
+            }
+
+            // Fired: keep absorbing onsets that follow within the window, so one cascade is one incident.
+            var last = i + inWindow.Count - 1;
+            while (last + 1 < sorted.Count && sorted[last + 1].Onset - sorted[last].Onset <= o.Window)
+            {
+                last++;
+            }
+
+            var members = sorted.GetRange(i, last - i + 1);
+            incidents.Add(new FacilityIncident(members[0].Onset, members[^1].Onset,
+                members.Select(m => m.Bed).Distinct().Order(StringComparer.Ordinal).ToList(), monitoredBeds));
+            i = last + 1;
+        }
+
+        return incidents;
+    }
+}

@@ -1,0 +1,352 @@
+using Somnis.Contracts;
+
+namespace Somnis.Hub.Detection;
+
+/// <summary>
+/// Scores one bed's night into 30-s sleep/wake epochs, incrementally, in event time. The live path feeds vitals as
+/// they arrive; the offline path (<see cref="AnalyzeCommand"/>, validation) feeds a whole recording through the
+/// very same calls, so both produce identical epochs.
+/// </summary>
+/// <remarks>
+/// <para>Samples are placed in the epoch holding the middle of the interval they cover. An epoch closes once a
+/// sample ends <see cref="Grace"/> after the epoch's end (messages cover up to 60 s, so a late-arriving long interval
+/// still lands in place); samples for an already closed epoch are counted in <see cref="LateSamples"/> and dropped.</para>
+/// <para>An epoch is finalized once <see cref="LookaheadEpochs"/> more epochs have closed, because its features use a
+/// centred window. The live lag is therefore 10 min lookahead + 1 min grace + up to one epoch (≈ 11.5 min);
+/// <see cref="Provisional"/> scores the newest closed epoch from what is known, before its final score.</para>
+/// <para>The sleeper's baseline (heart-rate percentiles, usual movement) is learned from the closed epochs only,
+/// so a final score never depends on data later than its lookahead. One instance per bed per night.</para>
+/// </remarks>
+internal sealed class EpochScorer
+{
+    /// <summary>Epoch length in seconds (PSG convention).</summary>
+    public const double EpochSeconds = 30;
+
+    /// <summary>Epochs after an epoch that its features look at (20 = 10 min); the finalization lag.</summary>
+    public const int LookaheadEpochs = 20;
+
+    /// <summary>How long after an epoch's end samples may still arrive for it.</summary>
+    public static readonly TimeSpan Grace = TimeSpan.FromSeconds(60);
+
+    private const int OakleyHalfWidth = 4;
+    private const int MidHalfWidth = 20;
+    private const int LongPastEpochs = 40;
+    private const int HrLocalHalfWidth = 2;
+    private const int HrVarHalfWidth = 5;
+    private const double HrVarMissing = 0.7;
+
+    private readonly DateTimeOffset _origin;
+    private readonly double _lightsOffSeconds;
+    private readonly SleepModel _model;
+    private readonly List<Accumulator> _epochs = [];
+    private readonly List<ScoredEpoch> _finalized = [];
+    private readonly Histogram _hr = new(20, 250, 0.5);
+    private readonly Histogram _activity = new(0, 2000, 1);
+    private int _closedThrough = -1;
+    private int _taken;
+    private bool _completed;
+
+    /// <param name="origin">Start of epoch 0 (recording start or lights-off); the epoch grid is aligned to it.</param>
+    /// <param name="lightsOff">Lights-off, as an offset from <paramref name="origin"/>; the clock prior counts from here.</param>
+    /// <param name="model">Sleep model; <see cref="SleepModel.Default"/> when null.</param>
+    public EpochScorer(DateTimeOffset origin, TimeSpan lightsOff = default, SleepModel? model = null)
+    {
+        _origin = origin;
+        _lightsOffSeconds = lightsOff.TotalSeconds;
+        _model = model ?? SleepModel.Default;
+    }
+
+    /// <summary>Samples that arrived after their epoch had closed, and were dropped.</summary>
+    public int LateSamples { get; private set; }
+
+    /// <summary>All finalized epochs so far, in order.</summary>
+    public IReadOnlyList<ScoredEpoch> Finalized => _finalized;
+
+    /// <summary>What has been learned about the sleeper from the closed epochs.</summary>
+    public SleeperBaseline Baseline => new(
+        _hr.Count == 0 ? null : _hr.Quantile(0.10),
+        _hr.Count == 0 ? null : _hr.Quantile(0.50),
+        _activity.Count == 0 ? 0 : _activity.Quantile(0.50));
+
+    /// <summary>Adds one vitals message (live path).</summary>
+    public void Add(VitalsMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        Add(message.Ts, message.IntervalSeconds, message.ActivityCount, message.HeartRate, message.BedPresence,
+            message.ArchitectStimulating);
+    }
+
+    /// <summary>Adds one sample covering <paramref name="intervalSeconds"/> up to <paramref name="end"/>.</summary>
+    /// <param name="end">End of the interval the sample covers, event time.</param>
+    /// <param name="intervalSeconds">Length of the interval; 0 for an instantaneous reading (e.g. one HR value).</param>
+    /// <param name="activityCount">Counts accumulated over the interval (Actiwatch-compatible); null when unknown.</param>
+    /// <param name="heartRate">Heart rate, bpm; null when unknown.</param>
+    /// <param name="presence">Somebody is in the bed; null when unknown.</param>
+    /// <param name="stimulating">The Architect was stimulating during the interval.</param>
+    public void Add(DateTimeOffset end, double intervalSeconds, double? activityCount, double? heartRate, bool? presence,
+        bool stimulating) =>
+        Add((end - _origin).TotalSeconds, intervalSeconds, activityCount, heartRate, presence, stimulating);
+
+    /// <summary>As the other overload, with <paramref name="endSeconds"/> counted from the origin (offline path).</summary>
+    public void Add(double endSeconds, double intervalSeconds, double? activityCount, double? heartRate, bool? presence,
+        bool stimulating)
+    {
+        if (_completed)
+        {
+            throw new InvalidOperationException("The night is complete; start a new scorer.");
+        }
+
+        var middle = endSeconds - Math.Max(0, intervalSeconds) / 2;
+        if (middle < 0)
+        {
+            // Before the origin: not part of this night.
+            return;
+        }
+
+        var index = (int)Math.Floor(middle / EpochSeconds);
+        if (index <= _closedThrough)
+        {
+            LateSamples++;
+        }
+        else
+        {
+            EnsureEpoch(index);
+            var epoch = _epochs[index];
+            if (activityCount is { } a && double.IsFinite(a))
+            {
+                epoch.ActivitySum += Math.Max(0, a);
+                epoch.HasActivity = true;
+            }
+
+            if (heartRate is { } hr && double.IsFinite(hr) && hr > 0)
+            {
+                epoch.HrSum += hr;
+                epoch.HrCount++;
+            }
+
+            if (presence is true)
+            {
+                epoch.PresentVotes++;
+            }
+            else if (presence is false)
+            {
+                epoch.AbsentVotes++;
+            }
+
+            epoch.Stimulating |= stimulating;
+        }
+
+        var closable = (int)Math.Floor((endSeconds - Grace.TotalSeconds) / EpochSeconds) - 1;
+        CloseThrough(Math.Min(closable, _epochs.Count - 1));
+    }
+
+    /// <summary>End of the recording: closes and finalizes every remaining epoch (windows are truncated at the end).</summary>
+    public void Complete()
+    {
+        if (_completed)
+        {
+            return;
+        }
+
+        CloseThrough(_epochs.Count - 1);
+        var last = _epochs.Count - 1;
+        while (_finalized.Count <= last)
+        {
+            _finalized.Add(Score(_finalized.Count, last));
+        }
+
+        _completed = true;
+    }
+
+    /// <summary>Makes sure epochs exist from the origin to the one containing <paramref name="seconds"/> (e.g. to
+    /// cover the requested night length even when the sensor stopped early). Call before <see cref="Complete"/>.</summary>
+    public void ExtendTo(double seconds)
+    {
+        if (seconds > 0)
+        {
+            EnsureEpoch((int)Math.Ceiling(seconds / EpochSeconds) - 1);
+        }
+    }
+
+    /// <summary>Finalized epochs not returned by a previous call (the live path drains these).</summary>
+    public IReadOnlyList<ScoredEpoch> TakeFinalized()
+    {
+        var fresh = _finalized.GetRange(_taken, _finalized.Count - _taken);
+        _taken = _finalized.Count;
+        return fresh;
+    }
+
+    /// <summary>The newest closed but not yet finalized epoch, scored from what is known now (truncated window);
+    /// null when every closed epoch is final. Its final score may differ.</summary>
+    public ScoredEpoch? Provisional() =>
+        _closedThrough >= _finalized.Count ? Score(_closedThrough, _closedThrough) : null;
+
+    private void EnsureEpoch(int index)
+    {
+        while (_epochs.Count <= index)
+        {
+            _epochs.Add(new Accumulator());
+        }
+    }
+
+    private void CloseThrough(int index)
+    {
+        while (_closedThrough < index)
+        {
+            _closedThrough++;
+            var closed = _epochs[_closedThrough];
+            if (closed.HrCount > 0)
+            {
+                _hr.Add(closed.HrSum / closed.HrCount);
+            }
+
+            if (closed.HasActivity)
+            {
+                _activity.Add(closed.ActivitySum);
+            }
+
+            var ready = _closedThrough - LookaheadEpochs;
+            if (ready >= 0 && ready == _finalized.Count)
+            {
+                _finalized.Add(Score(ready, _closedThrough));
+            }
+        }
+    }
+
+    /// <summary>Scores epoch <paramref name="e"/> using epochs up to <paramref name="last"/> only.</summary>
+    private ScoredEpoch Score(int e, int last)
+    {
+        var epoch = _epochs[e];
+        var features = Features(e, last);
+        double? activity = epoch.HasActivity ? epoch.ActivitySum : null;
+        bool? presence = epoch.PresentVotes + epoch.AbsentVotes == 0 ? null : epoch.PresentVotes >= epoch.AbsentVotes;
+        EpochState state;
+        double p;
+        if (presence is false)
+        {
+            state = EpochState.OutOfBed;
+            p = 0;
+        }
+        else
+        {
+            p = _model.PSleep(features, activity);
+            state = p >= _model.Threshold ? EpochState.Sleep : EpochState.Wake;
+        }
+
+        var startSeconds = e * EpochSeconds;
+        return new ScoredEpoch(e, _origin.AddSeconds(startSeconds), startSeconds, state, p, activity,
+            epoch.HrCount > 0 ? epoch.HrSum / epoch.HrCount : null, presence, epoch.Stimulating, features);
+    }
+
+    private EpochFeatures Features(int e, int last)
+    {
+        var oakley = 0.0;
+        for (var k = -OakleyHalfWidth; k <= OakleyHalfWidth; k++)
+        {
+            var weight = k == 0 ? 2.0 : Math.Abs(k) <= 2 ? 0.2 : 0.04;
+            oakley += weight * Counts(e + k, last);
+        }
+
+        var mid = MeanCounts(e - MidHalfWidth, e + MidHalfWidth, last);
+        var past = MeanCounts(e - LongPastEpochs, e, last);
+
+        var hrRel = 0.0;
+        var localHr = MeanHr(e - HrLocalHalfWidth, e + HrLocalHalfWidth, last);
+        if (localHr is { } hr && _hr.Count > 0)
+        {
+            var spread = Math.Max(_hr.Quantile(0.9) - _hr.Quantile(0.1), 5);
+            hrRel = (hr - _hr.Quantile(0.1)) / spread;
+        }
+
+        var hrVar = HrVarMissing;
+        var (n, sum, sumSq) = (0, 0.0, 0.0);
+        for (var i = Math.Max(0, e - HrVarHalfWidth); i <= Math.Min(last, e + HrVarHalfWidth); i++)
+        {
+            if (_epochs[i].HrCount > 0)
+            {
+                var m = _epochs[i].HrSum / _epochs[i].HrCount;
+                n++;
+                sum += m;
+                sumSq += m * m;
+            }
+        }
+
+        if (n >= 3)
+        {
+            var variance = Math.Max(0, (sumSq - sum * sum / n) / (n - 1));
+            hrVar = Math.Log(1 + Math.Sqrt(variance));
+        }
+
+        var clock = Math.Clamp(((e + 0.5) * EpochSeconds - _lightsOffSeconds) / 3600, 0, 1);
+        return new EpochFeatures(Math.Log(1 + oakley), Math.Log(1 + mid), Math.Log(1 + past), hrRel, hrVar, clock);
+    }
+
+    private double Counts(int i, int last) => i >= 0 && i <= last ? _epochs[i].ActivitySum : 0;
+
+    private double MeanCounts(int from, int to, int last)
+    {
+        from = Math.Max(0, from);
+        to = Math.Min(last, to);
+        var sum = 0.0;
+        for (var i = from; i <= to; i++)
+        {
+            sum += _epochs[i].ActivitySum;
+        }
+
+        return to >= from ? sum / (to - from + 1) : 0;
+    }
+
+    private double? MeanHr(int from, int to, int last)
+    {
+        var (sum, n) = (0.0, 0);
+        for (var i = Math.Max(0, from); i <= Math.Min(last, to); i++)
+        {
+            sum += _epochs[i].HrSum;
+            n += _epochs[i].HrCount;
+        }
+
+        return n > 0 ? sum / n : null;
+    }
+
+    private sealed class Accumulator
+    {
+        public double ActivitySum;
+        public bool HasActivity;
+        public double HrSum;
+        public int HrCount;
+        public int PresentVotes;
+        public int AbsentVotes;
+        public bool Stimulating;
+    }
+
+    /// <summary>Fixed-bin histogram: O(1) insert and exact-to-a-bin quantiles over a whole night.</summary>
+    private sealed class Histogram(double min, double max, double bin)
+    {
+        private readonly int[] _bins = new int[(int)Math.Ceiling((max - min) / bin) + 1];
+
+        public int Count { get; private set; }
+
+        public void Add(double value)
+        {
+            var i = (int)Math.Round((Math.Clamp(value, min, max) - min) / bin);
+            _bins[i]++;
+            Count++;
+        }
+
+        public double Quantile(double q)
+        {
+            var target = q * (Count - 1);
+            var seen = 0;
+            for (var i = 0; i < _bins.Length; i++)
+            {
+                seen += _bins[i];
+                if (seen > target)
+                {
+                    return min + i * bin;
+                }
+            }
+
+            return max;
+        }
+    }
+}
