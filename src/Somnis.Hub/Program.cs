@@ -4,20 +4,25 @@ using Somnis.Hub.Api;
 using Somnis.Hub.Auth;
 using Somnis.Hub.Dashboard;
 using Somnis.Hub.Demo;
+using Somnis.Hub.Detection;
 using Somnis.Hub.Health;
 
-// Commands: (none) or "serve" runs the hub; "demo" runs the hub with a simulated facility;
-// "hash-password" prints a password hash for Auth:Users.
+// Commands: (none) or "serve" runs the hub; "demo" runs the hub with a simulated facility; "analyze" scores a
+// recorded night offline; "validate" checks the scorer against polysomnography; "hash-password" prints a password hash.
 var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
 var rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
 switch (command)
 {
     case "serve" or "demo":
         break;
+    case "analyze":
+        return AnalyzeCommand.Run(rest, Console.Out, Console.Error);
+    case "validate":
+        return ValidateCommand.Run(rest, Console.Out, Console.Error);
     case "hash-password":
         return HashPasswordCommand.Run(Console.In, Console.Out, Console.Error);
     default:
-        await Console.Error.WriteLineAsync($"somnis-hub: unknown command '{command}' (commands: serve, demo, hash-password)");
+        await Console.Error.WriteLineAsync($"somnis-hub: unknown command '{command}' (commands: serve, demo, analyze, validate, hash-password)");
         return 2;
 }
 
