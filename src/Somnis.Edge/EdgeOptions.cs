@@ -49,7 +49,7 @@ public sealed class EdgeOptions
     public double IncidentShare { get; set; } = 0.25;
 
     /// <summary>Time in bed per simulated night.</summary>
-    public TimeSpan NightLength { get; set; } = TimeSpan.FromHours(8);
+    public TimeSpan NightLength { get; set; } = TimeSpan.FromHours(8.5);
 
     /// <summary>Time out of bed between simulated nights.</summary>
     public TimeSpan DayLength { get; set; } = TimeSpan.FromHours(1);

@@ -4,6 +4,7 @@ using OpenTelemetry.Metrics;
 using Somnis.Hub.Beds;
 using Somnis.Hub.Broker;
 using Somnis.Hub.Dashboard;
+using Somnis.Hub.Detection;
 using Somnis.Hub.Ingestion;
 
 namespace Somnis.Hub;
@@ -67,6 +68,14 @@ internal static class HubComposition
     {
         builder.Services.AddOptions<BedOptions>().Bind(builder.Configuration.GetSection(BedOptions.Section));
         builder.Services.AddSingleton<BedRegistry>();
+        return builder;
+    }
+
+    public static IHostApplicationBuilder AddDetection(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DetectionOptions>().Bind(builder.Configuration.GetSection(DetectionOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DetectionOptions>, DetectionOptionsValidator>();
+        builder.Services.AddSingleton<DetectionService>();
         return builder;
     }
 

@@ -12,4 +12,8 @@ namespace Somnis.Hub;
 [JsonSerializable(typeof(IReadOnlyList<BedSummary>))]
 [JsonSerializable(typeof(IngestionStats))]
 [JsonSerializable(typeof(UserInfo))]
+[JsonSerializable(typeof(NightView))]
+[JsonSerializable(typeof(List<AssessmentView>))]
+[JsonSerializable(typeof(Somnis.Hub.Detection.NightMetrics))]
+[JsonSerializable(typeof(Somnis.Hub.Detection.NightSummary))]
 internal sealed partial class HubJsonContext : JsonSerializerContext;

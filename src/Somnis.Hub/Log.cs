@@ -26,4 +26,10 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Warning, "Embedded broker port {Wanted} is in use; using {Actual} instead")]
     public static partial void EmbeddedPortTaken(ILogger logger, int wanted, int actual);
+
+    [LoggerMessage(100, LogLevel.Warning, "Facility incident in {Facility}: {Beds} beds aroused together")]
+    public static partial void IncidentDetected(ILogger logger, string facility, int beds);
+
+    [LoggerMessage(101, LogLevel.Error, "An assessment listener failed on {Type}")]
+    public static partial void AssessmentListenerFailed(ILogger logger, string type, Exception exception);
 }

@@ -34,6 +34,7 @@ builder.AddSomnisHealth();
 builder.AddSomnisAuth();
 builder.AddBroker();
 builder.AddBeds();
+builder.AddDetection();
 builder.AddIngestion();
 builder.AddDashboard();
 if (command == "demo")
@@ -54,6 +55,7 @@ app.UseStaticFiles();
 app.MapSomnisHealth();
 app.MapSignIn();
 app.MapBedsApi();
+app.MapNightApi();
 app.MapLiveFeed();
 app.MapPrometheusScrapingEndpoint("/metrics");
 

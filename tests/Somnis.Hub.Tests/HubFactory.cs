@@ -8,8 +8,8 @@ using Somnis.Hub.Auth;
 
 namespace Somnis.Hub.Tests;
 
-/// <summary>The hub in process (serve mode, embedded broker on a free port, own data directory, two users).</summary>
-internal sealed class HubFactory : WebApplicationFactory<Program>
+/// <summary>The hub in process, found through a type of its assembly (serve mode, embedded broker on a free port, own data directory, two users).</summary>
+internal sealed class HubFactory : WebApplicationFactory<HubOptions>
 {
     public const string Password = "correct-horse";
     private static readonly string TechnicianHash = Passwords.Hash(Password);

@@ -10,8 +10,8 @@ namespace Somnis.Edge.Simulation;
 /// </summary>
 internal sealed class SimulatedBedSource : IBedSource
 {
-    /// <summary>Actiwatch-compatible counts per second of full-intensity movement (calibrated so that quiet wake gives
-    /// about 30–80 counts per 15 s and still sleep 0–5, as in the Walch 2019 recordings).</summary>
+    /// <summary>Actiwatch-compatible counts per second of full-intensity movement (calibrated with the model's movement
+    /// rates so that quiet wake gives about 30 counts per 30 s and still sleep almost always 0, as in the Walch 2019 recordings).</summary>
     public const double CountsPerMovementSecond = 40;
 
     // Seconds whose movement exceeds this corrupt the cardiac signal and are not used for heart rate.

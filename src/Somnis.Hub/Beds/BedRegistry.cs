@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Somnis.Contracts;
+using Somnis.Hub.Detection;
 
 namespace Somnis.Hub.Beds;
 
@@ -14,7 +15,7 @@ public sealed class BedOptions
 }
 
 /// <summary>Every bed the hub has heard of, with its live state, and a feed of changed beds for live dashboards.</summary>
-internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> options)
+internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> options, DetectionService? detection = null)
 {
     private readonly ConcurrentDictionary<(string Facility, string Bed), BedState> _beds = new();
     private readonly ConcurrentDictionary<(string Facility, string Bed), byte> _dirty = new();
@@ -119,6 +120,19 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
 
     private void MarkDirty(BedState bed) => _dirty[(bed.Facility, bed.Bed)] = 0;
 
+    /// <summary>The scorer's newest epoch when there is one (validated on PSG), else the rough movement rule;
+    /// always unknown for an offline or stale bed.</summary>
+    private string StateOf(BedState bed, bool stale)
+    {
+        var rough = bed.RoughState(stale);
+        if (rough is SleeperState.Unknown or SleeperState.OutOfBed)
+        {
+            return rough == SleeperState.Unknown ? "unknown" : "out-of-bed";
+        }
+
+        return detection?.SleepState(bed.Facility, bed.Bed) ?? (rough == SleeperState.Asleep ? "asleep" : "awake");
+    }
+
     private BedSummary Snapshot(BedState bed)
     {
         lock (bed.Sync)
@@ -132,13 +146,7 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
                 Stale: stale,
                 LastSeen: bed.LastSeen,
                 LastEventTime: bed.LastEventTime,
-                State: bed.RoughState(stale) switch
-                {
-                    SleeperState.Asleep => "asleep",
-                    SleeperState.Awake => "awake",
-                    SleeperState.OutOfBed => "out-of-bed",
-                    _ => "unknown",
-                },
+                State: StateOf(bed, stale),
                 HeartRate: v?.HeartRate,
                 RespirationRate: v?.RespirationRate,
                 ActivityCount: v?.ActivityCount,

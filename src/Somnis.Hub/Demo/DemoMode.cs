@@ -27,6 +27,10 @@ internal static class DemoMode
             ["Edge:Scenario"] = "mix",
             ["Edge:Seed"] = "1",
             ["Edge:Facility"] = "nexus",
+
+            // A Dream Exchange fault wakes a third of the beds at once four hours into the first night.
+            ["Edge:IncidentAt"] = "04:00:00",
+            ["Edge:IncidentShare"] = "0.33",
         };
         var hasUsers = builder.Configuration.GetSection("Auth:Users").GetChildren().Any();
         if (!hasUsers)

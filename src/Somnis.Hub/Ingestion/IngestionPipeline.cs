@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Somnis.Contracts;
 using Somnis.Hub.Beds;
+using Somnis.Hub.Detection;
 
 namespace Somnis.Hub.Ingestion;
 
@@ -17,6 +18,7 @@ internal sealed class IngestionPipeline
     private const int MaxLoggedKeys = 10_000;
 
     private readonly BedRegistry _beds;
+    private readonly DetectionService _detection;
     private readonly ILogger<IngestionPipeline> _logger;
     private readonly Counter<long> _accepted;
     private readonly Counter<long> _rejected;
@@ -24,9 +26,10 @@ internal sealed class IngestionPipeline
     private readonly ConcurrentDictionary<(RejectReason, string), byte> _logged = new();
     private long _acceptedCount;
 
-    public IngestionPipeline(BedRegistry beds, IMeterFactory meters, ILogger<IngestionPipeline> logger)
+    public IngestionPipeline(BedRegistry beds, DetectionService detection, IMeterFactory meters, ILogger<IngestionPipeline> logger)
     {
         _beds = beds;
+        _detection = detection;
         _logger = logger;
         var meter = meters.Create(HubMetrics.MeterName);
         _accepted = meter.CreateCounter<long>("somnis.ingest.accepted", "{message}", "Messages accepted from edges, by kind");
@@ -56,6 +59,7 @@ internal sealed class IngestionPipeline
                 }
 
                 _beds.ApplyVitals(t.Facility, vitals.Message!);
+                _detection.OnVitals(t.Facility, vitals.Message!);
                 return Accept(Topics.Vitals);
 
             case Topics.Status:

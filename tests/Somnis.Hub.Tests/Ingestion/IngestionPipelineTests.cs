@@ -7,7 +7,9 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Somnis.Contracts;
+using Microsoft.Extensions.Logging.Abstractions;
 using Somnis.Hub.Beds;
+using Somnis.Hub.Detection;
 using Somnis.Hub.Ingestion;
 
 namespace Somnis.Hub.Tests.Ingestion;
@@ -27,7 +29,7 @@ public sealed class IngestionPipelineTests : IDisposable
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var meters = _services.GetRequiredService<IMeterFactory>();
         _beds = new BedRegistry(_time, Options.Create(new BedOptions()));
-        _pipeline = new IngestionPipeline(_beds, meters, _log);
+        _pipeline = new IngestionPipeline(_beds, new DetectionService(Options.Create(new DetectionOptions()), NullLogger<DetectionService>.Instance), meters, _log);
         _rejectedMetric = new MetricCollector<long>(meters, HubMetrics.MeterName, "somnis.ingest.rejected");
     }
 
