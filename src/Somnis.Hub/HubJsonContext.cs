@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Somnis.Hub.Api;
 using Somnis.Hub.Auth;
 using Somnis.Hub.Beds;
+using Somnis.Hub.Storage;
 
 namespace Somnis.Hub;
 
@@ -12,4 +13,5 @@ namespace Somnis.Hub;
 [JsonSerializable(typeof(IReadOnlyList<BedSummary>))]
 [JsonSerializable(typeof(IngestionStats))]
 [JsonSerializable(typeof(UserInfo))]
+[JsonSerializable(typeof(VitalsHistory))]
 internal sealed partial class HubJsonContext : JsonSerializerContext;

@@ -26,4 +26,35 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Warning, "Embedded broker port {Wanted} is in use; using {Actual} instead")]
     public static partial void EmbeddedPortTaken(ILogger logger, int wanted, int actual);
+
+    // 300–399: storage (embedded store, time-series sink).
+    [LoggerMessage(300, LogLevel.Information, "Store {Path}: applied schema step {Version} ({Name})")]
+    public static partial void StoreMigrated(ILogger logger, string path, int version, string name);
+
+    [LoggerMessage(301, LogLevel.Information, "Store {Path} open (schema version {Version}, WAL)")]
+    public static partial void StoreOpened(ILogger logger, string path, int version);
+
+    [LoggerMessage(302, LogLevel.Critical, "Store {Path} cannot be opened or migrated; the hub stops")]
+    public static partial void StoreOpenFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(303, LogLevel.Warning, "Store queue full ({Queued} waiting): vitals are now dropped from the history (live state unaffected); {Total} dropped since start")]
+    public static partial void StoreQueueFull(ILogger logger, int queued, long total);
+
+    [LoggerMessage(304, LogLevel.Warning, "Store queue has room again: {Dropped} vitals were dropped from the history in this episode ({Total} since start)")]
+    public static partial void StoreQueueDrained(ILogger logger, long dropped, long total);
+
+    [LoggerMessage(305, LogLevel.Error, "Store write of {Count} vitals failed; keeping them and retrying")]
+    public static partial void StoreWriteFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(306, LogLevel.Information, "Store writes succeed again")]
+    public static partial void StoreWritesRecovered(ILogger logger);
+
+    [LoggerMessage(307, LogLevel.Error, "Store could not flush at shutdown; {Count} vitals not written")]
+    public static partial void StoreFlushFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(308, LogLevel.Information, "Store retention: deleted {Rows} rows older than {Before:o}")]
+    public static partial void StorePruned(ILogger logger, int rows, DateTimeOffset before);
+
+    [LoggerMessage(309, LogLevel.Error, "Store retention run failed; retrying at the next interval")]
+    public static partial void StorePruneFailed(ILogger logger, Exception exception);
 }

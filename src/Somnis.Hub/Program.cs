@@ -5,6 +5,7 @@ using Somnis.Hub.Auth;
 using Somnis.Hub.Dashboard;
 using Somnis.Hub.Demo;
 using Somnis.Hub.Health;
+using Somnis.Hub.Storage;
 
 // Commands: (none) or "serve" runs the hub; "demo" runs the hub with a simulated facility;
 // "hash-password" prints a password hash for Auth:Users.
@@ -30,6 +31,7 @@ builder.AddSomnisAuth();
 builder.AddBroker();
 builder.AddBeds();
 builder.AddIngestion();
+builder.AddStorage();
 builder.AddDashboard();
 if (command == "demo")
 {
