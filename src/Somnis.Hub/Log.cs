@@ -57,4 +57,28 @@ internal static partial class Log
 
     [LoggerMessage(309, LogLevel.Error, "Store retention run failed; retrying at the next interval")]
     public static partial void StorePruneFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(320, LogLevel.Warning, "InfluxDB {Url} unreachable: {Reason}; buffering on disk and retrying")]
+    public static partial void InfluxDown(ILogger logger, string url, string reason);
+
+    [LoggerMessage(321, LogLevel.Information, "InfluxDB {Url} reachable again after {Outage}; {Pending} buffered points being sent")]
+    public static partial void InfluxUp(ILogger logger, string url, TimeSpan outage, long pending);
+
+    [LoggerMessage(322, LogLevel.Error, "InfluxDB refused a batch of {Points} points as invalid (HTTP {Status}: {Reason}); not retried, kept as rejected/{File}")]
+    public static partial void InfluxRejected(ILogger logger, int points, int status, string reason, string file);
+
+    [LoggerMessage(323, LogLevel.Warning, "Time-series points are being dropped ({Reason}); {Total} dropped since start")]
+    public static partial void InfluxDropping(ILogger logger, string reason, long total);
+
+    [LoggerMessage(324, LogLevel.Information, "Time-series buffer has room again; {Total} points dropped since start")]
+    public static partial void InfluxBufferHasRoom(ILogger logger, long total);
+
+    [LoggerMessage(325, LogLevel.Information, "Time-series sink resuming with {Points} buffered points ({Bytes} bytes) from a previous run")]
+    public static partial void InfluxResuming(ILogger logger, long points, long bytes);
+
+    [LoggerMessage(326, LogLevel.Error, "Time-series sink loop failed; retrying")]
+    public static partial void InfluxLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(327, LogLevel.Error, "Time-series sink could not buffer {Count} points at shutdown")]
+    public static partial void InfluxFlushFailed(ILogger logger, int count, Exception exception);
 }

@@ -1,10 +1,12 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Somnis.Hub.Ingestion;
+using Somnis.Hub.TimeSeries;
 
 namespace Somnis.Hub.Storage;
 
-/// <summary>The embedded store: schema at start-up, the vitals history writer, retention, and its readiness check.</summary>
+/// <summary>History: the embedded store (schema at start-up, vitals writer, retention, readiness) and the optional
+/// time-series sink (docs/storage.md).</summary>
 internal static class StorageComposition
 {
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
@@ -20,6 +22,18 @@ internal static class StorageComposition
         services.AddHostedService(sp => sp.GetRequiredService<VitalsHistoryWriter>());
         services.AddHostedService<StorePruner>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
+
+        // The time-series sink: always resolvable (detection calls WriteEpoch unconditionally), fed and checked only when on.
+        services.AddOptions<InfluxOptions>().Bind(builder.Configuration.GetSection(InfluxOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<InfluxOptions>, InfluxOptionsValidator>();
+        services.AddSingleton<InfluxSink>();
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{InfluxOptions.Section}:{nameof(InfluxOptions.Url)}"]))
+        {
+            services.AddSingleton<IVitalsRecorder>(sp => sp.GetRequiredService<InfluxSink>());
+            services.AddHostedService(sp => sp.GetRequiredService<InfluxSink>());
+            services.AddHealthChecks().AddCheck<InfluxHealthCheck>("influx", tags: ["ready"]);
+        }
+
         return builder;
     }
 }
