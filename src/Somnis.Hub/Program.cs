@@ -30,8 +30,8 @@ builder.AddSomnisHealth();
 builder.AddSomnisAuth();
 builder.AddBroker();
 builder.AddBeds();
-builder.AddIngestion();
 builder.AddStorage();
+builder.AddIngestion();
 builder.AddDashboard();
 if (command == "demo")
 {

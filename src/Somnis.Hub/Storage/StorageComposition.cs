@@ -9,6 +9,8 @@ namespace Somnis.Hub.Storage;
 /// time-series sink (docs/storage.md).</summary>
 internal static class StorageComposition
 {
+    /// <summary>Call before <c>AddIngestion()</c>: hosted services start in registration order and stop in reverse, so the
+    /// store is migrated before the first message arrives and flushed only after ingestion has stopped.</summary>
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;

@@ -155,8 +155,13 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
         }
+    }
 
-        // A clean stop writes what is still queued, so a planned restart loses nothing.
+    /// <summary>A clean stop writes what is still queued, so a planned restart loses nothing. (Here rather than at the
+    /// end of <see cref="ExecuteAsync"/>: a stop that comes before the loop ever ran must flush too.)</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
         try
         {
             while (WriteOnce() > 0)

@@ -306,10 +306,19 @@ internal sealed class InfluxSink : BackgroundService, IVitalsRecorder
                 }
             }
         }
+    }
+
+    /// <summary>A clean stop keeps what is still in memory on disk; it is sent after the next start.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (!_o.Enabled)
+        {
+            return;
+        }
 
         try
         {
-            // A clean stop keeps what is still in memory on disk; it is sent after the next start.
             SpoolQueued();
         }
         catch (Exception ex)
@@ -319,6 +328,7 @@ internal sealed class InfluxSink : BackgroundService, IVitalsRecorder
         }
 
         _client?.Dispose();
+        _client = null;
     }
 
     private async Task WaitForWorkAsync(InfluxSpool spool, CancellationToken ct)

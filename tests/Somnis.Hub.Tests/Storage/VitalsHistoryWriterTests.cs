@@ -113,7 +113,7 @@ public sealed class VitalsHistoryWriterTests : IDisposable
         }
 
         await writer.StopAsync(CancellationToken.None);
-        Assert.Equal(5_000, Stored());
+        Assert.True(5_000 == Stored(), string.Join("\n", _log.Lines));
         Assert.Equal(0, writer.Dropped);
     }
 
