@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Somnis.Hub.Api;
 using Somnis.Hub.Auth;
 using Somnis.Hub.Beds;
+using Somnis.Hub.Storage;
 
 namespace Somnis.Hub;
 
@@ -16,4 +17,5 @@ namespace Somnis.Hub;
 [JsonSerializable(typeof(List<AssessmentView>))]
 [JsonSerializable(typeof(Somnis.Hub.Detection.NightMetrics))]
 [JsonSerializable(typeof(Somnis.Hub.Detection.NightSummary))]
+[JsonSerializable(typeof(VitalsHistory))]
 internal sealed partial class HubJsonContext : JsonSerializerContext;

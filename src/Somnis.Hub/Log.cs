@@ -32,4 +32,59 @@ internal static partial class Log
 
     [LoggerMessage(101, LogLevel.Error, "An assessment listener failed on {Type}")]
     public static partial void AssessmentListenerFailed(ILogger logger, string type, Exception exception);
+
+    // 300–399: storage (embedded store, time-series sink).
+    [LoggerMessage(300, LogLevel.Information, "Store {Path}: applied schema step {Version} ({Name})")]
+    public static partial void StoreMigrated(ILogger logger, string path, int version, string name);
+
+    [LoggerMessage(301, LogLevel.Information, "Store {Path} open (schema version {Version}, WAL)")]
+    public static partial void StoreOpened(ILogger logger, string path, int version);
+
+    [LoggerMessage(302, LogLevel.Critical, "Store {Path} cannot be opened or migrated; the hub stops")]
+    public static partial void StoreOpenFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(303, LogLevel.Warning, "Store queue full ({Queued} waiting): vitals are now dropped from the history (live state unaffected); {Total} dropped since start")]
+    public static partial void StoreQueueFull(ILogger logger, int queued, long total);
+
+    [LoggerMessage(304, LogLevel.Warning, "Store queue has room again: {Dropped} vitals were dropped from the history in this episode ({Total} since start)")]
+    public static partial void StoreQueueDrained(ILogger logger, long dropped, long total);
+
+    [LoggerMessage(305, LogLevel.Error, "Store write of {Count} vitals failed; keeping them and retrying")]
+    public static partial void StoreWriteFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(306, LogLevel.Information, "Store writes succeed again")]
+    public static partial void StoreWritesRecovered(ILogger logger);
+
+    [LoggerMessage(307, LogLevel.Error, "Store could not flush at shutdown; {Count} vitals not written")]
+    public static partial void StoreFlushFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(308, LogLevel.Information, "Store retention: deleted {Rows} rows older than {Before:o}")]
+    public static partial void StorePruned(ILogger logger, int rows, DateTimeOffset before);
+
+    [LoggerMessage(309, LogLevel.Error, "Store retention run failed; retrying at the next interval")]
+    public static partial void StorePruneFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(320, LogLevel.Warning, "InfluxDB {Url} unreachable: {Reason}; buffering on disk and retrying")]
+    public static partial void InfluxDown(ILogger logger, string url, string reason);
+
+    [LoggerMessage(321, LogLevel.Information, "InfluxDB {Url} reachable again after {Outage}; {Pending} buffered points being sent")]
+    public static partial void InfluxUp(ILogger logger, string url, TimeSpan outage, long pending);
+
+    [LoggerMessage(322, LogLevel.Error, "InfluxDB refused a batch of {Points} points as invalid (HTTP {Status}: {Reason}); not retried, kept as rejected/{File}")]
+    public static partial void InfluxRejected(ILogger logger, int points, int status, string reason, string file);
+
+    [LoggerMessage(323, LogLevel.Warning, "Time-series points are being dropped ({Reason}); {Total} dropped since start")]
+    public static partial void InfluxDropping(ILogger logger, string reason, long total);
+
+    [LoggerMessage(324, LogLevel.Information, "Time-series buffer has room again; {Total} points dropped since start")]
+    public static partial void InfluxBufferHasRoom(ILogger logger, long total);
+
+    [LoggerMessage(325, LogLevel.Information, "Time-series sink resuming with {Points} buffered points ({Bytes} bytes) from a previous run")]
+    public static partial void InfluxResuming(ILogger logger, long points, long bytes);
+
+    [LoggerMessage(326, LogLevel.Error, "Time-series sink loop failed; retrying")]
+    public static partial void InfluxLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(327, LogLevel.Error, "Time-series sink could not buffer {Count} points at shutdown")]
+    public static partial void InfluxFlushFailed(ILogger logger, int count, Exception exception);
 }

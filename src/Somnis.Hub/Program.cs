@@ -6,6 +6,7 @@ using Somnis.Hub.Dashboard;
 using Somnis.Hub.Demo;
 using Somnis.Hub.Detection;
 using Somnis.Hub.Health;
+using Somnis.Hub.Storage;
 
 // Commands: (none) or "serve" runs the hub; "demo" runs the hub with a simulated facility; "analyze" scores a
 // recorded night offline; "validate" checks the scorer against polysomnography; "hash-password" prints a password hash.
@@ -35,6 +36,7 @@ builder.AddSomnisAuth();
 builder.AddBroker();
 builder.AddBeds();
 builder.AddDetection();
+builder.AddStorage();
 builder.AddIngestion();
 builder.AddDashboard();
 if (command == "demo")

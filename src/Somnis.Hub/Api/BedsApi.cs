@@ -1,5 +1,6 @@
 using Somnis.Hub.Beds;
 using Somnis.Hub.Ingestion;
+using Somnis.Hub.Storage;
 
 namespace Somnis.Hub.Api;
 
@@ -14,6 +15,7 @@ internal static class BedsApi
         api.MapGet("/beds/{id}", (string id, string? facility, BedRegistry beds) =>
                 beds.Find(id, facility) is { } bed ? Results.Ok(bed) : Results.Problem($"no bed '{id}'", statusCode: StatusCodes.Status404NotFound))
             .WithSummary("One bed with its live state.");
+        api.MapVitalsHistory();
         api.MapGet("/ingestion", (IngestionPipeline pipeline) => TypedResults.Ok(new IngestionStats(pipeline.Accepted, pipeline.Rejected)))
             .WithSummary("Messages accepted and rejected (by reason) since the hub started.");
     }

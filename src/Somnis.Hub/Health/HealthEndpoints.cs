@@ -5,7 +5,8 @@ using Somnis.Hub.Ingestion;
 
 namespace Somnis.Hub.Health;
 
-/// <summary><c>/healthz</c> (liveness: the process serves) and <c>/readyz</c> (the broker is connected); both anonymous.</summary>
+/// <summary><c>/healthz</c> (liveness: the process serves) and <c>/readyz</c> (broker connected, store writable, and
+/// the time-series sink when configured); both anonymous.</summary>
 internal static class HealthEndpoints
 {
     public static IHostApplicationBuilder AddSomnisHealth(this IHostApplicationBuilder builder)
@@ -19,7 +20,36 @@ internal static class HealthEndpoints
     public static void MapSomnisHealth(this WebApplication app)
     {
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") }).AllowAnonymous();
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteReport }).AllowAnonymous();
+    }
+
+    /// <summary>Readiness as JSON: overall status and each check (broker, store, influx) with its description, so an
+    /// operator sees which part is down or degraded (503 when unhealthy, 200 when healthy or degraded).</summary>
+    private static async Task WriteReport(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await using var json = new System.Text.Json.Utf8JsonWriter(context.Response.Body, new System.Text.Json.JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteString("status", report.Status.ToString());
+        json.WriteStartObject("checks");
+        foreach (var (name, entry) in report.Entries)
+        {
+            json.WriteStartObject(name);
+            json.WriteString("status", entry.Status.ToString());
+            json.WriteString("description", entry.Description);
+            foreach (var (key, value) in entry.Data)
+            {
+                if (value is long or int or double)
+                {
+                    json.WriteNumber(key, Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+        json.WriteEndObject();
     }
 }
 

@@ -24,13 +24,15 @@ internal sealed class IngestionPipeline
     private readonly Counter<long> _rejected;
     private readonly ConcurrentDictionary<RejectReason, long> _rejectCounts = new();
     private readonly ConcurrentDictionary<(RejectReason, string), byte> _logged = new();
+    private readonly IVitalsRecorder[] _recorders;
     private long _acceptedCount;
 
-    public IngestionPipeline(BedRegistry beds, DetectionService detection, IMeterFactory meters, ILogger<IngestionPipeline> logger)
+    public IngestionPipeline(BedRegistry beds, DetectionService detection, IMeterFactory meters, ILogger<IngestionPipeline> logger, IEnumerable<IVitalsRecorder>? recorders = null)
     {
         _beds = beds;
         _detection = detection;
         _logger = logger;
+        _recorders = [.. recorders ?? []];
         var meter = meters.Create(HubMetrics.MeterName);
         _accepted = meter.CreateCounter<long>("somnis.ingest.accepted", "{message}", "Messages accepted from edges, by kind");
         _rejected = meter.CreateCounter<long>("somnis.ingest.rejected", "{message}", "Messages rejected, by reason");
@@ -60,6 +62,11 @@ internal sealed class IngestionPipeline
 
                 _beds.ApplyVitals(t.Facility, vitals.Message!);
                 _detection.OnVitals(t.Facility, vitals.Message!);
+                foreach (var recorder in _recorders)
+                {
+                    recorder.Record(t.Facility, vitals.Message!);
+                }
+
                 return Accept(Topics.Vitals);
 
             case Topics.Status:

@@ -1,0 +1,42 @@
+namespace Somnis.Hub.Storage;
+
+/// <summary>One schema step. <see cref="Version"/> is the value of <c>PRAGMA user_version</c> once it is applied.</summary>
+internal sealed record Migration(int Version, string Name, string Sql);
+
+/// <summary>
+/// The schema of <c>somnis.db</c>, as an append-only list (docs/storage.md, "Changing the schema"). A database at
+/// <c>user_version</c> N gets every step above N, each in its own transaction together with the new version number.
+/// Never edit or reorder a step that has shipped: add a new one at the end. Two branches that both append here
+/// collide in this file on merge, which is the point: renumber one of them.
+/// </summary>
+internal static class Migrations
+{
+    public static readonly IReadOnlyList<Migration> All =
+    [
+        new(1, "raw vitals history", """
+            -- One row per accepted vitals message. The key makes a redelivered message (QoS 1 duplicate) a no-op while a
+            -- restarted device (sequence back to 1, new timestamps) still gets stored; it also serves per-bed time ranges.
+            CREATE TABLE vitals (
+                bed                   TEXT    NOT NULL,
+                facility              TEXT    NOT NULL,
+                ts                    INTEGER NOT NULL, -- device time at the end of the interval, Unix milliseconds UTC
+                seq                   INTEGER NOT NULL,
+                interval_s            REAL    NOT NULL,
+                heart_rate            REAL,             -- beats/min
+                respiration_rate      REAL,             -- breaths/min
+                activity_count        REAL,             -- counts per interval
+                skin_temperature      REAL,             -- °C
+                room_temperature      REAL,             -- °C
+                bed_presence          INTEGER,          -- 0/1, NULL = unknown
+                signal_quality        REAL    NOT NULL, -- 0..1
+                architect_stimulating INTEGER NOT NULL, -- 0/1
+                interlock_engaged     INTEGER NOT NULL, -- 0/1
+                PRIMARY KEY (bed, facility, ts, seq)
+            ) WITHOUT ROWID;
+            -- Retention deletes by time across all beds.
+            CREATE INDEX vitals_by_ts ON vitals (ts);
+            """),
+    ];
+
+    public static int Latest => All[^1].Version;
+}

@@ -1,0 +1,251 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Somnis.Contracts;
+
+namespace Somnis.Hub.Storage;
+
+/// <summary>
+/// The hub's embedded store: one SQLite file (<c>somnis.db</c> in <c>Hub:DataDirectory</c>) in WAL mode, so the
+/// history API reads while the writer commits. This class is the only code that touches the file. Features that need
+/// tables (alarms, audit, epochs, night summaries) add a step to <see cref="Migrations"/> and their methods in a
+/// <c>SomnisStore.Feature.cs</c> partial file (docs/storage.md).
+/// </summary>
+internal sealed partial class SomnisStore
+{
+    public const string FileName = "somnis.db";
+
+    private readonly string _connectionString;
+
+    public SomnisStore(IOptions<HubOptions> hub)
+    {
+        DatabasePath = Path.GetFullPath(Path.Combine(hub.Value.DataDirectory, FileName));
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            // Also the busy timeout: a reader never fails because the writer holds the lock for a moment.
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string DatabasePath { get; }
+
+    /// <summary>Schema version of the file (after <see cref="Migrate"/>: <see cref="Migrations.Latest"/>).</summary>
+    public int SchemaVersion
+    {
+        get
+        {
+            using var c = Open();
+            return UserVersion(c);
+        }
+    }
+
+    /// <summary>An open connection with the hub's settings. Dispose it (it returns to the pool).</summary>
+    public SqliteConnection Open()
+    {
+        var c = new SqliteConnection(_connectionString);
+        c.Open();
+        // NORMAL in WAL mode: a crash of the hub loses nothing committed; a power cut may lose the last commits.
+        Execute(c, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+        return c;
+    }
+
+    /// <summary>Brings the file to the latest schema. Refuses a file written by a newer hub (a downgrade).</summary>
+    /// <returns>The steps applied (empty when already current).</returns>
+    public IReadOnlyList<Migration> Migrate()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+        using var c = Open();
+        // WAL is a property of the file: set once, it stays.
+        Execute(c, "PRAGMA journal_mode = WAL;");
+        var current = UserVersion(c);
+        if (current > Migrations.Latest)
+        {
+            throw new InvalidOperationException(
+                $"{DatabasePath} has schema version {current} but this hub knows only up to {Migrations.Latest}: it was written by a newer Somnis. " +
+                "Run that version again or restore a backup taken before the upgrade (docs/operations.md, \"Upgrade\").");
+        }
+
+        var applied = new List<Migration>();
+        foreach (var step in Migrations.All.Where(m => m.Version > current).OrderBy(m => m.Version))
+        {
+            using var tx = c.BeginTransaction();
+            Execute(c, step.Sql, tx);
+            // user_version lives in the file header and is written inside the transaction: a step applies entirely or not at all.
+            Execute(c, $"PRAGMA user_version = {step.Version};", tx);
+            tx.Commit();
+            applied.Add(step);
+        }
+
+        return applied;
+    }
+
+    /// <summary>Cheap liveness probe of the file (readiness check).</summary>
+    public void Ping()
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT count(*) FROM sqlite_master;";
+        cmd.ExecuteScalar();
+    }
+
+    /// <summary>Stores vitals in one transaction; a message stored before (redelivery) is skipped.</summary>
+    /// <returns>Rows inserted (duplicates excluded).</returns>
+    public int AppendVitals(IReadOnlyList<RecordedVitals> batch)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = """
+            INSERT OR IGNORE INTO vitals (bed, facility, ts, seq, interval_s, heart_rate, respiration_rate, activity_count,
+                skin_temperature, room_temperature, bed_presence, signal_quality, architect_stimulating, interlock_engaged)
+            VALUES ($bed, $facility, $ts, $seq, $interval, $hr, $rr, $activity, $skin, $room, $presence, $quality, $stim, $interlock);
+            """;
+        var p = new[] { "$bed", "$facility", "$ts", "$seq", "$interval", "$hr", "$rr", "$activity", "$skin", "$room", "$presence", "$quality", "$stim", "$interlock" }
+            .Select(n => cmd.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
+        cmd.Prepare();
+        var inserted = 0;
+        foreach (var (facility, v) in batch)
+        {
+            p[0].Value = v.Bed;
+            p[1].Value = facility;
+            p[2].Value = v.Ts.ToUnixTimeMilliseconds();
+            p[3].Value = v.Seq;
+            p[4].Value = v.IntervalSeconds;
+            p[5].Value = (object?)v.HeartRate ?? DBNull.Value;
+            p[6].Value = (object?)v.RespirationRate ?? DBNull.Value;
+            p[7].Value = (object?)v.ActivityCount ?? DBNull.Value;
+            p[8].Value = (object?)v.SkinTemperature ?? DBNull.Value;
+            p[9].Value = (object?)v.RoomTemperature ?? DBNull.Value;
+            p[10].Value = v.BedPresence is { } present ? (present ? 1 : 0) : DBNull.Value;
+            p[11].Value = v.SignalQuality;
+            p[12].Value = v.ArchitectStimulating ? 1 : 0;
+            p[13].Value = v.InterlockEngaged ? 1 : 0;
+            inserted += cmd.ExecuteNonQuery();
+        }
+
+        tx.Commit();
+        return inserted;
+    }
+
+    /// <summary>The facilities that have history for a bed (normally one).</summary>
+    public IReadOnlyList<string> FacilitiesOf(string bed)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT DISTINCT facility FROM vitals WHERE bed = $bed LIMIT 10;";
+        cmd.Parameters.AddWithValue("$bed", bed);
+        using var r = cmd.ExecuteReader();
+        var result = new List<string>();
+        while (r.Read())
+        {
+            result.Add(r.GetString(0));
+        }
+
+        return result;
+    }
+
+    /// <summary>Device time of a bed's newest stored vitals, or null when it has none.</summary>
+    public DateTimeOffset? LatestVitalsTime(string facility, string bed)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT max(ts) FROM vitals WHERE bed = $bed AND facility = $facility;";
+        cmd.Parameters.AddWithValue("$bed", bed);
+        cmd.Parameters.AddWithValue("$facility", facility);
+        return cmd.ExecuteScalar() is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+    }
+
+    /// <summary>A bed's vitals with <paramref name="from"/> ≤ device time ≤ <paramref name="to"/>, oldest first, at most <paramref name="limit"/>.</summary>
+    public IReadOnlyList<VitalsPoint> ReadVitals(string facility, string bed, DateTimeOffset from, DateTimeOffset to, int limit)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT ts, seq, interval_s, heart_rate, respiration_rate, activity_count, skin_temperature, room_temperature,
+                   bed_presence, signal_quality, architect_stimulating, interlock_engaged
+            FROM vitals
+            WHERE bed = $bed AND facility = $facility AND ts >= $from AND ts <= $to
+            ORDER BY ts, seq
+            LIMIT $limit;
+            """;
+        cmd.Parameters.AddWithValue("$bed", bed);
+        cmd.Parameters.AddWithValue("$facility", facility);
+        cmd.Parameters.AddWithValue("$from", from.ToUnixTimeMilliseconds());
+        cmd.Parameters.AddWithValue("$to", to.ToUnixTimeMilliseconds());
+        cmd.Parameters.AddWithValue("$limit", limit);
+        using var r = cmd.ExecuteReader();
+        var points = new List<VitalsPoint>();
+        while (r.Read())
+        {
+            points.Add(new VitalsPoint(
+                Ts: DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(0)),
+                Seq: r.GetInt64(1),
+                IntervalSeconds: r.GetDouble(2),
+                HeartRate: NullableDouble(r, 3),
+                RespirationRate: NullableDouble(r, 4),
+                ActivityCount: NullableDouble(r, 5),
+                SkinTemperature: NullableDouble(r, 6),
+                RoomTemperature: NullableDouble(r, 7),
+                BedPresence: r.IsDBNull(8) ? null : r.GetInt64(8) != 0,
+                SignalQuality: r.GetDouble(9),
+                ArchitectStimulating: r.GetInt64(10) != 0,
+                InterlockEngaged: r.GetInt64(11) != 0));
+        }
+
+        return points;
+    }
+
+    /// <summary>Deletes up to <paramref name="maxRows"/> vitals older than <paramref name="before"/> (device time).</summary>
+    /// <returns>Rows deleted; call again while it returns <paramref name="maxRows"/>.</returns>
+    public int PruneVitals(DateTimeOffset before, int maxRows)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        // Bounded deletes keep each write transaction short, so the vitals writer is never held up for long.
+        cmd.CommandText = """
+            DELETE FROM vitals WHERE (bed, facility, ts, seq) IN
+                (SELECT bed, facility, ts, seq FROM vitals WHERE ts < $before ORDER BY ts LIMIT $max);
+            """;
+        cmd.Parameters.AddWithValue("$before", before.ToUnixTimeMilliseconds());
+        cmd.Parameters.AddWithValue("$max", maxRows);
+        return cmd.ExecuteNonQuery();
+    }
+
+    private static double? NullableDouble(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetDouble(i);
+
+    private static int UserVersion(SqliteConnection c)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "PRAGMA user_version;";
+        return Convert.ToInt32(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static void Execute(SqliteConnection c, string sql, SqliteTransaction? tx = null)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+}
+
+/// <summary>One accepted vitals message and the facility it came from (topic level).</summary>
+internal readonly record struct RecordedVitals(string Facility, VitalsMessage Vitals);
+
+/// <summary>One stored interval of a bed's vitals, as the history API returns it (units as in <see cref="VitalsMessage"/>).</summary>
+public sealed record VitalsPoint(
+    DateTimeOffset Ts,
+    long Seq,
+    double IntervalSeconds,
+    double? HeartRate,
+    double? RespirationRate,
+    double? ActivityCount,
+    double? SkinTemperature,
+    double? RoomTemperature,
+    bool? BedPresence,
+    double SignalQuality,
+    bool ArchitectStimulating,
+    bool InterlockEngaged);

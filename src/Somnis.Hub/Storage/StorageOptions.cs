@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Options;
+
+namespace Somnis.Hub.Storage;
+
+/// <summary>The embedded store (section <c>Storage</c>): SQLite file <c>somnis.db</c> in <c>Hub:DataDirectory</c>.</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary>How long raw vitals are kept, by device time; older rows are deleted by the pruner. 1 hour – 3650 days, default 14 days.</summary>
+    public TimeSpan VitalsRetention { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>How often the pruner runs. 1 minute – 1 day, default 1 hour.</summary>
+    public TimeSpan PruneInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Vitals waiting to be written, at most (messages). A full queue drops new vitals from the history and counts
+    /// them (<c>somnis.store.vitals.dropped</c>); live state is unaffected. 1,000 – 10,000,000, default 200,000
+    /// (about 7 minutes of 500 beds at 60× speed, about 70 minutes at real time).</summary>
+    public int QueueCapacity { get; set; } = 200_000;
+
+    /// <summary>Rows written per transaction, at most. 1 – 100,000, default 5,000.</summary>
+    public int BatchSize { get; set; } = 5_000;
+}
+
+internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StorageOptions o)
+    {
+        var errors = new List<string>();
+        if (o.VitalsRetention < TimeSpan.FromHours(1) || o.VitalsRetention > TimeSpan.FromDays(3650))
+        {
+            errors.Add($"Storage:VitalsRetention must be between 01:00:00 and 3650.00:00:00 (got {o.VitalsRetention})");
+        }
+
+        if (o.PruneInterval < TimeSpan.FromMinutes(1) || o.PruneInterval > TimeSpan.FromDays(1))
+        {
+            errors.Add($"Storage:PruneInterval must be between 00:01:00 and 1.00:00:00 (got {o.PruneInterval})");
+        }
+
+        if (o.QueueCapacity is < 1_000 or > 10_000_000)
+        {
+            errors.Add($"Storage:QueueCapacity must be between 1000 and 10000000 messages (got {o.QueueCapacity})");
+        }
+
+        if (o.BatchSize is < 1 or > 100_000)
+        {
+            errors.Add($"Storage:BatchSize must be between 1 and 100000 rows (got {o.BatchSize})");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,177 @@
+using System.Diagnostics.Metrics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Somnis.Contracts;
+using Somnis.Hub.Ingestion;
+
+namespace Somnis.Hub.Storage;
+
+/// <summary>
+/// Writes accepted vitals into the embedded store in batches. Ingestion only enqueues (never waits on the disk); a
+/// full queue drops from the history, never from the live state, and every drop is counted
+/// (<c>somnis.store.vitals.dropped</c>) and logged when it starts and when it ends. A failing write keeps its batch and
+/// is retried with backoff; on a clean stop the queue is flushed.
+/// </summary>
+internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private readonly SomnisStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger<VitalsHistoryWriter> _logger;
+    private readonly int _batchSize;
+    private readonly Channel<RecordedVitals> _queue;
+    private readonly List<RecordedVitals> _pending = [];
+    private readonly Counter<long> _written;
+    private readonly Counter<long> _dropped;
+    private readonly Counter<long> _failures;
+    private long _writtenCount;
+    private long _droppedCount;
+    private long _dropsAtLastReport;
+    private int _dropping;
+    private string? _failure;
+
+    public VitalsHistoryWriter(SomnisStore store, IOptions<StorageOptions> options, TimeProvider time, IMeterFactory meters, ILogger<VitalsHistoryWriter> logger)
+    {
+        _store = store;
+        _time = time;
+        _logger = logger;
+        _batchSize = options.Value.BatchSize;
+        _queue = Channel.CreateBounded<RecordedVitals>(new BoundedChannelOptions(options.Value.QueueCapacity) { SingleReader = true });
+        var meter = meters.Create(HubMetrics.MeterName);
+        _written = meter.CreateCounter<long>("somnis.store.vitals.written", "{message}", "Vitals written to the embedded store (redeliveries excluded)");
+        _dropped = meter.CreateCounter<long>("somnis.store.vitals.dropped", "{message}", "Vitals not stored because the store's queue was full");
+        _failures = meter.CreateCounter<long>("somnis.store.write.failures", "{batch}", "Failed write transactions of the embedded store (retried)");
+        meter.CreateObservableGauge("somnis.store.vitals.queued", () => (long)_queue.Reader.Count, "{message}", "Vitals waiting to be written to the embedded store");
+    }
+
+    public long Written => Interlocked.Read(ref _writtenCount);
+
+    public long Dropped => Interlocked.Read(ref _droppedCount);
+
+    public int Queued => _queue.Reader.Count + _pending.Count;
+
+    /// <summary>Why the last write failed, or null when the last write succeeded.</summary>
+    public string? Failure => Volatile.Read(ref _failure);
+
+    public void Record(string facility, VitalsMessage vitals)
+    {
+        if (_queue.Writer.TryWrite(new RecordedVitals(facility, vitals)))
+        {
+            return;
+        }
+
+        var total = Interlocked.Increment(ref _droppedCount);
+        _dropped.Add(1);
+        if (Interlocked.Exchange(ref _dropping, 1) == 0)
+        {
+            Log.StoreQueueFull(_logger, _queue.Reader.Count, total);
+        }
+    }
+
+    /// <summary>Writes the kept batch, or else the next batch from the queue, in one transaction.</summary>
+    /// <returns>Messages taken off the queue and written (0 when there was nothing to do).</returns>
+    internal int WriteOnce()
+    {
+        if (_pending.Count == 0)
+        {
+            while (_pending.Count < _batchSize && _queue.Reader.TryRead(out var item))
+            {
+                _pending.Add(item);
+            }
+        }
+
+        if (_pending.Count == 0)
+        {
+            return 0;
+        }
+
+        int inserted;
+        try
+        {
+            inserted = _store.AppendVitals(_pending);
+        }
+        catch
+        {
+            _failures.Add(1);
+            throw;
+        }
+
+        var taken = _pending.Count;
+        _pending.Clear();
+        Interlocked.Add(ref _writtenCount, inserted);
+        _written.Add(inserted);
+        if (Volatile.Read(ref _failure) is not null)
+        {
+            Volatile.Write(ref _failure, null);
+            Log.StoreWritesRecovered(_logger);
+        }
+
+        // The drop episode ends once the queue has room again; report how much history it cost.
+        if (Volatile.Read(ref _dropping) == 1 && _queue.Reader.Count < _batchSize)
+        {
+            Interlocked.Exchange(ref _dropping, 0);
+            var total = Dropped;
+            Log.StoreQueueDrained(_logger, total - _dropsAtLastReport, total);
+            _dropsAtLastReport = total;
+        }
+
+        return taken;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.FromMilliseconds(250);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (_pending.Count == 0 && !await _queue.Reader.WaitToReadAsync(stoppingToken))
+                {
+                    break;
+                }
+
+                WriteOnce();
+                backoff = TimeSpan.FromMilliseconds(250);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                // By design: a failing disk (full, locked, removed) must not stop ingestion. The batch is kept and
+                // retried; meanwhile the queue absorbs new vitals and overflow is counted as dropped.
+                Volatile.Write(ref _failure, ex.Message);
+                Log.StoreWriteFailed(_logger, _pending.Count, ex);
+                try
+                {
+                    await Task.Delay(backoff, _time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+        }
+    }
+
+    /// <summary>A clean stop writes what is still queued, so a planned restart loses nothing. (Here rather than at the
+    /// end of <see cref="ExecuteAsync"/>: a stop that comes before the loop ever ran must flush too.)</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            while (WriteOnce() > 0)
+            {
+            }
+        }
+        catch (Exception ex)
+        {
+            // By design: the hub is stopping; what could not be written is reported, not retried.
+            Log.StoreFlushFailed(_logger, Queued, ex);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Somnis.Contracts;
+using Somnis.Hub.Storage;
+
+namespace Somnis.Hub.Tests.Storage;
+
+public sealed class SomnisStoreTests : IDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 1, 23, 0, 0, TimeSpan.Zero);
+    private readonly string _dir = Directory.CreateTempSubdirectory("somnis-store-").FullName;
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly SomnisStore _store;
+
+    public SomnisStoreTests()
+    {
+        _store = new SomnisStore(Options.Create(new HubOptions { DataDirectory = _dir }));
+        _store.Migrate();
+    }
+
+    public void Dispose()
+    {
+        _services.Dispose();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    internal static VitalsMessage Vitals(string bed, long seq, DateTimeOffset ts, double? hr = 58) => new()
+    {
+        Bed = bed, Seq = seq, Ts = ts, IntervalSeconds = 10, HeartRate = hr, RespirationRate = 14, ActivityCount = 3,
+        SkinTemperature = null, RoomTemperature = 21.5, BedPresence = true, SignalQuality = 0.9, ArchitectStimulating = seq % 2 == 0,
+    };
+
+    private IMeterFactory Meters => _services.GetRequiredService<IMeterFactory>();
+
+    [Fact]
+    public void Migrate_creates_the_latest_schema_in_wal_mode_and_is_idempotent()
+    {
+        Assert.Equal(Migrations.Latest, _store.SchemaVersion);
+        Assert.Empty(_store.Migrate());
+        using var c = _store.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode;";
+        Assert.Equal("wal", cmd.ExecuteScalar());
+        Assert.True(File.Exists(Path.Combine(_dir, "somnis.db")));
+    }
+
+    [Fact]
+    public void A_database_from_a_newer_hub_is_refused_with_a_clear_message()
+    {
+        using (var c = _store.Open())
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = $"PRAGMA user_version = {Migrations.Latest + 1};";
+            cmd.ExecuteNonQuery();
+        }
+
+        var ex = Assert.Throws<InvalidOperationException>(() => _store.Migrate());
+        Assert.Contains($"schema version {Migrations.Latest + 1}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("newer Somnis", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Migration_versions_are_strictly_increasing_from_one()
+    {
+        Assert.Equal(Enumerable.Range(1, Migrations.All.Count), Migrations.All.Select(m => m.Version));
+    }
+
+    [Fact]
+    public void Vitals_round_trip_with_nulls_and_redeliveries_are_stored_once()
+    {
+        var a = Vitals("bed-01", 1, T0);
+        var b = Vitals("bed-01", 2, T0.AddSeconds(10), hr: null);
+        var other = Vitals("bed-02", 1, T0);
+        Assert.Equal(3, _store.AppendVitals([new("nexus", a), new("nexus", b), new("nexus", other)]));
+        Assert.Equal(0, _store.AppendVitals([new("nexus", a)]));
+
+        var points = _store.ReadVitals("nexus", "bed-01", T0, T0.AddMinutes(1), 100);
+        Assert.Equal(2, points.Count);
+        Assert.Equal(new VitalsPoint(T0, 1, 10, 58, 14, 3, null, 21.5, true, 0.9, false, false), points[0]);
+        Assert.Null(points[1].HeartRate);
+        Assert.True(points[1].ArchitectStimulating);
+        Assert.Empty(_store.ReadVitals("other", "bed-01", T0, T0.AddMinutes(1), 100));
+        Assert.Single(_store.ReadVitals("nexus", "bed-01", T0, T0.AddMinutes(1), 1));
+        Assert.Equal(["nexus"], _store.FacilitiesOf("bed-01"));
+        Assert.Equal(T0.AddSeconds(10), _store.LatestVitalsTime("nexus", "bed-01"));
+    }
+
+    [Fact]
+    public void A_restarted_device_with_sequence_back_at_one_is_still_stored()
+    {
+        _store.AppendVitals([new("nexus", Vitals("bed-01", 1, T0))]);
+        Assert.Equal(1, _store.AppendVitals([new("nexus", Vitals("bed-01", 1, T0.AddHours(1)))]));
+    }
+
+    [Fact]
+    public void Pruner_deletes_only_vitals_older_than_the_retention()
+    {
+        var time = new FakeTimeProvider(T0);
+        var pruner = new StorePruner(_store, Options.Create(new StorageOptions { VitalsRetention = TimeSpan.FromDays(14) }), time, Meters, new TestLogger<StorePruner>());
+        using var pruned = new MetricCollector<long>(Meters, HubMetrics.MeterName, "somnis.store.pruned");
+        var rows = Enumerable.Range(0, 25_000).Select(i => new RecordedVitals("nexus", Vitals("bed-01", i + 1, T0.AddDays(-15).AddSeconds(i * 10)))).ToList();
+        _store.AppendVitals(rows);
+        var keep = Vitals("bed-01", 100_000, T0.AddDays(-13).AddSeconds(5));
+        _store.AppendVitals([new("nexus", keep)]);
+
+        // 25,000 rows span 2.9 days from day -15: those before day -14 go.
+        var expected = rows.Count(r => r.Vitals.Ts < T0.AddDays(-14));
+        Assert.Equal(expected, pruner.PruneOnce());
+        Assert.Equal(expected, pruned.LastMeasurement!.Value);
+        Assert.Empty(_store.ReadVitals("nexus", "bed-01", T0.AddDays(-20), T0.AddDays(-14).AddMilliseconds(-1), 10));
+        Assert.Single(_store.ReadVitals("nexus", "bed-01", keep.Ts, keep.Ts, 10));
+        Assert.Equal(0, pruner.PruneOnce());
+
+        time.Advance(TimeSpan.FromDays(2));
+        Assert.True(pruner.PruneOnce() > 0);
+    }
+}

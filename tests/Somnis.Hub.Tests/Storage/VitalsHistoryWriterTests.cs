@@ -1,0 +1,135 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Somnis.Hub.Storage;
+
+namespace Somnis.Hub.Tests.Storage;
+
+public sealed class VitalsHistoryWriterTests : IDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 1, 23, 0, 0, TimeSpan.Zero);
+    private readonly string _dir = Directory.CreateTempSubdirectory("somnis-writer-").FullName;
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly SomnisStore _store;
+    private readonly TestLogger<VitalsHistoryWriter> _log = new();
+
+    public VitalsHistoryWriterTests()
+    {
+        _store = new SomnisStore(Options.Create(new HubOptions { DataDirectory = _dir }));
+        _store.Migrate();
+    }
+
+    public void Dispose()
+    {
+        _services.Dispose();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private VitalsHistoryWriter Writer(int capacity = 1_000, int batch = 100) =>
+        new(_store, Options.Create(new StorageOptions { QueueCapacity = capacity, BatchSize = batch }), new FakeTimeProvider(T0),
+            _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), _log);
+
+    private int Stored(string bed = "bed-01") => _store.ReadVitals("nexus", bed, T0.AddDays(-1), T0.AddDays(1), 100_000).Count;
+
+    [Fact]
+    public void Writes_in_batches_of_at_most_batch_size()
+    {
+        var writer = Writer(batch: 100);
+        for (var i = 1; i <= 250; i++)
+        {
+            writer.Record("nexus", SomnisStoreTests.Vitals("bed-01", i, T0.AddSeconds(10 * i)));
+        }
+
+        Assert.Equal(100, writer.WriteOnce());
+        Assert.Equal(100, writer.WriteOnce());
+        Assert.Equal(50, writer.WriteOnce());
+        Assert.Equal(0, writer.WriteOnce());
+        Assert.Equal(250, Stored());
+        Assert.Equal(250, writer.Written);
+    }
+
+    [Fact]
+    public void A_full_queue_drops_counts_and_logs_once_per_episode()
+    {
+        var meters = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        using var dropped = new MetricCollector<long>(meters, HubMetrics.MeterName, "somnis.store.vitals.dropped");
+        var writer = Writer(capacity: 1_000, batch: 5_000);
+        for (var i = 1; i <= 1_500; i++)
+        {
+            writer.Record("nexus", SomnisStoreTests.Vitals("bed-01", i, T0.AddSeconds(10 * i)));
+        }
+
+        Assert.Equal(500, writer.Dropped);
+        Assert.Equal(500, dropped.GetMeasurementSnapshot().Sum(m => m.Value));
+        Assert.Single(_log.Lines, l => l.Contains("queue full", StringComparison.Ordinal));
+
+        Assert.Equal(1_000, writer.WriteOnce());
+        Assert.Equal(1_000, Stored());
+        Assert.Single(_log.Lines, l => l.Contains("500 vitals were dropped", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_failed_write_keeps_its_batch_and_the_retry_stores_it()
+    {
+        var writer = Writer();
+        for (var i = 1; i <= 10; i++)
+        {
+            writer.Record("nexus", SomnisStoreTests.Vitals("bed-01", i, T0.AddSeconds(10 * i)));
+        }
+
+        using (var c = _store.Open())
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "ALTER TABLE vitals RENAME TO vitals_away;";
+            cmd.ExecuteNonQuery();
+        }
+
+        Assert.ThrowsAny<SqliteException>(() => writer.WriteOnce());
+        Assert.Equal(10, writer.Queued);
+
+        using (var c = _store.Open())
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "ALTER TABLE vitals_away RENAME TO vitals;";
+            cmd.ExecuteNonQuery();
+        }
+
+        Assert.Equal(10, writer.WriteOnce());
+        Assert.Equal(10, Stored());
+        Assert.Equal(0, writer.Queued);
+    }
+
+    [Fact]
+    public async Task A_clean_stop_flushes_the_queue()
+    {
+        var writer = Writer(capacity: 10_000, batch: 100);
+        await writer.StartAsync(CancellationToken.None);
+        for (var i = 1; i <= 5_000; i++)
+        {
+            writer.Record("nexus", SomnisStoreTests.Vitals("bed-01", i, T0.AddSeconds(10 * i)));
+        }
+
+        await writer.StopAsync(CancellationToken.None);
+        Assert.True(5_000 == Stored(), string.Join("\n", _log.Lines));
+        Assert.Equal(0, writer.Dropped);
+    }
+
+    [Theory]
+    [InlineData("VitalsRetention", "00:30:00", "Storage:VitalsRetention must be between 01:00:00 and 3650.00:00:00")]
+    [InlineData("PruneInterval", "00:00:10", "Storage:PruneInterval must be between 00:01:00 and 1.00:00:00")]
+    [InlineData("QueueCapacity", "10", "Storage:QueueCapacity must be between 1000 and 10000000")]
+    [InlineData("BatchSize", "0", "Storage:BatchSize must be between 1 and 100000")]
+    public void Invalid_settings_are_named_with_their_range(string setting, string value, string message)
+    {
+        var o = new StorageOptions();
+        var p = typeof(StorageOptions).GetProperty(setting)!;
+        p.SetValue(o, p.PropertyType == typeof(TimeSpan) ? TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : int.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+        var result = new StorageOptionsValidator().Validate(null, o);
+        Assert.True(result.Failed);
+        Assert.Contains(message, result.FailureMessage, StringComparison.Ordinal);
+        Assert.True(new StorageOptionsValidator().Validate(null, new StorageOptions()).Succeeded);
+    }
+}
