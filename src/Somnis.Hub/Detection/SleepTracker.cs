@@ -25,6 +25,7 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
     private DateTimeOffset? _outOfBedSince;
     private DateTimeOffset? _latest;
     private int _settledRun;
+    private DateTimeOffset? _stimulatedSince;
 
     public string Facility { get; } = facility;
 
@@ -186,8 +187,8 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
     /// An arousal onset, for facility incidents: after <see cref="DetectionOptions.OnsetAfterSleep"/> of settled
     /// heart rate (under 120 % of the sleeping baseline), an epoch's heart rate jumps above 130 % of it (arousals raise
     /// HR 10–30 bpm within seconds). Judged on the heart rate itself rather than on the sleep/wake score, whose
-    /// centred window blurs the moment of waking. Onsets while the bed's own Architect stimulates are left out:
-    /// that arousal is explained by the bed, not shared across beds.
+    /// centred window blurs the moment of waking. Onsets in the first 3 minutes of a bout of the bed's own Architect
+    /// are left out: that arousal is explained by the bed, not shared across beds.
     /// </summary>
     private void FindOnsets(IReadOnlyList<ScoredEpoch> fresh)
     {
@@ -199,13 +200,16 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
 
         foreach (var e in fresh)
         {
-            if (e.MeanHeartRate is not { } hr || !e.InBed || e.Stimulating)
+            _stimulatedSince = e.Stimulating ? _stimulatedSince ?? e.Start : null;
+            if (e.MeanHeartRate is not { } hr || !e.InBed)
             {
                 _settledRun = 0;
                 continue;
             }
 
-            if (hr >= baseline * 1.3 && _settledRun >= needed)
+            // The bed's own Architect starting a bout explains an arousal in its first minutes.
+            var architectStart = _stimulatedSince is { } since && e.Start - since < TimeSpan.FromMinutes(3);
+            if (hr >= baseline * 1.3 && _settledRun >= needed && !architectStart)
             {
                 NewOnsets.Add(e.Start);
             }
