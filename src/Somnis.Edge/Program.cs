@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Somnis.Edge;
 
+args = EdgeHost.ExpandFlags(args);
 var builder = Host.CreateApplicationBuilder(args);
 builder.Configuration.AddCommandLine(args, EdgeHost.SwitchMappings.ToDictionary());
 builder.AddSomnisEdge();
