@@ -358,17 +358,17 @@ internal sealed class HardwareBedSource : IBedSource, IArchitectInterlock
         else
         {
             var s = _bcgProcessor.AddSecond(raw.Bcg);
-            if (s.Stale)
+            if (s.OutOfRange)
+            {
+                _bcgHealth.Fail(FaultReasons.OutOfRange);
+            }
+            else if (s.Stale)
             {
                 _bcgHealth.Fail(FaultReasons.Stale);
             }
             else if (s.FlatLine)
             {
                 _bcgHealth.Fail(FaultReasons.FlatLine);
-            }
-            else if (s.OutOfRange)
-            {
-                _bcgHealth.Fail(FaultReasons.OutOfRange);
             }
         }
 
