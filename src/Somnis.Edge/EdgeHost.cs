@@ -40,6 +40,7 @@ public static class EdgeHost
         builder.Services.AddSingleton<BedSourceFactory>();
         builder.Services.AddSingleton<EdgeService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EdgeService>());
+        builder.Services.AddHostedService<Sensors.SystemdWatchdog>();
         return builder;
     }
 }

@@ -9,6 +9,6 @@ internal interface IArchitectInterlock
     /// <summary>The interlock is engaged (stimulation cut), as commanded or because the edge cannot drive the relay.</summary>
     bool InterlockEngaged { get; }
 
-    /// <summary>Engages (cuts stimulation) or releases the interlock; takes effect within 0.3 s.</summary>
+    /// <summary>Engages (cuts stimulation) or releases the interlock; takes effect within 0.5 s (the relay monostable's hold time).</summary>
     void SetInterlock(bool engaged);
 }

@@ -46,7 +46,7 @@ internal sealed class HardwareBedSource : IBedSource, IArchitectInterlock
     private readonly Slot<Mpu6050>? _accel;
     private readonly Slot<SkinThermometer>? _skin;
     private readonly Slot<Bme280>? _room;
-    private readonly Slot<GpioController>? _gpio;
+    private readonly Slot<GpioLines>? _gpio;
     private readonly int _pirPin = -1;
     private readonly int _stimulationPin = -1;
     private readonly int _interlockPin = -1;
@@ -103,7 +103,7 @@ internal sealed class HardwareBedSource : IBedSource, IArchitectInterlock
         _engaged = options.Architect?.EngageAtStart ?? false;
         if (_pirPin >= 0 || _stimulationPin >= 0 || _interlockPin >= 0)
         {
-            _gpio = new Slot<GpioController>("gpio", () => OpenGpio(buses));
+            _gpio = new Slot<GpioLines>("gpio", () => OpenGpio(buses));
         }
 
         if (!_clock.Emulated)
@@ -185,20 +185,28 @@ internal sealed class HardwareBedSource : IBedSource, IArchitectInterlock
         return buses.OpenI2c(o.Chip!.ToLowerInvariant(), o.Bus ?? 1, address);
     }
 
-    private GpioController OpenGpio(ISensorBuses buses)
+    private GpioLines OpenGpio(ISensorBuses buses)
     {
         var gpio = buses.OpenGpio();
-        if (_stimulationPin >= 0)
+        try
         {
-            gpio.OpenPin(_stimulationPin, PinMode.InputPullDown);
-        }
+            if (_stimulationPin >= 0)
+            {
+                gpio.OpenPin(_stimulationPin, PinMode.InputPullDown);
+            }
 
-        if (_interlockPin >= 0)
+            if (_interlockPin >= 0)
+            {
+                gpio.OpenPin(_interlockPin, PinMode.Output, PinValue.Low);
+            }
+
+            return new GpioLines(gpio, _pirPin >= 0 ? new Hcsr501(_pirPin, gpio, shouldDispose: false) : null);
+        }
+        catch
         {
-            gpio.OpenPin(_interlockPin, PinMode.Output, PinValue.Low);
+            gpio.Dispose();
+            throw;
         }
-
-        return gpio;
     }
 
     private void AcquireLoop()
@@ -304,17 +312,15 @@ internal sealed class HardwareBedSource : IBedSource, IArchitectInterlock
         {
             try
             {
-                var gpio = _gpio.Device(t) ?? throw NotResponding;
-                if (_pirPin >= 0)
+                var lines = _gpio.Device(t) ?? throw NotResponding;
+                if (lines.Pir is { } pir)
                 {
-                    // The binding opens the pin on construction; it is cheap and keeps the driver the source of truth.
-                    using var pir = new Hcsr501(_pirPin, gpio, shouldDispose: false);
                     raw.Motion = pir.IsMotionDetected;
                 }
 
                 if (_stimulationPin >= 0)
                 {
-                    raw.Stimulating = gpio.Read(_stimulationPin) == PinValue.High;
+                    raw.Stimulating = lines.Controller.Read(_stimulationPin) == PinValue.High;
                 }
             }
             catch (Exception ex)
@@ -335,9 +341,9 @@ internal sealed class HardwareBedSource : IBedSource, IArchitectInterlock
 
         try
         {
-            var gpio = _gpio.Device(t) ?? throw NotResponding;
+            var lines = _gpio.Device(t) ?? throw NotResponding;
             _keepAlive = !_engaged && !_keepAlive;
-            gpio.Write(_interlockPin, _keepAlive ? PinValue.High : PinValue.Low);
+            lines.Controller.Write(_interlockPin, _keepAlive ? PinValue.High : PinValue.Low);
         }
         catch (Exception ex)
         {
@@ -612,6 +618,20 @@ internal sealed class HardwareBedSource : IBedSource, IArchitectInterlock
             }
 
             _device = null;
+        }
+    }
+
+    /// <summary>The GPIO controller with the PIR binding on it.</summary>
+    private sealed class GpioLines(GpioController controller, Hcsr501? pir) : IDisposable
+    {
+        public GpioController Controller => controller;
+
+        public Hcsr501? Pir => pir;
+
+        public void Dispose()
+        {
+            pir?.Dispose();
+            controller.Dispose();
         }
     }
 

@@ -91,3 +91,21 @@ public sealed class SensorFaultNightAccuracyTests(ITestOutputHelper output)
         Assert.True(r.ValidShare >= 0.80, $"valid in-bed seconds {r.ValidShare:P1} < 80 %");
     }
 }
+
+public sealed class Mcp3008AccuracyTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Mcp3008_front_end_meets_the_heart_rate_bound_over_three_hours()
+    {
+        using var source = EmulatedNight.Create(Scenario.Healthy, 13, EmulatedNight.StandardSensors("mcp3008"));
+        var report = new AccuracyReport();
+        for (var i = 0; i < 3 * 360; i++)
+        {
+            report.Add(source.Next(TimeSpan.FromSeconds(10)), source.LastTruth);
+        }
+
+        output.WriteLine($"mcp3008 healthy seed 13, 3 h: {report}");
+        Assert.True(report.HeartRateMae <= 3, $"HR MAE {report.HeartRateMae:F2} bpm > 3");
+        Assert.True(report.ValidShare >= 0.80, $"valid in-bed seconds {report.ValidShare:P1} < 80 %");
+    }
+}

@@ -55,9 +55,9 @@ internal sealed class EmulatedBed
     /// <summary>How long the HC-SR501 output stays high after motion (its retrigger hold time), seconds.</summary>
     public const double PirHoldSeconds = 5;
 
-    /// <summary>How long the interlock relay's retriggerable monostable keeps the relay energised after the last
-    /// keep-alive edge, seconds (hardware/README.md, "Architect interlock").</summary>
-    public const double RelayHoldSeconds = 0.3;
+    /// <summary>How long the interlock relay's retriggerable monostable (74HC123, 110 kΩ × 10 µF) keeps the relay
+    /// energised after the last rising keep-alive edge, seconds (hardware/README.md, "Architect interlock").</summary>
+    public const double RelayHoldSeconds = 0.5;
 
     private readonly SleeperModel _model;
     private readonly Random _rng;
@@ -116,7 +116,7 @@ internal sealed class EmulatedBed
     /// <summary>The PIR output: high for <see cref="PirHoldSeconds"/> after a strong movement.</summary>
     public bool PirLine => _time - _lastStrongMovement <= PirHoldSeconds;
 
-    /// <summary>An edge on the relay's keep-alive line (the monostable retriggers on every edge).</summary>
+    /// <summary>A rising edge on the relay's keep-alive line (the monostable's B input retriggers on it).</summary>
     public void RelayEdge() => _lastRelayEdge = _time;
 
     /// <summary>Advances emulated time to <paramref name="t"/> seconds, stepping the sleeper model every whole second.</summary>

@@ -4,8 +4,8 @@ namespace Somnis.Edge.Sensors.Emulation;
 
 /// <summary>
 /// The Pi's GPIO lines as the bed sees them: the HC-SR501 output (input pin), the Architect's stimulation sense
-/// line (input pin) and the interlock relay's keep-alive line (output pin; every edge retriggers the relay's
-/// monostable). Unknown pins read low.
+/// line (input pin) and the interlock relay's keep-alive line (output pin; every rising edge retriggers the
+/// relay's monostable). Unknown pins read low.
 /// </summary>
 internal sealed class EmulatedGpioDriver(EmulatedBed bed, int pirPin, int stimulationPin, int interlockPin) : GpioDriver
 {
@@ -55,7 +55,7 @@ internal sealed class EmulatedGpioDriver(EmulatedBed bed, int pirPin, int stimul
         Check();
         var before = _outputs.TryGetValue(pinNumber, out var v) ? v : PinValue.Low;
         _outputs[pinNumber] = value;
-        if (pinNumber == interlockPin && before != value)
+        if (pinNumber == interlockPin && before == PinValue.Low && value == PinValue.High)
         {
             bed.RelayEdge();
         }
