@@ -21,7 +21,7 @@ public sealed class EmulatedChipTests
 
     public EmulatedChipTests()
     {
-        // Out of bed at the start of a day: 8 h night of which we skip none; use a bed whose sleeper is in bed.
+        // The sleeper lies in bed (awake) from the first second of the night.
         _bed = new EmulatedBed(new SleeperModel(Scenario.Healthy, 21), 21);
         _bed.AdvanceTo(1);
     }
