@@ -24,7 +24,12 @@ public static class EdgeHost
         ["--seed"] = "Edge:Seed",
         ["--interval"] = "Edge:Interval",
         ["--incident-at"] = "Edge:IncidentAt",
+        ["--simulation-level"] = "Edge:Simulation:Level",
     };
+
+    /// <summary>Expands value-less flags into switch pairs: <c>--emulate-chips</c> → <c>--simulation-level chips</c>.</summary>
+    public static string[] ExpandFlags(string[] args) =>
+        [.. args.SelectMany(a => string.Equals(a, "--emulate-chips", StringComparison.OrdinalIgnoreCase) ? ["--simulation-level", "chips"] : new[] { a })];
 
     /// <summary>Adds the bedside worker (the beds of <c>Edge</c> options) to a host.</summary>
     public static IHostApplicationBuilder AddSomnisEdge(this IHostApplicationBuilder builder)
@@ -35,6 +40,7 @@ public static class EdgeHost
         builder.Services.AddSingleton<BedSourceFactory>();
         builder.Services.AddSingleton<EdgeService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EdgeService>());
+        builder.Services.AddHostedService<Sensors.SystemdWatchdog>();
         return builder;
     }
 }

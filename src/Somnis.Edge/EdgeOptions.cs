@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Somnis.Contracts;
+using Somnis.Edge.Sensors;
 using Somnis.Edge.Simulation;
 
 namespace Somnis.Edge;
@@ -53,6 +54,13 @@ public sealed class EdgeOptions
 
     /// <summary>Time out of bed between simulated nights.</summary>
     public TimeSpan DayLength { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Simulation depth, section <c>Edge:Simulation</c>: <c>Level</c> = <c>model</c> or <c>chips</c>
+    /// (<c>--simulation-level</c>, or <c>--emulate-chips</c> for <c>chips</c>).</summary>
+    public EdgeSimulationOptions Simulation { get; set; } = new();
+
+    /// <summary>This bed's sensors in hardware mode, section <c>Edge:Sensors</c> (hardware/README.md).</summary>
+    public SensorsOptions? Sensors { get; set; }
 
     /// <summary>Bed ids this process serves, in order.</summary>
     public IReadOnlyList<string> BedIds()
@@ -118,9 +126,30 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             errors.Add($"--speed must be between 0.1 and 100000 (got {o.Speed})");
         }
 
-        if (o.Mode == "hardware" && o.Speed != 1)
+        var chips = string.Equals(o.Simulation?.Level, EdgeSimulationOptions.Chips, StringComparison.OrdinalIgnoreCase);
+        if (o.Simulation?.Level is not { } level || !(chips || string.Equals(level, EdgeSimulationOptions.Model, StringComparison.OrdinalIgnoreCase)))
         {
-            errors.Add("--speed must be 1 in hardware mode: real sensors run in real time");
+            errors.Add($"--simulation-level (Edge:Simulation:Level) must be 'model' or 'chips' (got '{o.Simulation?.Level}')");
+        }
+
+        if (o.Mode == "hardware" && o.Speed != 1 && !chips)
+        {
+            errors.Add("--speed must be 1 in hardware mode: real sensors run in real time (emulated chips allow up to 100)");
+        }
+
+        if (chips && o.Speed > 100)
+        {
+            errors.Add($"--speed must be at most 100 with emulated chips: the real drivers sample 128 times per simulated second (got {o.Speed})");
+        }
+
+        if (chips && o.Beds is > 50)
+        {
+            errors.Add($"--beds must be at most 50 with emulated chips (got {o.Beds}); use --simulation-level model for fleets");
+        }
+
+        if (o.Mode == "hardware" || chips)
+        {
+            SensorsOptionsValidator.Validate(o.Sensors, chips, File.Exists, errors);
         }
 
         if (o.Interval < TimeSpan.FromSeconds(1) || o.Interval > TimeSpan.FromSeconds(60))

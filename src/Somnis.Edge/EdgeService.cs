@@ -1,8 +1,11 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Somnis.Contracts;
 using Somnis.Edge.Publishing;
 using Somnis.Edge.Sensing;
+using Somnis.Edge.Sensors;
+using Somnis.Edge.Sensors.Emulation;
 using Somnis.Edge.Simulation;
 
 namespace Somnis.Edge;
@@ -80,15 +83,23 @@ internal sealed class EdgeService(
     }
 }
 
-/// <summary>Creates each bed's source from the options: the simulator, or (hardware mode) the real sensors.</summary>
-internal sealed class BedSourceFactory(IOptions<EdgeOptions> options)
+/// <summary>
+/// Creates each bed's source from the options: the model-level simulator, or the sensors (hardware mode) through the
+/// real drivers, on the Pi's buses or, with <c>Edge:Simulation:Level</c> = <c>chips</c>, on emulated chips driven by the
+/// sleeper model.
+/// </summary>
+internal sealed class BedSourceFactory(IOptions<EdgeOptions> options, TimeProvider? time = null, ILoggerFactory? loggers = null)
 {
     public IBedSource Create(string bed, int index, int fleetSize)
     {
         var o = options.Value;
-        if (o.Mode == "hardware")
+        var chips = string.Equals(o.Simulation?.Level, EdgeSimulationOptions.Chips, StringComparison.OrdinalIgnoreCase);
+        var logger = (ILogger?)loggers?.CreateLogger<HardwareBedSource>() ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        if (o.Mode == "hardware" && !chips)
         {
-            throw new NotSupportedException("hardware mode needs the sensor configuration (Edge:Sensors); see hardware/README.md");
+            var sensors = o.Sensors ?? throw new InvalidOperationException("Edge:Sensors is missing");
+            Log.HardwareStarted(logger, bed, "real", Describe(sensors));
+            return new HardwareBedSource(bed, sensors, new RealSensorBuses(time ?? TimeProvider.System), o.Mode, null, logger);
         }
 
         Scenarios.TryAssign(o.Scenario, fleetSize, out var scenarios, out _);
@@ -96,6 +107,17 @@ internal sealed class BedSourceFactory(IOptions<EdgeOptions> options)
         var incidentBeds = (int)Math.Round(o.IncidentShare * fleetSize);
         var timeline = new SimulationTimeline(o.NightLength, o.DayLength, o.IncidentAt);
         var model = new SleeperModel(scenarios[index], seed, timeline, inIncidentGroup: index < incidentBeds);
+        if (chips)
+        {
+            var sensors = o.Sensors ?? throw new InvalidOperationException("Edge:Sensors is missing");
+            Log.HardwareStarted(logger, bed, "emulated", Describe(sensors));
+            var buses = new EmulatedSensorBuses(new EmulatedBed(model, seed), sensors);
+            return new HardwareBedSource(bed, sensors, buses, o.Mode, new SimulationInfo(model.Scenario.Name(), seed, o.Speed), logger);
+        }
+
         return new SimulatedBedSource(model, seed, o.Speed);
     }
+
+    private static string Describe(SensorsOptions s) =>
+        string.Join(", ", SensorsOptionsValidator.Roles(s).Select(r => $"{r.Role}={r.Sensor.Chip}"));
 }

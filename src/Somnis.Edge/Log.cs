@@ -25,4 +25,13 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Error, "Bed {Bed} loop failed; continuing")]
     public static partial void BedLoopFailed(ILogger logger, string bed, Exception exception);
+
+    [LoggerMessage(100, LogLevel.Warning, "Bed {Bed} sensor {Sensor} driver failed ({Error}: {Message}); reopening in 10 s")]
+    public static partial void SensorDriverFailed(ILogger logger, string bed, string sensor, string error, string message);
+
+    [LoggerMessage(101, LogLevel.Information, "Bed {Bed} Architect interlock engaged: {Engaged}")]
+    public static partial void InterlockSet(ILogger logger, string bed, bool engaged);
+
+    [LoggerMessage(102, LogLevel.Information, "Bed {Bed} hardware mode on {Chips} chips: {Sensors}")]
+    public static partial void HardwareStarted(ILogger logger, string bed, string chips, string sensors);
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Somnis.Edge;
 
+args = EdgeHost.ExpandFlags(args);
 var builder = Host.CreateApplicationBuilder(args);
 builder.Configuration.AddCommandLine(args, EdgeHost.SwitchMappings.ToDictionary());
 builder.AddSomnisEdge();

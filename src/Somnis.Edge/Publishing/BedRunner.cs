@@ -109,6 +109,7 @@ internal sealed class BedRunner
                 BedPresence = reading.BedPresence,
                 SignalQuality = reading.SignalQuality,
                 ArchitectStimulating = reading.ArchitectStimulating,
+                InterlockEngaged = reading.InterlockEngaged,
             };
             await send(OutgoingMessage.Vitals(_facility, vitals), ct);
         }

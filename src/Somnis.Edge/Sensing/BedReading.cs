@@ -5,6 +5,8 @@ namespace Somnis.Edge.Sensing;
 /// <summary>
 /// What a bed's sensors measured over one interval. Null means "no valid value": a faulty or movement-corrupted
 /// sensor withholds its value rather than repeating an old one.
+/// <c>InterlockEngaged</c>: the Architect interlock relay cuts stimulation; <c>RoomHumidity</c> (%RH) and
+/// <c>RoomMotion</c> (PIR) are measured in hardware mode and not (yet) part of the vitals message.
 /// </summary>
 internal sealed record BedReading(
     double? HeartRate,
@@ -15,7 +17,10 @@ internal sealed record BedReading(
     bool? BedPresence,
     double SignalQuality,
     bool ArchitectStimulating,
-    IReadOnlyList<SensorHealth> Sensors);
+    IReadOnlyList<SensorHealth> Sensors,
+    bool InterlockEngaged = false,
+    double? RoomHumidity = null,
+    bool? RoomMotion = null);
 
 /// <summary>
 /// Where a bed's readings come from: the real sensors (hardware mode) or a simulation. This is the seam between

@@ -1,0 +1,28 @@
+using Somnis.Edge.Simulation;
+using Xunit.Abstractions;
+
+namespace Somnis.Edge.Tests.Sensors;
+
+/// <summary>A leak guard: 5.5 emulated hours must not grow the managed heap (the edge runs for months).</summary>
+public sealed class MemoryTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Managed_heap_stays_flat_over_hours_of_sampling()
+    {
+        using var source = EmulatedNight.Create(Scenario.Healthy, 3);
+        for (var i = 0; i < 200; i++)
+        {
+            source.Next(TimeSpan.FromSeconds(10));
+        }
+
+        var before = GC.GetTotalMemory(true);
+        for (var i = 0; i < 2000; i++)
+        {
+            source.Next(TimeSpan.FromSeconds(10));
+        }
+
+        var after = GC.GetTotalMemory(true);
+        output.WriteLine($"managed before {before / 1024} kB after {after / 1024} kB");
+        Assert.True(after - before < 1024 * 1024, $"managed heap grew by {(after - before) / 1024} kB");
+    }
+}
