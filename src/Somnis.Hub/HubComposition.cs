@@ -17,6 +17,7 @@ internal static class HubComposition
         ["--broker"] = "Broker:Url",
         ["--broker-username"] = "Broker:Username",
         ["--broker-password"] = "Broker:Password",
+        ["--broker-ca"] = "Broker:CaCertificate",
         ["--data"] = "Hub:DataDirectory",
         ["--facility"] = "Edge:Facility",
         ["--beds"] = "Edge:Beds",
@@ -117,6 +118,11 @@ internal sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
         if (!o.Embedded && !Somnis.Edge.BrokerAddress.TryParse(o.Url, out _, out var error))
         {
             errors.Add($"--broker (Broker:Url): {error}");
+        }
+
+        if (o.CaCertificate is not null && Somnis.Edge.BrokerTls.Problem(o.CaCertificate) is { } caProblem)
+        {
+            errors.Add($"--broker-ca (Broker:CaCertificate): {caProblem}");
         }
 
         if (o.EmbeddedPort is < 1 or > 65535)
