@@ -30,6 +30,9 @@ internal static class HubComposition
     public static IHostApplicationBuilder AddSomnisDefaults(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(TimeProvider.System);
+        // Under systemd (deploy/systemd/somnis-hub.service, Type=notify): readiness notification and journal-friendly
+        // logs; does nothing elsewhere.
+        builder.Services.AddSystemd();
         builder.Services.AddOptions<HubOptions>().Bind(builder.Configuration.GetSection(HubOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<HubOptions>, HubOptionsValidator>();
         // Keys for the sign-in cookie live with the hub's data, so browsers stay signed in across a hub restart.
