@@ -15,6 +15,7 @@ public static class EdgeHost
         ["--broker"] = "Edge:Broker",
         ["--broker-username"] = "Edge:BrokerUsername",
         ["--broker-password"] = "Edge:BrokerPassword",
+        ["--broker-ca"] = "Edge:BrokerCaCertificate",
         ["--facility"] = "Edge:Facility",
         ["--bed"] = "Edge:Bed",
         ["--beds"] = "Edge:Beds",

@@ -19,6 +19,10 @@ public sealed class EdgeOptions
     /// <summary>Broker password (<c>--broker-password</c>).</summary>
     public string? BrokerPassword { get; set; }
 
+    /// <summary>PEM file of the CA that signed the broker's certificate, for <c>mqtts://</c> with a private facility CA
+    /// (<c>--broker-ca</c>, deploy/new-facility.sh). Unset: the system's trusted roots.</summary>
+    public string? BrokerCaCertificate { get; set; }
+
     /// <summary>Facility id, 1–64 of <c>[A-Za-z0-9_-]</c> (<c>--facility</c>).</summary>
     public string Facility { get; set; } = "nexus";
 
@@ -89,6 +93,11 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         if (!Identifiers.IsValid(o.Facility))
         {
             errors.Add($"--facility must be 1-{Identifiers.MaxLength} characters of A-Z a-z 0-9 - _ (got '{o.Facility}')");
+        }
+
+        if (o.BrokerCaCertificate is not null && BrokerTls.Problem(o.BrokerCaCertificate) is { } caProblem)
+        {
+            errors.Add($"--broker-ca (Edge:BrokerCaCertificate): {caProblem}");
         }
 
         if (o.Bed is not null && !Identifiers.IsValid(o.Bed))

@@ -18,6 +18,7 @@ internal static class HubComposition
         ["--broker"] = "Broker:Url",
         ["--broker-username"] = "Broker:Username",
         ["--broker-password"] = "Broker:Password",
+        ["--broker-ca"] = "Broker:CaCertificate",
         ["--data"] = "Hub:DataDirectory",
         ["--facility"] = "Edge:Facility",
         ["--beds"] = "Edge:Beds",
@@ -30,6 +31,9 @@ internal static class HubComposition
     public static IHostApplicationBuilder AddSomnisDefaults(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton(TimeProvider.System);
+        // Under systemd (deploy/systemd/somnis-hub.service, Type=notify): readiness notification and journal-friendly
+        // logs; does nothing elsewhere.
+        builder.Services.AddSystemd();
         builder.Services.AddOptions<HubOptions>().Bind(builder.Configuration.GetSection(HubOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<HubOptions>, HubOptionsValidator>();
         // Keys for the sign-in cookie live with the hub's data, so browsers stay signed in across a hub restart.
@@ -126,6 +130,11 @@ internal sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
         if (!o.Embedded && !Somnis.Edge.BrokerAddress.TryParse(o.Url, out _, out var error))
         {
             errors.Add($"--broker (Broker:Url): {error}");
+        }
+
+        if (o.CaCertificate is not null && Somnis.Edge.BrokerTls.Problem(o.CaCertificate) is { } caProblem)
+        {
+            errors.Add($"--broker-ca (Broker:CaCertificate): {caProblem}");
         }
 
         if (o.EmbeddedPort is < 1 or > 65535)

@@ -18,6 +18,7 @@ internal sealed class BedLink : IAsyncDisposable
     private readonly string _facility;
     private readonly string _bed;
     private readonly BrokerAddress _broker;
+    private readonly System.Security.Cryptography.X509Certificates.X509Certificate2Collection? _ca;
     private readonly EdgeOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -33,6 +34,7 @@ internal sealed class BedLink : IAsyncDisposable
         _bed = bed;
         _options = options;
         _broker = BrokerAddress.Parse(options.Broker);
+        _ca = BrokerTls.LoadCa(options.BrokerCaCertificate);
         _status = status;
         _time = time;
         _logger = logger;
@@ -112,7 +114,7 @@ internal sealed class BedLink : IAsyncDisposable
 
         if (_broker.Tls)
         {
-            builder = builder.WithTlsOptions(o => o.UseTls());
+            builder = builder.WithTlsOptions(BrokerTls.Options(_broker, _ca));
         }
 
         if (_client.IsConnected)

@@ -15,6 +15,10 @@ public sealed class BrokerOptions
     /// <summary>The hub's password at the broker (<c>--broker-password</c>).</summary>
     public string? Password { get; set; }
 
+    /// <summary>PEM file of the CA that signed the broker's certificate, for <c>mqtts://</c> with a private facility CA
+    /// (<c>--broker-ca</c>, deploy/new-facility.sh). Unset: the system's trusted roots.</summary>
+    public string? CaCertificate { get; set; }
+
     /// <summary>Loopback port of the embedded broker, 1–65535; if taken, a free port is used and logged. Default 1883.</summary>
     public int EmbeddedPort { get; set; } = 1883;
 

@@ -54,6 +54,7 @@ internal static class DemoMode
             {
                 edge.BrokerUsername ??= broker.Value.Username;
                 edge.BrokerPassword ??= broker.Value.Password;
+                edge.BrokerCaCertificate ??= broker.Value.CaCertificate;
             }
         });
         builder.Services.AddHostedService(sp => new DemoBanner(sp, demoUsers: !hasUsers));

@@ -20,6 +20,7 @@ internal sealed class MqttIngestor(
     ILogger<MqttIngestor> logger) : BackgroundService
 {
     private IMqttClient? _client;
+    private System.Security.Cryptography.X509Certificates.X509Certificate2Collection? _ca;
 
     public bool Connected => _client?.IsConnected == true;
 
@@ -29,6 +30,7 @@ internal sealed class MqttIngestor(
     {
         var o = options.Value;
         var broker = BrokerAddress.Parse(endpoint.Url);
+        _ca = endpoint.Embedded ? null : BrokerTls.LoadCa(o.CaCertificate);
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += e =>
         {
@@ -105,7 +107,7 @@ internal sealed class MqttIngestor(
 
         if (broker.Tls)
         {
-            builder = builder.WithTlsOptions(t => t.UseTls());
+            builder = builder.WithTlsOptions(BrokerTls.Options(broker, _ca));
         }
 
         if (client.IsConnected)

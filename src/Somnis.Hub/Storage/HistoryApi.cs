@@ -18,7 +18,7 @@ internal static class HistoryApi
         return api;
     }
 
-    internal static IResult Get(string id, string? facility, DateTimeOffset? from, DateTimeOffset? to, int? limit, SomnisStore store, BedRegistry beds)
+    internal static IResult Get(string id, string? facility, DateTimeOffset? from, DateTimeOffset? to, int? limit, SomnisStore store, BedRegistry beds, TimeProvider time)
     {
         var max = limit ?? DefaultLimit;
         if (max is < 1 or > MaxLimit)
@@ -53,7 +53,8 @@ internal static class HistoryApi
             return Results.Problem($"no bed '{id}'", statusCode: StatusCodes.Status404NotFound);
         }
 
-        var end = to ?? newest ?? from ?? DateTimeOffset.UnixEpoch;
+        // A bed known live but with nothing stored yet gets the last 24 h up to now: an empty, well-formed answer.
+        var end = to ?? newest ?? time.GetUtcNow();
         var start = from ?? end - DefaultSpan;
         var points = store.ReadVitals(facility, id, start, end, max);
         return TypedResults.Ok(new VitalsHistory(id, facility, start, end, points, Truncated: points.Count == max));

@@ -31,6 +31,7 @@ internal sealed class InfluxSink : BackgroundService, IVitalsRecorder
     private readonly Counter<long> _rejected;
     private readonly Counter<long> _dropped;
     private InfluxDBClient? _client;
+    private WriteApiAsync? _api;
     private TimeSpan _backoff;
     private DateTimeOffset _retryAt;
     private long _writtenCount;
@@ -190,14 +191,19 @@ internal sealed class InfluxSink : BackgroundService, IVitalsRecorder
         var lines = InfluxSpool.Read(segment);
         try
         {
-            _client ??= new InfluxDBClient(new InfluxDBClientOptions(_o.Url!)
+            if (_api is null)
             {
-                Token = _o.Token,
-                Org = _o.Org,
-                Bucket = _o.Bucket,
-                Timeout = _o.Timeout,
-            });
-            var api = _client.GetWriteApiAsync();
+                _client = new InfluxDBClient(new InfluxDBClientOptions(_o.Url!)
+                {
+                    Token = _o.Token,
+                    Org = _o.Org,
+                    Bucket = _o.Bucket,
+                    Timeout = _o.Timeout,
+                });
+                _api = _client.GetWriteApiAsync();
+            }
+
+            var api = _api;
             await _retry.ExecuteAsync(
                 async token => await api.WriteRecordsAsync(lines, LineProtocol.Precision, _o.Bucket, _o.Org, token),
                 ct);
@@ -329,6 +335,7 @@ internal sealed class InfluxSink : BackgroundService, IVitalsRecorder
 
         _client?.Dispose();
         _client = null;
+        _api = null;
     }
 
     private async Task WaitForWorkAsync(InfluxSpool spool, CancellationToken ct)

@@ -76,6 +76,20 @@ public sealed class HistoryApiTests
     }
 
     [Fact]
+    public async Task A_live_bed_without_stored_vitals_gets_an_empty_history()
+    {
+        await using var hub = new HubFactory();
+        using var client = hub.CreateClient();
+        client.DefaultRequestHeaders.Authorization = HubFactory.Basic("tess");
+        var status = JsonSerializer.SerializeToUtf8Bytes(new StatusMessage { Bed = "bed-09", Ts = T0, Mode = "simulated", Software = "t" }, SomnisJsonContext.Default.StatusMessage);
+        Assert.Null(hub.Services.GetRequiredService<IngestionPipeline>().Process("somnis/nexus/beds/bed-09/status", new ReadOnlySequence<byte>(status)));
+
+        var history = await client.GetFromJsonAsync<VitalsHistory>("/api/beds/bed-09/vitals");
+        Assert.Equal(("nexus", 0, false), (history!.Facility, history.Points.Count, history.Truncated));
+        Assert.Equal(TimeSpan.FromHours(24), history.To - history.From);
+    }
+
+    [Fact]
     public async Task History_needs_a_signed_in_user()
     {
         await using var hub = new HubFactory();
