@@ -39,6 +39,7 @@ builder.AddDetection();
 builder.AddStorage();
 builder.AddIngestion();
 builder.AddDashboard();
+builder.AddDashboardPages();
 if (command == "demo")
 {
     builder.AddSomnisDemo();
@@ -59,6 +60,7 @@ app.MapSignIn();
 app.MapBedsApi();
 app.MapNightApi();
 app.MapLiveFeed();
+app.MapDashboardPages();
 app.MapPrometheusScrapingEndpoint("/metrics");
 
 await app.RunAsync();
