@@ -3,7 +3,7 @@
 "use strict";
 
 const Charts = (() => {
-  const PAD = { left: 44, right: 10, top: 8, bottom: 20 };
+  const PAD = { left: 64, right: 10, top: 8, bottom: 20 };
   const STEPS_MIN = [5, 10, 15, 30, 60, 120, 180, 240, 360, 720];
 
   function widthOf(svg) {
