@@ -9,7 +9,7 @@ const pending = new Map();
 const wardsRoot = document.getElementById("wards");
 const template = document.getElementById("bed-template");
 const wardTemplate = document.getElementById("ward-template");
-const stats = (window.__somnisStats = { start: performance.now(), firstRender: null, events: 0, flushes: 0, lastFlushMs: 0, maxFlushMs: 0, tiles: 0 });
+const stats = (window.__somnisStats = { start: performance.now(), firstEvent: null, firstRender: null, events: 0, flushes: 0, totalFlushMs: 0, lastFlushMs: 0, maxFlushMs: 0, renders: 0, tiles: 0 });
 let layout = { timeZone: "UTC", defaultWard: "Beds", wards: [] };
 let frame = 0;
 
@@ -98,17 +98,20 @@ function flush() {
   frame = 0;
   const t0 = performance.now();
   for (const bed of pending.values()) render(bed);
+  stats.renders += pending.size;
   pending.clear();
   summarise();
   const ms = performance.now() - t0;
   stats.flushes++;
   stats.lastFlushMs = ms;
+  stats.totalFlushMs += ms;
   stats.maxFlushMs = Math.max(stats.maxFlushMs, ms);
   if (stats.firstRender === null && tiles.size > 0) stats.firstRender = performance.now() - stats.start;
 }
 
 function enqueue(bed) {
   stats.events++;
+  stats.firstEvent ??= performance.now();
   pending.set(bed.id, bed);
   // Hidden tabs get no animation frames; a timer keeps them current (at a lower rate) instead.
   if (!frame) frame = document.hidden ? setTimeout(flush, 250) : requestAnimationFrame(flush);
