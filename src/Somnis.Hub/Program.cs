@@ -51,6 +51,7 @@ if (!StartupValidation.Passes(app.Services, "somnis-hub"))
     return 2;
 }
 
+app.UseResponseCompression();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseDefaultFiles();

@@ -110,6 +110,22 @@ public sealed class DashboardApiTests
         Assert.NotNull(await client.GetFromJsonAsync<JsonElement[]>("/api/assessments"));
     }
 
+    [Fact]
+    public async Task Json_history_is_compressed_but_the_live_feed_is_not()
+    {
+        await using var hub = Hub();
+        using var client = Client(hub);
+        Feed(hub, "bed-07", 60);
+        client.DefaultRequestHeaders.AcceptEncoding.ParseAdd("gzip");
+        var json = await client.GetAsync(new Uri("/api/beds/bed-07/night", UriKind.Relative));
+        Assert.Equal("gzip", Assert.Single(json.Content.Headers.ContentEncoding));
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var events = await client.GetAsync(new Uri("/api/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        Assert.Equal("text/event-stream", events.Content.Headers.ContentType!.MediaType);
+        Assert.All(events.Content.Headers.ContentEncoding, e => Assert.Equal("identity", e));
+    }
+
     [Theory]
     [InlineData("/api/layout")]
     [InlineData("/api/sparklines")]
