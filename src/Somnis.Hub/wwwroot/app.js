@@ -141,7 +141,10 @@ async function refreshSparklines() {
 }
 
 Somnis.user();
-Somnis.layout().then((l) => {
+// Every bed in one compressed response for the first frame; the live feed then sends them again and every change.
+const initial = fetch("/api/beds").then((r) => (r.ok ? r.json() : [])).catch(() => []);
+Somnis.layout().then(async (l) => {
   layout = l;
   Somnis.live({ onBed: enqueue, onOpen: () => refreshSparklines() });
+  (await initial).forEach((b) => { if (!pending.has(b.id) && !beds.has(b.id)) enqueue(b); });
 });
