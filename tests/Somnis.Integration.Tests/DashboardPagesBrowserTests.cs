@@ -116,6 +116,11 @@ public sealed class DashboardPagesBrowserTests(ITestOutputHelper output)
         await page.WaitForSelectorAsync("body[data-loaded='true']", new() { Timeout = Timeout });
         await page.WaitForSelectorAsync("#connection[data-state='live']", new() { Timeout = Timeout });
         Assert.Equal(1, await page.Locator("[data-hook='handover-alarms']").CountAsync());
+
+        // Seed 3's mix gives bed-05 the sensor-fault scenario: the handover lists it with the reason.
+        await page.WaitForSelectorAsync("#attention li[data-bed-id='bed-05']", new() { Timeout = Timeout });
+        Assert.Contains("⚠ sensor", await page.Locator("#attention li[data-bed-id='bed-05']").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await page.Locator("#attention li[data-bed-id='bed-01']").CountAsync());
         Assert.True(await page.EvaluateAsync<bool>(NoOverflow), "handover overflows 1024 px");
 
         await page.GotoAsync(hub.Url + "/report.html");
