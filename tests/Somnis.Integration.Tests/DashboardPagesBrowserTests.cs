@@ -69,6 +69,7 @@ public sealed class DashboardPagesBrowserTests(ITestOutputHelper output)
         // Night report for this sleeper: a table, and the CSV as a download.
         await page.ClickAsync("#report-link");
         await page.WaitForSelectorAsync("body[data-loaded='true'] tr[data-bed-id='bed-01']", new() { Timeout = Timeout });
+        await Browser.ScreenshotAsync(page, "night-report.png");
         var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#csv"));
         Assert.Matches(@"^somnis-night-\d{4}-\d{2}-\d{2}-bed-01\.csv$", download.SuggestedFilename);
         var csv = await File.ReadAllLinesAsync(await download.PathAsync());
@@ -121,6 +122,7 @@ public sealed class DashboardPagesBrowserTests(ITestOutputHelper output)
         await page.WaitForSelectorAsync("#attention li[data-bed-id='bed-05']", new() { Timeout = Timeout });
         Assert.Contains("⚠ sensor", await page.Locator("#attention li[data-bed-id='bed-05']").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal(0, await page.Locator("#attention li[data-bed-id='bed-01']").CountAsync());
+        await Browser.ScreenshotAsync(page, "handover.png");
         Assert.True(await page.EvaluateAsync<bool>(NoOverflow), "handover overflows 1024 px");
 
         await page.GotoAsync(hub.Url + "/report.html");
