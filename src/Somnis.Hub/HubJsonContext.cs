@@ -18,4 +18,7 @@ namespace Somnis.Hub;
 [JsonSerializable(typeof(Somnis.Hub.Detection.NightMetrics))]
 [JsonSerializable(typeof(Somnis.Hub.Detection.NightSummary))]
 [JsonSerializable(typeof(VitalsHistory))]
+[JsonSerializable(typeof(Somnis.Hub.Dashboard.DashboardLayout))]
+[JsonSerializable(typeof(Somnis.Hub.Dashboard.NightReport))]
+[JsonSerializable(typeof(IReadOnlyList<Somnis.Hub.Dashboard.Sparkline>))]
 internal sealed partial class HubJsonContext : JsonSerializerContext;

@@ -87,4 +87,11 @@ internal static partial class Log
 
     [LoggerMessage(327, LogLevel.Error, "Time-series sink could not buffer {Count} points at shutdown")]
     public static partial void InfluxFlushFailed(ILogger logger, int count, Exception exception);
+
+    // 500–599: dashboard pages (layout, reports).
+    [LoggerMessage(500, LogLevel.Information, "Dashboard: times shown in {TimeZone}, {Wards} ward group(s) configured")]
+    public static partial void DashboardTimeZone(ILogger logger, string timeZone, int wards);
+
+    [LoggerMessage(501, LogLevel.Information, "Night report {Night} for {Scope} downloaded ({Rows} rows)")]
+    public static partial void NightReportDownloaded(ILogger logger, DateOnly night, string scope, int rows);
 }

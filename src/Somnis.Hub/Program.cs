@@ -39,6 +39,7 @@ builder.AddDetection();
 builder.AddStorage();
 builder.AddIngestion();
 builder.AddDashboard();
+builder.AddDashboardPages();
 if (command == "demo")
 {
     builder.AddSomnisDemo();
@@ -50,6 +51,7 @@ if (!StartupValidation.Passes(app.Services, "somnis-hub"))
     return 2;
 }
 
+app.UseResponseCompression();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseDefaultFiles();
@@ -59,6 +61,7 @@ app.MapSignIn();
 app.MapBedsApi();
 app.MapNightApi();
 app.MapLiveFeed();
+app.MapDashboardPages();
 app.MapPrometheusScrapingEndpoint("/metrics");
 
 await app.RunAsync();

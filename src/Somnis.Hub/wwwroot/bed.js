@@ -1,0 +1,208 @@
+// Bed detail: tonight's hypnogram and vitals trends (Architect stimulation shaded), metrics, sleep debt and
+// delivery health. Live values come from /api/events; the night and history are refetched at most every 10 s.
+"use strict";
+
+const bedId = new URLSearchParams(location.search).get("id") ?? "";
+const el = (id) => document.getElementById(id);
+const STATE_TEXT = { asleep: "☾ asleep", awake: "☀ awake", "out-of-bed": "⇱ out of bed", unknown: "? unknown" };
+let bed = null;
+let night = null;
+let vitals = [];
+let loading = null;
+let lastLoad = 0;
+
+document.title = `${bedId} — Somnis Facility`;
+el("title").textContent = bedId;
+document.body.dataset.bedId = bedId;
+
+async function json(url) {
+  const r = await fetch(url);
+  if (r.status === 404) return null;
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return r.json();
+}
+
+async function loadHistory(from) {
+  // Incremental: only what is newer than what we hold; the API pages with truncated.
+  for (let page = 0; page < 10; page++) {
+    const h = await json(`/api/beds/${encodeURIComponent(bedId)}/vitals?limit=50000&from=${encodeURIComponent(from)}`);
+    if (!h) return;
+    const last = vitals.length ? vitals[vitals.length - 1] : null;
+    for (const p of h.points) if (!last || p.ts > last.ts || (p.ts === last.ts && p.seq > last.seq)) vitals.push(p);
+    if (!h.truncated || !h.points.length) return;
+    from = h.points[h.points.length - 1].ts;
+  }
+}
+
+async function load() {
+  lastLoad = performance.now();
+  const [b, n] = await Promise.all([json(`/api/beds/${encodeURIComponent(bedId)}`), json(`/api/beds/${encodeURIComponent(bedId)}/night`)]);
+  if (!b) { el("bed").innerHTML = `<p class="panel" role="alert">No bed '${bedId.replace(/[<&"]/g, "")}'. <a href="/">Back to the console</a></p>`; return; }
+  bed = b;
+  night = n;
+  const start = night?.nightStart ?? (bed.lastEventTime ? new Date(Date.parse(bed.lastEventTime) - 8 * 3600e3).toISOString() : null);
+  if (start) {
+    if (vitals.length && Date.parse(vitals[0].ts) < Date.parse(start) - 60e3) vitals = []; // a new night began
+    await loadHistory(vitals.length ? vitals[vitals.length - 1].ts : start);
+  }
+  renderAll();
+}
+
+function refresh() {
+  if (loading) return loading;
+  loading = load().catch(() => {}).finally(() => { loading = null; });
+  return loading;
+}
+
+function periods(points, on, tsOf) {
+  const out = [];
+  let open = null;
+  for (const p of points) {
+    const t = tsOf(p);
+    if (on(p) && open === null) open = t;
+    if (!on(p) && open !== null) { out.push([open, t]); open = null; }
+  }
+  if (open !== null && points.length) out.push([open, tsOf(points[points.length - 1])]);
+  return out;
+}
+
+function renderNow() {
+  if (!bed) return;
+  const avail = !bed.online ? "⛔ Offline" : bed.stale ? "⚠ No data (stale)" : "● Live";
+  const state = bed.online && !bed.stale ? bed.state : "unknown";
+  el("now-state").dataset.state = state;
+  el("now-state").textContent = STATE_TEXT[state] ?? state;
+  el("now-hr").textContent = bed.online && !bed.stale ? Somnis.num(bed.heartRate) : "–";
+  el("now-rr").textContent = bed.online && !bed.stale ? Somnis.num(bed.respirationRate) : "–";
+  el("now-architect").textContent = "Architect " + (bed.interlockEngaged ? "⏸ paused" : bed.architectStimulating ? "✦ stimulating" : "idle");
+  el("now-availability").textContent = avail;
+  document.body.dataset.availability = !bed.online ? "offline" : bed.stale ? "stale" : "online";
+  const faulty = (bed.sensors || []).filter((s) => !s.healthy);
+  el("now-sensors").textContent = faulty.length ? "⚠ sensor fault: " + faulty.map((s) => `${s.name} (${s.reason})`).join(", ") : "sensors ok";
+  renderDelivery();
+}
+
+function kv(target, rows) {
+  target.innerHTML = "";
+  for (const [k, v] of rows) {
+    const dt = document.createElement("dt"); dt.textContent = k;
+    const dd = document.createElement("dd"); dd.textContent = v;
+    target.append(dt, dd);
+  }
+}
+
+function renderDelivery() {
+  const rows = [
+    ["Last sequence", String(bed.lastSequence)],
+    ["Messages received", String(bed.received)],
+    ["Last message (hub)", Somnis.fmt(bed.lastSeen, "datetime")],
+    ["Newest data (device)", Somnis.fmt(bed.lastEventTime, "datetime")],
+    ["Mode", bed.mode ?? "–"],
+  ];
+  // Added by the delivery work when present: render whatever it reports.
+  if (bed.delivery && typeof bed.delivery === "object") {
+    for (const [k, v] of Object.entries(bed.delivery)) rows.push([k.replace(/([A-Z])/g, " $1").toLowerCase(), typeof v === "object" ? JSON.stringify(v) : String(v)]);
+  }
+  kv(el("delivery"), rows);
+}
+
+const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(0)} %`);
+const min = (v) => (v === null || v === undefined ? "–" : `${Number(v).toFixed(0)} min`);
+
+function renderMetrics() {
+  const m = night?.metrics;
+  el("metrics-note").textContent = m ? "(so far tonight)" : "";
+  if (!m) { kv(el("metrics"), [["", "no scored epochs yet"]]); return; }
+  kv(el("metrics"), [
+    ["Time in bed", min(m.timeInBedMin)],
+    ["Total sleep (TST)", min(m.totalSleepMin)],
+    ["Sleep efficiency", pct(m.sleepEfficiency)],
+    ["Sleep onset latency", min(m.sleepOnsetLatencyMin)],
+    ["WASO", min(m.wasoMin)],
+    ["Awakenings", String(m.awakenings)],
+    ["Arousal index", m.arousalIndex === null ? "–" : `${m.arousalIndex.toFixed(1)} /h`],
+    ["HR asleep / awake", `${Somnis.num(m.meanSleepingHr)} / ${Somnis.num(m.meanWakingHr)} bpm`],
+    ["HR dip", pct(m.hrDip)],
+    ["Stimulated", min(m.stimulatedMin)],
+    ["Efficiency stimulated", pct(m.efficiencyStimulated)],
+    ["Efficiency unstimulated", pct(m.efficiencyUnstimulated)],
+  ]);
+}
+
+function renderAssessments() {
+  const list = el("assessments");
+  list.innerHTML = "";
+  const active = (night?.assessments ?? []).filter((a) => a.active !== false);
+  if (!active.length) { list.innerHTML = '<li class="empty">none</li>'; return; }
+  for (const a of active) {
+    const li = document.createElement("li");
+    li.textContent = `⚠ ${a.type}: ${a.summary} (${Somnis.fmt(a.eventTime)})`;
+    list.append(li);
+  }
+}
+
+function renderDebt() {
+  const past = night?.pastNights ?? [];
+  el("debt").textContent = `Sleep debt: ${Somnis.num(night?.debtHours ?? 0, 1)} h over ${past.length} finished night(s)`;
+  const need = past.length ? past[past.length - 1].metrics.needHours : 7;
+  Charts.bars(el("chart-debt"), {
+    items: past.slice(-14).map((p) => ({
+      label: Somnis.nightOf(p.start).slice(5),
+      value: p.metrics.totalSleepMin / 60,
+      color: p.metrics.isShort ? "var(--medium)" : "var(--sleep)",
+      title: `night of ${Somnis.nightOf(p.start)}: ${(p.metrics.totalSleepMin / 60).toFixed(1)} h sleep${p.metrics.isShort ? " (short)" : ""}, debt ${p.debtHours.toFixed(1)} h`,
+    })),
+    ref: need,
+    unit: "h",
+  });
+}
+
+function renderCharts() {
+  const epochs = night?.epochs ?? [];
+  const from = night?.nightStart ? Date.parse(night.nightStart) : vitals.length ? Date.parse(vitals[0].ts) : null;
+  const lastVital = vitals.length ? Date.parse(vitals[vitals.length - 1].ts) : null;
+  const lastEpoch = epochs.length ? Date.parse(epochs[epochs.length - 1].start) + 30000 : null;
+  const to = Math.max(lastVital ?? 0, lastEpoch ?? 0, night?.provisional ? Date.parse(night.provisional.start) + 30000 : 0);
+  if (from === null || !to) {
+    Charts.hypnogram(el("hypnogram"), { from: 0, to: 0, epochs: [] });
+    return;
+  }
+  el("night-range").textContent = `${Somnis.fmt(from, "datetime")} – ${Somnis.fmt(to)}`;
+  const vts = (p) => Date.parse(p.ts);
+  const shading = vitals.length ? periods(vitals, (p) => p.architectStimulating, vts) : periods(epochs, (e) => e.stimulating, (e) => Date.parse(e.start));
+  Charts.hypnogram(el("hypnogram"), { from, to, epochs, provisional: night?.provisional, shading });
+  const series = (key) => vitals.map((p) => [vts(p), p[key] ?? null]);
+  Charts.lines(el("chart-hr"), { from, to, shading, series: [{ points: series("heartRate"), color: "#ff7b72", label: "heart rate" }] });
+  Charts.lines(el("chart-rr"), { from, to, shading, series: [{ points: series("respirationRate"), color: "#79c0ff", label: "respiration" }] });
+  Charts.lines(el("chart-act"), { from, to, shading, yMin: 0, series: [{ points: series("activityCount"), color: "#d2a8ff", label: "activity" }] });
+  Charts.lines(el("chart-temp"), { from, to, shading, series: [
+    { points: series("skinTemperature"), color: "#ff7b72", label: "skin temperature" },
+    { points: series("roomTemperature"), color: "#7ee787", label: "room temperature" },
+  ] });
+}
+
+function renderAll() {
+  renderNow();
+  renderCharts();
+  renderMetrics();
+  renderAssessments();
+  renderDebt();
+  el("report-link").href = `/report.html?bed=${encodeURIComponent(bedId)}`;
+  document.body.dataset.loaded = "true";
+}
+
+let resizeTimer = 0;
+window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(renderCharts, 150); });
+
+Somnis.user();
+Somnis.layout().then(() => {
+  Somnis.live({
+    onOpen: () => refresh(),
+    onBed: (b) => {
+      if (b.id !== bedId) return;
+      bed = b;
+      renderNow();
+      if (performance.now() - lastLoad > 10000) refresh();
+    },
+  });
+});
