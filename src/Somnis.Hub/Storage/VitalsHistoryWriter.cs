@@ -90,9 +90,10 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
         {
             inserted = _store.AppendVitals(_pending);
         }
-        catch
+        catch (Exception ex)
         {
             _failures.Add(1);
+            Volatile.Write(ref _failure, ex.Message);
             throw;
         }
 
@@ -141,7 +142,6 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
             {
                 // By design: a failing disk (full, locked, removed) must not stop ingestion. The batch is kept and
                 // retried; meanwhile the queue absorbs new vitals and overflow is counted as dropped.
-                Volatile.Write(ref _failure, ex.Message);
                 Log.StoreWriteFailed(_logger, _pending.Count, ex);
                 try
                 {

@@ -72,7 +72,7 @@ public sealed class VitalsHistoryWriterTests : IDisposable
     }
 
     [Fact]
-    public void A_failed_write_keeps_its_batch_and_the_retry_stores_it()
+    public async Task A_failed_write_keeps_its_batch_makes_the_store_unready_and_the_retry_stores_it()
     {
         var writer = Writer();
         for (var i = 1; i <= 10; i++)
@@ -89,6 +89,10 @@ public sealed class VitalsHistoryWriterTests : IDisposable
 
         Assert.ThrowsAny<SqliteException>(() => writer.WriteOnce());
         Assert.Equal(10, writer.Queued);
+        var health = new StoreHealthCheck(_store, writer);
+        var failing = await health.CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, failing.Status);
+        Assert.Contains("store writes failing: SQLite Error 1: 'no such table: vitals'", failing.Description, StringComparison.Ordinal);
 
         using (var c = _store.Open())
         using (var cmd = c.CreateCommand())
@@ -100,6 +104,7 @@ public sealed class VitalsHistoryWriterTests : IDisposable
         Assert.Equal(10, writer.WriteOnce());
         Assert.Equal(10, Stored());
         Assert.Equal(0, writer.Queued);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, (await health.CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext())).Status);
     }
 
     [Fact]
