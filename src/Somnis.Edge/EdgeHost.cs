@@ -24,6 +24,10 @@ public static class EdgeHost
         ["--seed"] = "Edge:Seed",
         ["--interval"] = "Edge:Interval",
         ["--incident-at"] = "Edge:IncidentAt",
+        ["--journal"] = "Edge:Journal",
+        ["--journal-max-bytes"] = "Edge:JournalMaxBytes",
+        ["--journal-max-age"] = "Edge:JournalMaxAge",
+        ["--replay-rate"] = "Edge:ReplayRate",
     };
 
     /// <summary>Adds the bedside worker (the beds of <c>Edge</c> options) to a host.</summary>
@@ -33,6 +37,7 @@ public static class EdgeHost
         builder.Services.AddOptions<EdgeOptions>().Bind(builder.Configuration.GetSection(EdgeOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
         builder.Services.AddSingleton<BedSourceFactory>();
+        builder.Services.AddSingleton<ClockQuality>();
         builder.Services.AddSingleton<EdgeService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EdgeService>());
         return builder;

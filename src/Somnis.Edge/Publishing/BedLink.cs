@@ -3,76 +3,161 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Protocol;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
 using Somnis.Contracts;
 
 namespace Somnis.Edge.Publishing;
 
 /// <summary>
-/// One bed's MQTT connection: a reconnect loop (ping, connect with last will, birth message) and an outbound queue
-/// drained with QoS 1. A message leaves the queue only after the broker acknowledged it, so a dropped connection
-/// delays data but does not lose it. The queue is bounded; when the bound forces a drop, the oldest message goes
-/// and the drop is counted and logged.
+/// One bed's MQTT connection and its store-and-forward path. Data messages go into the bed's <see cref="Journal"/>
+/// first and leave it only after the broker's QoS 1 acknowledgement (PUBACK), so a dropped connection, a broker restart
+/// or an edge crash delays data but does not lose it.
+/// <list type="bullet">
+/// <item>A hosted reconnect loop (ping → connect → birth status) with jittered exponential backoff (Polly retry);
+/// persistent session (clean start off, session expiry), last will = retained offline status.</item>
+/// <item>A drain loop publishes journaled messages through a Polly pipeline: retry (exponential, jitter) → circuit
+/// breaker → timeout. The delegate reconnects itself when needed; when the circuit is open the message simply stays
+/// journaled.</item>
+/// <item>After every reconnect, what was pending becomes the backlog and is replayed oldest first at no more than
+/// <see cref="EdgeOptions.ReplayRate"/> per second, while live messages go out as soon as they are fsynced.</item>
+/// </list>
+/// Status is state, not history: it is not journaled; the newest one (with the backlog and clock quality) is built
+/// and sent at connect, every <see cref="EdgeOptions.StatusInterval"/>, on a sensor change and when a replay finishes.
 /// </summary>
 internal sealed class BedLink : IAsyncDisposable
 {
+    private static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
+
     private readonly string _facility;
     private readonly string _bed;
     private readonly BrokerAddress _broker;
     private readonly EdgeOptions _options;
+    private readonly Journal _journal;
+    private readonly Func<StatusMessage> _status;
+    private readonly Func<ClockStatus> _clock;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly IMqttClient _client;
-    private readonly Channel<OutgoingMessage> _queue;
-    private readonly SemaphoreSlim _connected = new(0, 1);
-    private readonly Func<StatusMessage> _status;
-    private long _dropped;
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly ResiliencePipeline _publishPipeline;
+    private readonly ResiliencePipeline _connectPipeline;
+    private readonly TokenBucket _replayBudget;
+    private int _statusDirty;
+    private long _published;
+    private long _replayed;
+    private bool _replaying;
 
-    public BedLink(string facility, string bed, EdgeOptions options, Func<StatusMessage> status, TimeProvider time, ILogger logger, int capacity = 100_000)
+    public BedLink(string facility, string bed, EdgeOptions options, Journal journal, Func<StatusMessage> status, Func<ClockStatus> clock, TimeProvider time, ILogger logger)
     {
         _facility = facility;
         _bed = bed;
         _options = options;
         _broker = BrokerAddress.Parse(options.Broker);
+        _journal = journal;
         _status = status;
+        _clock = clock;
         _time = time;
         _logger = logger;
         _client = new MqttClientFactory().CreateMqttClient();
-        _queue = Channel.CreateBounded<OutgoingMessage>(
-            new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
-            dropped =>
+        _replayBudget = new TokenBucket(options.ReplayRate, time);
+
+        var failures = new PredicateBuilder().Handle<Exception>(ex => ex is not (OperationCanceledException or BrokenCircuitException));
+        _publishPipeline = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
             {
-                Interlocked.Increment(ref _dropped);
-                Log.QueueDropped(_logger, _bed, dropped.Seq ?? -1);
-            });
+                ShouldHandle = failures,
+                MaxRetryAttempts = 2,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(100),
+                MaxDelay = TimeSpan.FromSeconds(2),
+            })
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                ShouldHandle = failures,
+                FailureRatio = 0.5,
+                MinimumThroughput = 3,
+                SamplingDuration = TimeSpan.FromSeconds(10),
+                BreakDuration = BreakDuration,
+            })
+            .AddTimeout(new TimeoutStrategyOptions { Timeout = PublishTimeout })
+            .Build();
+        _connectPipeline = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(250),
+                MaxDelay = options.ReconnectMaxDelay,
+                OnRetry = args =>
+                {
+                    Log.ConnectFailed(_logger, _bed, _broker.ToString(), args.Outcome.Exception?.Message ?? "unknown");
+                    return default;
+                },
+            })
+            .Build();
     }
 
     public string Bed => _bed;
 
     public bool IsConnected => _client.IsConnected;
 
-    /// <summary>Messages dropped because the queue bound was reached.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
+    public Journal Journal => _journal;
 
-    public int Backlog => _queue.Reader.Count;
+    /// <summary>Messages acknowledged by the broker (live and replayed).</summary>
+    public long Published => Interlocked.Read(ref _published);
 
-    public ValueTask EnqueueAsync(OutgoingMessage message, CancellationToken ct) => _queue.Writer.WriteAsync(message, ct);
+    /// <summary>Of those, messages sent as backlog replay.</summary>
+    public long Replayed => Interlocked.Read(ref _replayed);
 
-    /// <summary>Keeps the connection up and drains the queue until cancelled.</summary>
+    /// <summary>Data messages dropped by a journal bound or corruption.</summary>
+    public long Dropped => _journal.Dropped;
+
+    public int Backlog => _journal.Backlog;
+
+    /// <summary>Journals a data message (the publish happens in the drain loop); a status only marks the status for sending.</summary>
+    public ValueTask EnqueueAsync(OutgoingMessage message, CancellationToken ct)
+    {
+        if (message.Seq is { } seq)
+        {
+            _journal.Append(message.Kind, seq, message.Ts, message.Payload);
+        }
+        else
+        {
+            Interlocked.Exchange(ref _statusDirty, 1);
+        }
+
+        Ring();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Keeps the connection up, drains the journal and batches its fsyncs until cancelled.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
         var drain = DrainAsync(ct);
-        var backoff = TimeSpan.FromMilliseconds(250);
+        var flush = FlushAsync(ct);
+        var nextStatus = _time.GetUtcNow() + _options.StatusInterval;
+        var tick = _options.StatusInterval < TimeSpan.FromSeconds(1) ? _options.StatusInterval : TimeSpan.FromSeconds(1);
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                if (!_client.IsConnected || !await _client.TryPingAsync(ct))
+                await _connectPipeline.ExecuteAsync(async t => await EnsureConnectedAsync(ping: true, t), ct);
+                if (_time.GetUtcNow() >= nextStatus)
                 {
-                    await ConnectAsync(ct);
-                    backoff = TimeSpan.FromMilliseconds(250);
+                    nextStatus = _time.GetUtcNow() + _options.StatusInterval;
+                    Interlocked.Exchange(ref _statusDirty, 1);
+                    Ring();
                 }
 
-                await Task.Delay(TimeSpan.FromSeconds(2), _time, ct);
+                await Task.Delay(tick, _time, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -80,27 +165,49 @@ internal sealed class BedLink : IAsyncDisposable
             }
             catch (Exception ex)
             {
-                // By design: any connection failure is retried with jittered exponential backoff, forever.
+                // By design: the connect pipeline retries forever; anything else is logged and the loop goes on.
                 Log.ConnectFailed(_logger, _bed, _broker.ToString(), ex.Message);
-                var jitter = 0.5 + Random.Shared.NextDouble();
-                await DelayQuietly(TimeSpan.FromMilliseconds(backoff.TotalMilliseconds * jitter), ct);
-                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 30_000));
+                await DelayQuietly(TimeSpan.FromSeconds(1), ct);
             }
         }
 
         await drain;
+        await flush;
+    }
+
+    private async Task EnsureConnectedAsync(bool ping, CancellationToken ct)
+    {
+        if (_client.IsConnected && (!ping || await _client.TryPingAsync(ct)))
+        {
+            return;
+        }
+
+        await _connectLock.WaitAsync(ct);
+        try
+        {
+            if (_client.IsConnected && !ping)
+            {
+                return;
+            }
+
+            await ConnectAsync(ct);
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
     }
 
     private async Task ConnectAsync(CancellationToken ct)
     {
-        var status = _status();
-        var will = status with { State = DeviceStates.Offline, Ts = _time.GetUtcNow() };
+        var will = CurrentStatus(DeviceStates.Offline);
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(_broker.Host, _broker.Port)
             .WithClientId($"edge-{_facility}-{_bed}")
-            .WithCleanStart(true)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
-            .WithTimeout(TimeSpan.FromSeconds(10))
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)_options.SessionExpiry.TotalSeconds)
+            .WithKeepAlivePeriod(_options.KeepAlive)
+            .WithTimeout(_options.KeepAlive < PublishTimeout ? _options.KeepAlive : PublishTimeout)
             .WithWillTopic(Topics.For(_facility, _bed, Topics.Status))
             .WithWillPayload(JsonSerializer.SerializeToUtf8Bytes(will, SomnisJsonContext.Default.StatusMessage))
             .WithWillRetain(true)
@@ -117,68 +224,173 @@ internal sealed class BedLink : IAsyncDisposable
 
         if (_client.IsConnected)
         {
-            await _client.DisconnectAsync(cancellationToken: ct);
+            try
+            {
+                using var quick = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                quick.CancelAfter(TimeSpan.FromSeconds(2));
+                await _client.DisconnectAsync(cancellationToken: quick.Token);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                // By design: the old connection is dead anyway (that is why we reconnect).
+            }
         }
 
-        await _client.ConnectAsync(builder.Build(), ct);
-        await PublishAsync(OutgoingMessage.Status(_facility, status), ct);
-        Log.Connected(_logger, _bed, _broker.ToString());
-        if (_connected.CurrentCount == 0)
-        {
-            _connected.Release();
-        }
+        var result = await _client.ConnectAsync(builder.Build(), ct);
+        // Whatever was not acknowledged before is now backlog, replayed oldest first.
+        _journal.MarkReconnected();
+        _replaying = _journal.HasBacklog;
+        await PublishAsync(OutgoingMessage.Status(_facility, CurrentStatus(DeviceStates.Online)), ct);
+        Log.ConnectedWithBacklog(_logger, _bed, _broker.ToString(), result.IsSessionPresent, _journal.Backlog);
+        Ring();
     }
+
+    private StatusMessage CurrentStatus(string state) =>
+        _status() with { State = state, Delivery = _journal.Status(), Clock = _clock() };
 
     private async Task DrainAsync(CancellationToken ct)
     {
-        try
+        while (!ct.IsCancellationRequested)
         {
-            while (await _queue.Reader.WaitToReadAsync(ct))
+            try
             {
-                while (_queue.Reader.TryPeek(out var message))
-                {
-                    try
-                    {
-                        if (!_client.IsConnected)
-                        {
-                            await _connected.WaitAsync(ct);
-                            continue;
-                        }
-
-                        await PublishAsync(message, ct);
-                        _queue.Reader.TryRead(out _);
-                    }
-                    catch (OperationCanceledException) when (ct.IsCancellationRequested)
-                    {
-                        return;
-                    }
-                    catch (Exception ex)
-                    {
-                        // By design: the message stays at the head of the queue and goes out after the reconnect.
-                        Log.PublishFailed(_logger, _bed, ex.Message);
-                        await DelayQuietly(TimeSpan.FromMilliseconds(200), ct);
-                    }
-                }
+                await DrainOnceAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // By design: a failing iteration never stops the bed; every message stays journaled.
+                Log.PublishFailed(_logger, _bed, ex.Message);
+                await DelayQuietly(TimeSpan.FromMilliseconds(200), ct);
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+    }
+
+    /// <summary>One step of the drain loop: the status if due, else one journaled message, else wait.</summary>
+    internal async Task DrainOnceAsync(CancellationToken ct)
+    {
+        if (_client.IsConnected && Interlocked.Exchange(ref _statusDirty, 0) == 1)
+        {
+            try
+            {
+                await PublishAsync(OutgoingMessage.Status(_facility, CurrentStatus(DeviceStates.Online)), ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                Interlocked.Exchange(ref _statusDirty, 1);
+                throw;
+            }
+        }
+
+        var entry = _journal.Next(_replayBudget.Available(), out var isReplay);
+        if (entry is null)
+        {
+            if (_replaying && !_journal.HasBacklog)
+            {
+                _replaying = false;
+                Log.ReplayFinished(_logger, _bed);
+                Interlocked.Exchange(ref _statusDirty, 1);
+                return;
+            }
+
+            var wait = _journal.HasBacklog ? _replayBudget.UntilNext() : TimeSpan.FromSeconds(1);
+            await WaitForDoorbellAsync(wait, ct);
+            return;
+        }
+
+        if (isReplay)
+        {
+            _replayBudget.Take();
+        }
+
+        try
+        {
+            var topic = Topics.For(_facility, _bed, entry.TopicKind);
+            await _publishPipeline.ExecuteAsync(
+                async t =>
+                {
+                    // Reconnecting here (not in OnRetry) lets the circuit breaker's half-open probe succeed.
+                    await EnsureConnectedAsync(ping: false, t);
+                    await PublishAsync(topic, entry.Payload, retain: false, t);
+                },
+                ct);
+            _journal.Acknowledge(entry);
+            Interlocked.Increment(ref _published);
+            if (isReplay)
+            {
+                Interlocked.Increment(ref _replayed);
+            }
+        }
+        catch (BrokenCircuitException ex)
+        {
+            _journal.Failed(entry);
+            Log.CircuitOpen(_logger, _bed, _journal.Backlog);
+            await DelayQuietly(ex.RetryAfter ?? BreakDuration, ct);
+        }
+        catch (Exception)
+        {
+            _journal.Failed(entry);
+            throw;
+        }
+    }
+
+    private async Task FlushAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.JournalFlushInterval, _time, ct);
+                if (_journal.Flush())
+                {
+                    Ring();
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // By design: a failing fsync is logged; the records stay in memory and are published anyway.
+                Log.JournalWriteFailed(_logger, _bed, ex.Message);
+            }
+        }
+    }
+
+    private void Ring() => _doorbell.Writer.TryWrite(true);
+
+    private async Task WaitForDoorbellAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        using var timer = new CancellationTokenSource(timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
+        try
+        {
+            await _doorbell.Reader.ReadAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
         }
     }
 
-    private async Task PublishAsync(OutgoingMessage message, CancellationToken ct)
+    private Task PublishAsync(OutgoingMessage message, CancellationToken ct) => PublishAsync(message.Topic, message.Payload, message.Retain, ct);
+
+    private async Task PublishAsync(string topic, ReadOnlyMemory<byte> payload, bool retain, CancellationToken ct)
     {
         var result = await _client.PublishAsync(
             new MqttApplicationMessageBuilder()
-                .WithTopic(message.Topic)
-                .WithPayload(message.Payload.ToArray())
+                .WithTopic(topic)
+                .WithPayload(payload.ToArray())
                 .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-                .WithRetainFlag(message.Retain)
+                .WithRetainFlag(retain)
                 .Build(),
             ct);
         if (!result.IsSuccess)
         {
-            throw new InvalidOperationException($"broker refused publish to {message.Topic}: {result.ReasonCode}");
+            throw new InvalidOperationException($"broker refused publish to {topic}: {result.ReasonCode}");
         }
     }
 
@@ -193,7 +405,7 @@ internal sealed class BedLink : IAsyncDisposable
         }
     }
 
-    /// <summary>Publishes the final status (offline, clean shutdown) and disconnects; the broker then drops the will.</summary>
+    /// <summary>Publishes the final status (offline, clean shutdown), disconnects and closes the journal (fsynced).</summary>
     public async ValueTask DisposeAsync()
     {
         try
@@ -201,8 +413,7 @@ internal sealed class BedLink : IAsyncDisposable
             if (_client.IsConnected)
             {
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-                var status = _status() with { State = DeviceStates.Offline, Ts = _time.GetUtcNow() };
-                await PublishAsync(OutgoingMessage.Status(_facility, status), cts.Token);
+                await PublishAsync(OutgoingMessage.Status(_facility, CurrentStatus(DeviceStates.Offline)), cts.Token);
                 await _client.DisconnectAsync(cancellationToken: cts.Token);
             }
         }
@@ -212,7 +423,38 @@ internal sealed class BedLink : IAsyncDisposable
             Log.PublishFailed(_logger, _bed, ex.Message);
         }
 
+        _journal.Dispose();
         _client.Dispose();
-        _connected.Dispose();
+        _connectLock.Dispose();
+    }
+
+    /// <summary>The replay budget: <c>rate</c> tokens a second, bursts of a tenth of a second.</summary>
+    private sealed class TokenBucket(double rate, TimeProvider time)
+    {
+        private readonly double _capacity = Math.Max(1, rate / 10);
+        private double _tokens = Math.Max(1, rate / 10);
+        private long _last = time.GetTimestamp();
+
+        public bool Available()
+        {
+            Refill();
+            return _tokens >= 1;
+        }
+
+        public void Take() => _tokens -= 1;
+
+        public TimeSpan UntilNext()
+        {
+            Refill();
+            var wait = TimeSpan.FromSeconds(Math.Max(0, (1 - _tokens) / rate));
+            return wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait;
+        }
+
+        private void Refill()
+        {
+            var now = time.GetTimestamp();
+            _tokens = Math.Min(_capacity, _tokens + (time.GetElapsedTime(_last, now).TotalSeconds * rate));
+            _last = now;
+        }
     }
 }
