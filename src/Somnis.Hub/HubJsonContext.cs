@@ -12,4 +12,5 @@ namespace Somnis.Hub;
 [JsonSerializable(typeof(IReadOnlyList<BedSummary>))]
 [JsonSerializable(typeof(IngestionStats))]
 [JsonSerializable(typeof(UserInfo))]
+[JsonSerializable(typeof(List<Somnis.Hub.Ingestion.BedDeliveryState>))]
 internal sealed partial class HubJsonContext : JsonSerializerContext;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Somnis.Contracts;
+using Somnis.Hub.Ingestion;
 
 namespace Somnis.Hub.Beds;
 
@@ -14,7 +15,7 @@ public sealed class BedOptions
 }
 
 /// <summary>Every bed the hub has heard of, with its live state, and a feed of changed beds for live dashboards.</summary>
-internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> options)
+internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> options, DeliveryTracker delivery)
 {
     private readonly ConcurrentDictionary<(string Facility, string Bed), BedState> _beds = new();
     private readonly ConcurrentDictionary<(string Facility, string Bed), byte> _dirty = new();
@@ -72,6 +73,15 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
         MarkDirty(bed);
     }
 
+    /// <summary>Marks a bed changed for the live feed (e.g. its delivery accounting moved without new vitals).</summary>
+    public void MarkChanged(string facility, string bed)
+    {
+        if (_beds.ContainsKey((facility, bed)))
+        {
+            _dirty[(facility, bed)] = 0;
+        }
+    }
+
     public IReadOnlyList<BedSummary> All() =>
         [.. _beds.Values.Select(Snapshot).OrderBy(b => b.Facility, StringComparer.Ordinal).ThenBy(b => b.Id, StringComparer.Ordinal)];
 
@@ -125,6 +135,7 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
         {
             var stale = bed.Online && bed.LastSeen is { } seen && time.GetUtcNow() - seen > options.Value.StaleAfter;
             var v = bed.Latest;
+            var accounting = delivery.Summary(bed.Facility, bed.Bed);
             return new BedSummary(
                 Id: bed.Bed,
                 Facility: bed.Facility,
@@ -152,7 +163,9 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
                 Simulation: bed.Status?.Simulation,
                 Sensors: bed.Status?.Sensors ?? [],
                 LastSequence: bed.LastSequence,
-                Received: bed.Received);
+                Received: bed.Received,
+                Delivery: accounting?.Delivery,
+                Clock: accounting?.Clock);
         }
     }
 }
@@ -179,4 +192,6 @@ public sealed record BedSummary(
     SimulationInfo? Simulation,
     IReadOnlyList<SensorHealth> Sensors,
     long LastSequence,
-    long Received);
+    long Received,
+    DeliverySummary? Delivery = null,
+    ClockSummary? Clock = null);

@@ -18,6 +18,8 @@ public sealed class IngestionPipelineTests : IDisposable
     private readonly ServiceProvider _services;
     private readonly FakeTimeProvider _time = new(T0);
     private readonly BedRegistry _beds;
+    private readonly DeliveryTracker _delivery;
+    private readonly string _data = Directory.CreateTempSubdirectory("somnis-pipeline-").FullName;
     private readonly TestLogger<IngestionPipeline> _log = new();
     private readonly IngestionPipeline _pipeline;
     private readonly MetricCollector<long> _rejectedMetric;
@@ -26,8 +28,9 @@ public sealed class IngestionPipelineTests : IDisposable
     {
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var meters = _services.GetRequiredService<IMeterFactory>();
-        _beds = new BedRegistry(_time, Options.Create(new BedOptions()));
-        _pipeline = new IngestionPipeline(_beds, meters, _log);
+        _delivery = new DeliveryTracker(_time, Options.Create(new DeliveryOptions()), Options.Create(new HubOptions { DataDirectory = _data }), meters, new TestLogger<DeliveryTracker>());
+        _beds = new BedRegistry(_time, Options.Create(new BedOptions()), _delivery);
+        _pipeline = new IngestionPipeline(_beds, _delivery, meters, _log);
         _rejectedMetric = new MetricCollector<long>(meters, HubMetrics.MeterName, "somnis.ingest.rejected");
     }
 
@@ -35,6 +38,7 @@ public sealed class IngestionPipelineTests : IDisposable
     {
         _rejectedMetric.Dispose();
         _services.Dispose();
+        Directory.Delete(_data, recursive: true);
     }
 
     private static ReadOnlySequence<byte> Bytes(string s) => new(Encoding.UTF8.GetBytes(s));
