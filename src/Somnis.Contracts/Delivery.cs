@@ -48,7 +48,11 @@ public static class GapReasons
     /// <summary>A journal record was unreadable at start-up (torn write, bad checksum).</summary>
     public const string JournalCorrupt = "journal-corrupt";
 
-    public static bool IsKnown(string reason) => reason is JournalFull or JournalAge or JournalCorrupt;
+    /// <summary>The hub asked for a resend of data the broker had acknowledged (then lost, e.g. a broker crash) and the
+    /// edge no longer holds it.</summary>
+    public const string NotRetained = "not-retained";
+
+    public static bool IsKnown(string reason) => reason is JournalFull or JournalAge or JournalCorrupt or NotRetained;
 }
 
 /// <summary>What the edge still holds for the hub, reported in every status (docs/protocol-delivery.md).</summary>
@@ -62,3 +66,27 @@ public sealed record DeliveryStatus(long Backlog, DateTimeOffset? OldestBacklogT
 /// <param name="Synchronised">The clock is disciplined by NTP (or equivalent) right now; false = free-running, untrusted.</param>
 /// <param name="Source">How that was determined: <c>timedatectl</c>, <c>configured</c>, <c>simulated</c>, <c>unknown</c>.</param>
 public sealed record ClockStatus(bool Synchronised, string Source);
+
+/// <summary>
+/// A command from the hub to one edge, published to <c>.../cmd</c> (QoS 1, not retained). The only command so far is
+/// <c>resend</c>: publish again the data messages <see cref="FromSeq"/>–<see cref="ToSeq"/>, which the hub is missing
+/// although the edge's journal was emptied (the broker acknowledged them and then lost them, e.g. killed before it
+/// saved them). The edge answers with the messages it still holds and a <c>not-retained</c> gap for the rest.
+/// </summary>
+public sealed record CommandMessage
+{
+    public const string Resend = "resend";
+
+    /// <summary>Most sequence numbers one resend command may ask for.</summary>
+    public const long MaxResendCount = 100_000;
+
+    [JsonPropertyName("v")] public int Version { get; init; } = Protocol.Version;
+
+    public string Bed { get; init; } = "";
+
+    public string Command { get; init; } = "";
+
+    public long FromSeq { get; init; }
+
+    public long ToSeq { get; init; }
+}

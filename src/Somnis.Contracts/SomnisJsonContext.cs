@@ -16,4 +16,5 @@ namespace Somnis.Contracts;
 [JsonSerializable(typeof(StatusMessage))]
 [JsonSerializable(typeof(ArchitectEvent))]
 [JsonSerializable(typeof(GapMessage))]
+[JsonSerializable(typeof(CommandMessage))]
 public sealed partial class SomnisJsonContext : JsonSerializerContext;

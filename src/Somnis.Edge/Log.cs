@@ -61,4 +61,10 @@ internal static partial class Log
 
     [LoggerMessage(211, LogLevel.Critical, "Bed {Bed}: journal directory {Directory} cannot be used: {Reason}. The edge stops: without its journal it could lose data")]
     public static partial void JournalUnavailable(ILogger logger, string bed, string directory, string reason);
+
+    [LoggerMessage(212, LogLevel.Warning, "Bed {Bed}: the hub asked for sequence {FromSeq}-{ToSeq} again (lost after the broker acknowledged it); {Resent} resent from the journal, {NotRetained} no longer held (reported as a gap)")]
+    public static partial void JournalResend(ILogger logger, string bed, long fromSeq, long toSeq, int resent, long notRetained);
+
+    [LoggerMessage(213, LogLevel.Warning, "Bed {Bed}: command rejected ({Reason}): {Detail}")]
+    public static partial void CommandRejected(ILogger logger, string bed, string reason, string detail);
 }

@@ -53,4 +53,7 @@ internal static partial class Log
 
     [LoggerMessage(208, LogLevel.Error, "Saving the delivery state failed: {Reason}; messages stay unacknowledged and the broker redelivers them")]
     public static partial void DeliveryCheckpointFailed(ILogger logger, string reason);
+
+    [LoggerMessage(209, LogLevel.Warning, "Bed {Bed}: sequence {FromSeq}-{ToSeq} still missing with no replay filling it; asked the edge to resend")]
+    public static partial void ResendRequested(ILogger logger, string bed, long fromSeq, long toSeq);
 }

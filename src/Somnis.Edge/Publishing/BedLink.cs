@@ -64,6 +64,11 @@ internal sealed class BedLink : IAsyncDisposable
         _time = time;
         _logger = logger;
         _client = new MqttClientFactory().CreateMqttClient();
+        _client.ApplicationMessageReceivedAsync += e =>
+        {
+            OnCommand(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload);
+            return Task.CompletedTask;
+        };
         _replayBudget = new TokenBucket(options.ReplayRate, time);
 
         var failures = new PredicateBuilder().Handle<Exception>(ex => ex is not (OperationCanceledException or BrokenCircuitException));
@@ -237,12 +242,42 @@ internal sealed class BedLink : IAsyncDisposable
         }
 
         var result = await _client.ConnectAsync(builder.Build(), ct);
+        if (!result.IsSessionPresent)
+        {
+            // The session (and with it the subscription) is new: subscribe to the hub's commands (resend requests).
+            await _client.SubscribeAsync(
+                new MqttClientSubscribeOptionsBuilder().WithTopicFilter(Topics.For(_facility, _bed, Topics.Command), MqttQualityOfServiceLevel.AtLeastOnce).Build(),
+                ct);
+        }
+
         // Whatever was not acknowledged before is now backlog, replayed oldest first.
         _journal.MarkReconnected();
         _replaying = _journal.HasBacklog;
         await PublishAsync(OutgoingMessage.Status(_facility, CurrentStatus(DeviceStates.Online)), ct);
         Log.ConnectedWithBacklog(_logger, _bed, _broker.ToString(), result.IsSessionPresent, _journal.Backlog);
         Ring();
+    }
+
+    /// <summary>A command from the hub: a resend request is answered from the journal (see <see cref="Journal.Resend"/>).</summary>
+    internal void OnCommand(string topic, System.Buffers.ReadOnlySequence<byte> payload)
+    {
+        try
+        {
+            var parsed = MessageValidator.ParseCommand(payload, _bed);
+            if (!parsed.Ok)
+            {
+                Log.CommandRejected(_logger, _bed, parsed.Reason!.Value.Label(), parsed.Detail ?? "");
+                return;
+            }
+
+            _journal.Resend(parsed.Message!.FromSeq, parsed.Message.ToSeq);
+            Ring();
+        }
+        catch (Exception ex)
+        {
+            // By design: a bad command or an unreadable segment must not stop the bed; the hub asks again later.
+            Log.CommandRejected(_logger, _bed, "failed", $"{topic}: {ex.Message}");
+        }
     }
 
     private StatusMessage CurrentStatus(string state) =>
@@ -405,13 +440,34 @@ internal sealed class BedLink : IAsyncDisposable
         }
     }
 
-    /// <summary>Publishes the final status (offline, clean shutdown), disconnects and closes the journal (fsynced).</summary>
+    /// <summary>
+    /// Clean shutdown: delivers what the journal holds for up to 5 s (whatever is left stays journaled for the next
+    /// start), publishes the final status (offline, with the backlog left), disconnects and closes the journal.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         try
         {
             if (_client.IsConnected)
             {
+                _journal.Flush();
+                using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+                {
+                    while (!drain.IsCancellationRequested && _journal.Next(replayAllowed: true, out _) is { } entry)
+                    {
+                        try
+                        {
+                            await PublishAsync(Topics.For(_facility, _bed, entry.TopicKind), entry.Payload, retain: false, drain.Token);
+                            _journal.Acknowledge(entry);
+                        }
+                        catch (Exception)
+                        {
+                            _journal.Failed(entry);
+                            throw;
+                        }
+                    }
+                }
+
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
                 await PublishAsync(OutgoingMessage.Status(_facility, CurrentStatus(DeviceStates.Offline)), cts.Token);
                 await _client.DisconnectAsync(cancellationToken: cts.Token);

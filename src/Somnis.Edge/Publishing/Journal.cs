@@ -63,6 +63,11 @@ internal sealed class JournalSegment(long firstIndex, string? path, FileStream? 
     public long Bytes { get; set; }
 
     public int Pending { get; set; }
+
+    /// <summary>Lowest and highest data sequence number written to the segment (0 when none).</summary>
+    public long MinSeq { get; set; }
+
+    public long MaxSeq { get; set; }
 }
 
 /// <summary>Bounds and flush policy of one bed's journal (from <see cref="EdgeOptions"/>).</summary>
@@ -319,6 +324,72 @@ internal sealed class Journal : IDisposable
         }
     }
 
+    /// <summary>
+    /// The hub is missing [from, to] although they left the journal (acknowledged by a broker that then lost them):
+    /// journals again those still held in delivered segments, and reports the rest as a <c>not-retained</c> gap.
+    /// Returns how many were found and how many were not.
+    /// </summary>
+    public (int Resent, long NotRetained) Resend(long from, long to)
+    {
+        lock (_sync)
+        {
+            to = Math.Min(to, _lastSeq);
+            if (_disposed || to < from)
+            {
+                return (0, 0);
+            }
+
+            var found = new HashSet<long>(_pending.Where(e => e.IsData && e.Seq >= from && e.Seq <= to).Select(e => e.Seq));
+            var again = new List<JournalEntry>();
+            foreach (var segment in _segments.Where(g => g.Path is not null && g.MaxSeq >= from && g.MinSeq <= to && g.MinSeq > 0).ToList())
+            {
+                byte[] data;
+                using (var f = new FileStream(segment.Path!, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+                {
+                    data = new byte[f.Length];
+                    f.ReadExactly(data);
+                }
+
+                for (var pos = 0; pos < data.Length && TryDecode(data, pos, out var e, out var size); pos += size)
+                {
+                    if (e.IsData && e.Seq >= from && e.Seq <= to && found.Add(e.Seq))
+                    {
+                        again.Add(e);
+                    }
+                }
+            }
+
+            var now = _time.GetUtcNow();
+            foreach (var e in again.OrderBy(e => e.Seq))
+            {
+                AppendLocked(e.Kind, e.Seq, e.EventTs, now, e.Payload);
+            }
+
+            long notRetained = 0;
+            for (var seq = from; seq <= to; seq++)
+            {
+                if (found.Contains(seq))
+                {
+                    continue;
+                }
+
+                var end = seq;
+                while (end < to && !found.Contains(end + 1))
+                {
+                    end++;
+                }
+
+                notRetained += end - seq + 1;
+                AppendGap(new GapMessage { Bed = _bed, Ts = _deviceNow(), FromSeq = seq, ToSeq = end, Count = end - seq + 1, Reason = GapReasons.NotRetained });
+                seq = end;
+            }
+
+            Log.JournalResend(_logger, _bed, from, to, again.Count, notRetained);
+            EnforceSize();
+            return (again.Count, notRetained);
+        }
+    }
+
     /// <summary>fsyncs what was written since the last flush (the batching point), applies the age bound, and
     /// writes the state file at most once a second. Returns true when records became publishable.</summary>
     public bool Flush()
@@ -461,6 +532,8 @@ internal sealed class Journal : IDisposable
 
         if (entry.IsData)
         {
+            _current.MinSeq = _current.MinSeq == 0 ? seq : Math.Min(_current.MinSeq, seq);
+            _current.MaxSeq = Math.Max(_current.MaxSeq, seq);
             _lastSeq = Math.Max(_lastSeq, seq);
             _lastEventTs = _lastEventTs is { } last && last > eventTs ? last : eventTs;
         }
@@ -490,8 +563,9 @@ internal sealed class Journal : IDisposable
         _stateDirty = true;
         var segment = entry.Segment!;
         segment.Pending--;
-        if (segment.Pending == 0 && segment != _current)
+        if (segment.Pending == 0 && segment != _current && !OnDisk)
         {
+            // On disk, delivered segments are kept (within the size bound) so the hub can ask for a resend.
             DeleteSegment(segment);
         }
     }
@@ -503,7 +577,7 @@ internal sealed class Journal : IDisposable
         _current.Stream = null;
         var old = _current;
         _current = NewSegment(_nextIndex);
-        if (old.Pending == 0)
+        if (old.Pending == 0 && !OnDisk)
         {
             DeleteSegment(old);
         }
@@ -736,17 +810,21 @@ internal sealed class Journal : IDisposable
             .OrderBy(f => f.First)
             .ToList();
 
-        var survivors = new List<JournalEntry>();
+        var survivors = new List<(JournalEntry Entry, int File)>();
+        var segmentInfo = new List<(long Bytes, long MinSeq, long MaxSeq)>();
         var seen = new HashSet<long>();
         var maxIndex = state.NextIndex - 1;
         long prevSeq = 0;
         var corruptRegions = 0;
         long corruptBytes = 0;
         string? corruptFile = null;
+        var anyCorruption = false;
         var lost = new List<(long From, long To, string File, int Regions, long Bytes)>();
-        foreach (var (path, _) in files)
+        for (var fileNo = 0; fileNo < files.Count; fileNo++)
         {
+            var path = files[fileNo].Path;
             var data = File.ReadAllBytes(path);
+            long minSeq = 0, maxSeq = 0;
             var pos = 0;
             while (pos < data.Length)
             {
@@ -770,16 +848,18 @@ internal sealed class Journal : IDisposable
                     maxIndex = Math.Max(maxIndex, e.Index);
                     if (e.IsData)
                     {
+                        minSeq = minSeq == 0 ? e.Seq : Math.Min(minSeq, e.Seq);
+                        maxSeq = Math.Max(maxSeq, e.Seq);
                         _lastSeq = Math.Max(_lastSeq, e.Seq);
                         _lastEventTs = _lastEventTs is { } l && l > e.EventTs ? l : e.EventTs;
                         prevSeq = Math.Max(prevSeq, e.Seq);
                     }
 
-                    // Records below the acknowledged watermark were delivered; a record seen twice (a crash during
-                    // the start-up compaction) is kept once.
+                    // Records below the acknowledged watermark were delivered; a record seen twice (a resend, or a
+                    // crash during a start-up compaction) is kept once.
                     if (e.Index >= state.AckedBelow && (!e.IsData || seen.Add(e.Seq)))
                     {
-                        survivors.Add(e);
+                        survivors.Add((e, fileNo));
                     }
 
                     pos += size;
@@ -797,7 +877,10 @@ internal sealed class Journal : IDisposable
                 corruptRegions++;
                 corruptBytes += pos - start;
                 corruptFile = path;
+                anyCorruption = true;
             }
+
+            segmentInfo.Add((data.Length, minSeq, maxSeq));
         }
 
         if (corruptRegions > 0)
@@ -810,10 +893,47 @@ internal sealed class Journal : IDisposable
         }
 
         _nextIndex = maxIndex + 1;
-        _liveFrom = _nextIndex;
-        _durableBelow = _nextIndex;
+        if (!anyCorruption)
+        {
+            // Intact: the files stay as they are (delivered records remain available for a resend); the undelivered
+            // ones are pending again, and new records go to a fresh segment.
+            var segments = new JournalSegment[files.Count];
+            for (var i = 0; i < files.Count; i++)
+            {
+                segments[i] = new JournalSegment(files[i].First, files[i].Path, null)
+                {
+                    Bytes = segmentInfo[i].Bytes,
+                    MinSeq = segmentInfo[i].MinSeq,
+                    MaxSeq = segmentInfo[i].MaxSeq,
+                };
+                _segments.AddLast(segments[i]);
+                _totalBytes += segmentInfo[i].Bytes;
+            }
+
+            foreach (var (e, fileNo) in survivors)
+            {
+                e.Segment = segments[fileNo];
+                segments[fileNo].Pending++;
+                e.Node = _pending.AddLast(e);
+            }
+
+            _current = NewSegment(_nextIndex);
+            _durableBelow = _nextIndex;
+            _liveFrom = _nextIndex;
+            if (survivors.Count > 0)
+            {
+                Log.JournalRecovered(_logger, _bed, survivors.Count, _lastSeq);
+            }
+
+            WriteState();
+            EnforceSize();
+            return;
+        }
+
+        // Corrupted: the survivors are compacted into a fresh segment and fsynced before the old files go (a crash in
+        // between only duplicates them, and duplicates are dropped above and at the hub), so a corruption is reported once.
         _current = NewSegment(_nextIndex);
-        foreach (var e in survivors)
+        foreach (var (e, _) in survivors)
         {
             AppendLocked(e.Kind, e.Seq, e.EventTs, e.AppendedAt, e.Payload);
         }
@@ -826,8 +946,6 @@ internal sealed class Journal : IDisposable
             AppendGap(new GapMessage { Bed = _bed, Ts = _deviceNow(), FromSeq = from, ToSeq = to, Count = count, Reason = GapReasons.JournalCorrupt });
         }
 
-        // Compacted: the survivors are fsynced in the new segment before the old files go (a crash in between only
-        // duplicates them, and duplicates are dropped above and at the hub).
         FlushLocked();
         _durableBelow = _nextIndex;
         _liveFrom = _nextIndex;
@@ -838,11 +956,7 @@ internal sealed class Journal : IDisposable
             File.Delete(path);
         }
 
-        if (survivors.Count > 0 || lost.Count > 0)
-        {
-            Log.JournalRecovered(_logger, _bed, survivors.Count, _lastSeq);
-        }
-
+        Log.JournalRecovered(_logger, _bed, survivors.Count, _lastSeq);
         EnforceSize();
     }
 

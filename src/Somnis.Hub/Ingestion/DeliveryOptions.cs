@@ -28,6 +28,11 @@ public sealed class DeliveryOptions
     /// only after the save that covers them, so a hub crash loses no accounting (10 ms–5 s). Default 50 ms.</summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>A bed whose missing numbers have not changed for this long (no replay is filling them) is asked to
+    /// resend them (a <c>resend</c> command): they may have been lost by the broker after it acknowledged them
+    /// (1 s–1 h). Default 10 s.</summary>
+    public TimeSpan ResendAfter { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Most missing ranges tracked per bed; beyond it the oldest are declared lost, counted and logged (100–1000000). Default 10000.</summary>
     public int MaxMissingRanges { get; set; } = 10_000;
 }
@@ -42,6 +47,7 @@ internal sealed class DeliveryOptionsValidator : IValidateOptions<DeliveryOption
         Check(errors, "Delivery:BackwardJumpTolerance", o.BackwardJumpTolerance, TimeSpan.Zero, TimeSpan.FromHours(1));
         Check(errors, "Delivery:MaxForwardStep", o.MaxForwardStep, TimeSpan.FromMinutes(1), TimeSpan.FromDays(1));
         Check(errors, "Delivery:ClockJumpHold", o.ClockJumpHold, TimeSpan.FromMinutes(1), TimeSpan.FromDays(7));
+        Check(errors, "Delivery:ResendAfter", o.ResendAfter, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
         Check(errors, "Delivery:CheckpointInterval", o.CheckpointInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(5));
         if (o.MaxMissingRanges is < 100 or > 1_000_000)
         {

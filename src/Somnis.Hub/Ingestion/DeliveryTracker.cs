@@ -39,6 +39,7 @@ public enum IngestionResult
 /// <param name="Journal"><c>disk</c> or <c>memory</c>, as the edge reports it.</param>
 /// <param name="State"><c>complete</c>, <c>delayed</c> (missing or backlog), or <c>incomplete</c> (data lost).</param>
 /// <param name="LostRanges">The lost ranges (at most 20, oldest first).</param>
+/// <param name="EdgeSequence">The last sequence number the edge reported assigning (its latest live status).</param>
 public sealed record DeliverySummary(
     long LastSequence,
     long Received,
@@ -50,7 +51,8 @@ public sealed record DeliverySummary(
     DateTimeOffset? OldestBacklogTs,
     string? Journal,
     string State,
-    IReadOnlyList<SequenceRange> LostRanges);
+    IReadOnlyList<SequenceRange> LostRanges,
+    long EdgeSequence);
 
 public sealed record SequenceRange(long From, long To);
 
@@ -118,6 +120,7 @@ internal sealed class DeliveryTracker
         IngestionOutcome outcome;
         lock (d)
         {
+            var missingBefore = d.Missing.Count;
             var frontier = d.Frontier;
             var late = frontier is { } f && ts < f - _o.LateAfter;
             if (seq > d.LastSequence)
@@ -170,6 +173,11 @@ internal sealed class DeliveryTracker
             {
                 d.Late++;
             }
+
+            if (d.Missing.Count != missingBefore)
+            {
+                d.MissingChangedAt = _time.GetUtcNow();
+            }
         }
 
         if (outcome.IsLate)
@@ -201,6 +209,8 @@ internal sealed class DeliveryTracker
                 d.Lost.Add(from, to);
                 lost += to - from + 1;
             }
+
+            d.MissingChangedAt = _time.GetUtcNow();
         }
 
         _lost.Add(lost);
@@ -231,6 +241,7 @@ internal sealed class DeliveryTracker
                 d.DeviceFrontier = m.Ts;
             }
 
+            d.EdgeSequence = m.Seq;
             d.SkewSeconds = d.Accelerated ? null : (m.Ts - _time.GetUtcNow()).TotalSeconds;
             if (m.State == DeviceStates.Online)
             {
@@ -256,6 +267,38 @@ internal sealed class DeliveryTracker
         Interlocked.Increment(ref _version);
     }
 
+    /// <summary>
+    /// Beds whose missing numbers have not moved for <see cref="DeliveryOptions.ResendAfter"/> (and were not asked
+    /// within that time), with the ranges to ask for again (at most 20 ranges and
+    /// <see cref="CommandMessage.MaxResendCount"/> numbers per request).
+    /// </summary>
+    public IReadOnlyList<(string Facility, string Bed, List<(long From, long To)> Ranges)> DueForResend()
+    {
+        var now = _time.GetUtcNow();
+        var due = new List<(string, string, List<(long, long)>)>();
+        foreach (var ((facility, bed), d) in _beds)
+        {
+            lock (d)
+            {
+                if (d.Missing.Count == 0 || now - d.MissingChangedAt < _o.ResendAfter || now - d.LastResendAt < _o.ResendAfter)
+                {
+                    continue;
+                }
+
+                d.LastResendAt = now;
+                var ranges = new List<(long, long)>();
+                foreach (var (from, to) in d.Missing.Ranges.Take(20))
+                {
+                    ranges.Add((from, Math.Min(to, from + CommandMessage.MaxResendCount - 1)));
+                }
+
+                due.Add((facility, bed, ranges));
+            }
+        }
+
+        return due;
+    }
+
     public (DeliverySummary Delivery, ClockSummary Clock)? Summary(string facility, string bed)
     {
         if (!_beds.TryGetValue((facility, bed), out var d))
@@ -268,7 +311,8 @@ internal sealed class DeliveryTracker
             var state = d.Missing.Count > 0 || d.Backlog > 0 ? "delayed" : d.Lost.Count > 0 ? "incomplete" : "complete";
             var delivery = new DeliverySummary(
                 d.LastSequence, d.Received, d.Missing.Count, d.Duplicates, d.Backlog, d.Lost.Count, d.Late, d.OldestBacklogTs, d.Journal, state,
-                [.. d.Lost.Ranges.Take(20).Select(r => new SequenceRange(r.From, r.To))]);
+                [.. d.Lost.Ranges.Take(20).Select(r => new SequenceRange(r.From, r.To))],
+                d.EdgeSequence);
             var now = _time.GetUtcNow();
             var jump = d.ClockJumpAt is { } at && now - at < _o.ClockJumpHold;
             var skewed = d.SkewSeconds is { } s && Math.Abs(s) > _o.MaxClockSkew.TotalSeconds;
@@ -422,6 +466,13 @@ internal sealed class DeliveryTracker
         public DateTimeOffset? DeviceFrontier { get; set; }
 
         public long LastBirthSeq { get; set; } = -1;
+
+        public long EdgeSequence { get; set; }
+
+        /// <summary>Hub time the missing set last changed; a set that stops changing triggers a resend request.</summary>
+        public DateTimeOffset MissingChangedAt { get; set; }
+
+        public DateTimeOffset LastResendAt { get; set; }
 
         /// <summary>The newest device time known: the later of the newest data's event time and the last live status.</summary>
         public DateTimeOffset? Frontier => NewestEventTs is { } a && DeviceFrontier is { } b ? (a > b ? a : b) : NewestEventTs ?? DeviceFrontier;

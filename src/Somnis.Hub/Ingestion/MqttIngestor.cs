@@ -55,6 +55,7 @@ internal sealed class MqttIngestor(
         };
 
         var checkpoints = CheckpointLoopAsync(stoppingToken);
+        var resends = ResendLoopAsync(stoppingToken);
         var backoff = TimeSpan.FromMilliseconds(200);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -91,6 +92,7 @@ internal sealed class MqttIngestor(
         }
 
         await checkpoints;
+        await resends;
         await CheckpointOnceAsync(CancellationToken.None);
         if (_client.IsConnected)
         {
@@ -118,6 +120,47 @@ internal sealed class MqttIngestor(
             {
                 // By design: unsaved means unacknowledged; the broker keeps (and later redelivers) those messages.
                 Log.DeliveryCheckpointFailed(logger, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>Asks edges to resend numbers the hub is missing that no replay is filling (docs/protocol-delivery.md).</summary>
+    private async Task ResendLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), time, ct);
+                if (_client is not { IsConnected: true } client)
+                {
+                    continue;
+                }
+
+                foreach (var (facility, bed, ranges) in tracker.DueForResend())
+                {
+                    foreach (var (from, to) in ranges)
+                    {
+                        var command = new CommandMessage { Bed = bed, Command = CommandMessage.Resend, FromSeq = from, ToSeq = to };
+                        await client.PublishAsync(
+                            new MqttApplicationMessageBuilder()
+                                .WithTopic(Topics.For(facility, bed, Topics.Command))
+                                .WithPayload(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(command, SomnisJsonContext.Default.CommandMessage))
+                                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                                .Build(),
+                            ct);
+                        Log.ResendRequested(logger, bed, from, to);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // By design: the request is repeated after ResendAfter while the numbers stay missing.
+                Log.BrokerUnreachable(logger, endpoint.Url, ex.Message);
             }
         }
     }

@@ -17,12 +17,37 @@ function availability(bed) {
   return ["online", "● Live"];
 }
 
+// Delivery: is everything the bed measured here? Icon + text, never colour alone.
+function delivery(bed) {
+  const d = bed.delivery;
+  const c = bed.clock;
+  const parts = [];
+  let state = "complete";
+  if (d && (d.missing > 0 || d.backlog > 0)) {
+    state = "delayed";
+    parts.push(`⏳ Delayed: ${d.backlog} queued at bedside, ${d.missing} missing`);
+  }
+  if (d && d.lost > 0) {
+    if (state === "complete") state = "incomplete";
+    parts.push(`⚠ Incomplete: ${d.lost} lost`);
+  }
+  if (c && c.problem) {
+    if (state === "complete") state = "clock";
+    const what = { jump: "clock jumped", skew: `clock off by ${fmt(c.skewSeconds, 0)} s`, unsynchronised: "clock not synchronised" }[c.problem] || c.problem;
+    parts.push(`🕒 ${what}`);
+  }
+  return [state, parts.length ? parts.join(" · ") : "✓ Data complete"];
+}
+
 function render(bed) {
   let tile = tiles.get(bed.id);
   if (!tile) {
     tile = template.content.firstElementChild.cloneNode(true);
     tile.dataset.bedId = bed.id;
     tile.querySelector(".bed-name").textContent = bed.id;
+    const line = document.createElement("p");
+    line.className = "delivery";
+    tile.insertBefore(line, tile.querySelector("footer"));
     tiles.set(bed.id, tile);
     const after = [...tiles.keys()].sort().find((id) => id > bed.id);
     grid.insertBefore(tile, after ? tiles.get(after) : null);
@@ -43,7 +68,12 @@ function render(bed) {
   sensors.classList.toggle("fault", faulty.length > 0);
   tile.dataset.sensorFault = String(faulty.length > 0);
   tile.querySelector(".scenario").textContent = bed.simulation ? `sim: ${bed.simulation.scenario}` : "";
-  tile.setAttribute("aria-label", `${bed.id}: ${availText}, ${state}, heart rate ${fmt(bed.heartRate, 0)}`);
+  const [deliveryState, deliveryText] = delivery(bed);
+  tile.dataset.delivery = deliveryState;
+  const deliveryLine = tile.querySelector(".delivery");
+  deliveryLine.dataset.state = deliveryState;
+  deliveryLine.textContent = deliveryText;
+  tile.setAttribute("aria-label", `${bed.id}: ${availText}, ${state}, heart rate ${fmt(bed.heartRate, 0)}, ${deliveryText}`);
   beds.set(bed.id, bed);
 }
 

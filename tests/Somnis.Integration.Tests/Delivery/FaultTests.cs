@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Somnis.Integration.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Somnis.Integration.Tests.Delivery;
+
+/// <summary>
+/// Point 5 of the delivery issue: real processes, a real Mosquitto, each fault over a simulated night (4 beds at
+/// 3000× speed: a night of 8 h is about 2900 sequence numbers per bed, ~10 s of real time), each ending with every
+/// sequence number accounted for at the hub: nothing missing, or exactly the gap the edge reported.
+/// </summary>
+[Collection("processes")]
+public sealed partial class FaultTests(ITestOutputHelper output)
+{
+    private const int Beds = 4;
+    private const double Speed = 3000;
+
+    /// <summary>About one simulated night per bed (2880 intervals of 10 s, plus Architect events).</summary>
+    private const long Night = 2900;
+
+    [Fact]
+    public async Task Broker_killed_and_restarted_three_times_loses_nothing()
+    {
+        var watch = Stopwatch.StartNew();
+        await using var rig = await DeliveryRig.StartAsync(Beds, Speed);
+        await rig.WaitForSequenceAsync(300, "data flowing");
+        for (var i = 1; i <= 3; i++)
+        {
+            var failuresBefore = DeliveryRig.Count(rig.EdgeOutput, "cannot reach broker");
+            rig.Broker.Kill();
+            await rig.WaitForEdgeOutputAsync("cannot reach broker", failuresBefore + Beds, $"the edge to notice broker kill {i}");
+            await rig.Broker.RestartAsync();
+            await rig.WaitForProgressAsync(300, $"data flowing after broker restart {i}");
+        }
+
+        await rig.WaitForSequenceAsync(Night, "a simulated night");
+        await rig.StopEdgeAsync();
+        var beds = await rig.WaitCompleteAsync();
+        Assert.All(beds.Values, d => Assert.Equal(0, d.GetProperty("lost").GetInt64()));
+        Report(watch, beds);
+    }
+
+    [Fact]
+    public async Task Edge_killed_mid_publish_and_restarted_on_its_journal_loses_nothing_and_reuses_no_number()
+    {
+        var watch = Stopwatch.StartNew();
+        await using var rig = await DeliveryRig.StartAsync(Beds, Speed);
+        await rig.WaitForSequenceAsync(300, "data flowing");
+        for (var i = 1; i <= 2; i++)
+        {
+            // Four beds publish ~1200 messages/s: kill -9 lands mid-publish.
+            await rig.RestartEdgeAfterKillAsync();
+            await rig.WaitForEdgeOutputAsync("sequence continues after", i * Beds, $"restart {i} to recover the journal of every bed");
+            await rig.WaitForProgressAsync(300, $"data flowing after edge restart {i}");
+        }
+
+        await rig.WaitForSequenceAsync(Night, "a simulated night");
+        await rig.StopEdgeAsync();
+        var beds = await rig.WaitCompleteAsync();
+        Assert.All(beds.Values, d => Assert.Equal(0, d.GetProperty("lost").GetInt64()));
+        Report(watch, beds);
+    }
+
+    [Fact]
+    public async Task Hub_killed_and_restarted_twice_loses_no_message_and_no_accounting()
+    {
+        var watch = Stopwatch.StartNew();
+        await using var rig = await DeliveryRig.StartAsync(Beds, Speed);
+        await rig.WaitForSequenceAsync(300, "data flowing");
+        for (var i = 1; i <= 2; i++)
+        {
+            await rig.Hub.RestartAsync();
+            await rig.WaitForProgressAsync(300, $"data flowing after hub restart {i}");
+        }
+
+        await rig.WaitForSequenceAsync(Night, "a simulated night");
+        await rig.StopEdgeAsync();
+        var beds = await rig.WaitCompleteAsync();
+        Assert.All(beds.Values, d => Assert.Equal(0, d.GetProperty("lost").GetInt64()));
+        Assert.Contains("Delivery state of", rig.Hub.Process.Output, StringComparison.Ordinal);
+        Report(watch, beds);
+    }
+
+    [Fact]
+    public async Task Network_cut_between_edge_and_broker_is_survived_from_the_journal()
+    {
+        var watch = Stopwatch.StartNew();
+        await using var rig = await DeliveryRig.StartAsync(Beds, Speed, viaProxy: true);
+        await rig.WaitForSequenceAsync(300, "data flowing");
+        var before = await rig.MinLastSequenceAsync();
+        var failuresBefore = DeliveryRig.Count(rig.EdgeOutput, "cannot reach broker");
+        rig.Proxy!.Cut();
+        // The broker notices through keep-alive and publishes every bed's last will; the edge notices too and its
+        // reconnects time out against the black hole. Meanwhile the beds go on measuring into the journal.
+        await Eventually.UntilAsync(async () => (await rig.Hub.BedsAsync()).All(b => !b.GetProperty("online").GetBoolean()), TimeSpan.FromSeconds(60), "the cut to mark every bed offline (last will)");
+        await rig.WaitForEdgeOutputAsync("cannot reach broker", failuresBefore + Beds, "every bed to fail reconnecting through the cut");
+        var cutAt = await rig.MinLastSequenceAsync();
+        rig.Proxy.Restore();
+        await Eventually.UntilAsync(async () => (await rig.Hub.BedsAsync()).All(b => b.GetProperty("online").GetBoolean()), TimeSpan.FromSeconds(60), "every bed online again");
+        await rig.WaitForSequenceAsync(Math.Max(Night, cutAt + 1000), "a simulated night");
+        await rig.StopEdgeAsync();
+        var beds = await rig.WaitCompleteAsync();
+        Assert.All(beds.Values, d => Assert.Equal(0, d.GetProperty("lost").GetInt64()));
+        output.WriteLine($"cut at sequence ~{cutAt} (started {before}); edge output shows {DeliveryRig.Count(rig.EdgeOutput, "replaying")} reconnect(s)");
+        Report(watch, beds);
+    }
+
+    [Fact]
+    public async Task Journal_bound_reached_during_a_cut_loses_exactly_the_reported_gap()
+    {
+        var watch = Stopwatch.StartNew();
+        await using var rig = await DeliveryRig.StartAsync(Beds, Speed, viaProxy: true, "--journal-max-bytes", "65536", "--Edge:JournalSegmentBytes", "16384");
+        await rig.WaitForSequenceAsync(300, "data flowing");
+        rig.Proxy!.Cut();
+        // 64 KiB holds ~170 messages: at 300 messages/s per bed the bound is reached within a second or two.
+        await Eventually.UntilAsync(
+            () => Task.FromResult(Enumerable.Range(1, Beds).All(i => rig.EdgeOutput.Contains($"Bed bed-0{i} journal: dropped", StringComparison.Ordinal))),
+            TimeSpan.FromSeconds(60),
+            "every bed's journal to reach its bound and report a drop");
+        rig.Proxy.Restore();
+        await rig.WaitForProgressAsync(1000, "data flowing after the cut");
+        await rig.StopEdgeAsync();
+        var beds = await rig.WaitCompleteAsync();
+
+        // Exactly the reported gap: the hub's lost count per bed equals the sum of what the edge logged as dropped.
+        foreach (var (bed, d) in beds)
+        {
+            var reported = DroppedLine().Matches(rig.EdgeOutput).Where(m => m.Groups["bed"].Value == bed).Sum(m => long.Parse(m.Groups["count"].Value, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(reported > 0, $"{bed}: no drop reported");
+            Assert.Equal(reported, d.GetProperty("lost").GetInt64());
+        }
+
+        Report(watch, beds);
+    }
+
+    [Fact]
+    public async Task An_unwritable_journal_directory_stops_the_edge_with_a_clear_message()
+    {
+        var file = Path.GetTempFileName();
+        await using var edge = DotnetProcess.Start(RepoPaths.EdgeDll, "--journal", Path.Combine(file, "journal"), "--bed", "bed-01");
+        Assert.Equal(2, await edge.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains($"--journal: directory '{Path.Combine(file, "journal")}' is not writable", edge.Output, StringComparison.Ordinal);
+        File.Delete(file);
+    }
+
+    private void Report(Stopwatch watch, Dictionary<string, System.Text.Json.JsonElement> beds)
+    {
+        output.WriteLine($"took {watch.Elapsed.TotalSeconds:0.0} s");
+        foreach (var (bed, d) in beds.OrderBy(b => b.Key, StringComparer.Ordinal))
+        {
+            output.WriteLine($"{bed}: {d}");
+        }
+    }
+
+    [GeneratedRegex(@"Bed (?<bed>[\w-]+) journal: dropped (?<count>\d+) undelivered")]
+    private static partial Regex DroppedLine();
+}
