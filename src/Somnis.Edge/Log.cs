@@ -67,4 +67,7 @@ internal static partial class Log
 
     [LoggerMessage(213, LogLevel.Warning, "Bed {Bed}: command rejected ({Reason}): {Detail}")]
     public static partial void CommandRejected(ILogger logger, string bed, string reason, string detail);
+
+    [LoggerMessage(214, LogLevel.Warning, "Bed {Bed}: the broker did not answer a ping within {KeepAlive}; dropping the connection and reconnecting")]
+    public static partial void PingUnanswered(ILogger logger, string bed, TimeSpan keepAlive);
 }

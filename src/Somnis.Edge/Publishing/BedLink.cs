@@ -41,7 +41,7 @@ internal sealed class BedLink : IAsyncDisposable
     private readonly Func<ClockStatus> _clock;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly IMqttClient _client;
+    private IMqttClient _client;
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly ResiliencePipeline _publishPipeline;
@@ -63,12 +63,7 @@ internal sealed class BedLink : IAsyncDisposable
         _clock = clock;
         _time = time;
         _logger = logger;
-        _client = new MqttClientFactory().CreateMqttClient();
-        _client.ApplicationMessageReceivedAsync += e =>
-        {
-            OnCommand(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload);
-            return Task.CompletedTask;
-        };
+        _client = NewClient();
         _replayBudget = new TokenBucket(options.ReplayRate, time);
 
         var failures = new PredicateBuilder().Handle<Exception>(ex => ex is not (OperationCanceledException or BrokenCircuitException));
@@ -180,9 +175,44 @@ internal sealed class BedLink : IAsyncDisposable
         await flush;
     }
 
+    private IMqttClient NewClient()
+    {
+        var client = new MqttClientFactory().CreateMqttClient();
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            OnCommand(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload);
+            return Task.CompletedTask;
+        };
+        return client;
+    }
+
+    /// <summary>
+    /// A ping bounded by the keep-alive. In a black hole (a cable pulled, Wi-Fi gone) the socket's send buffer fills
+    /// and the client's own keep-alive can stall behind it for the OS's TCP timeout (many minutes); an unanswered
+    /// ping is the signal to drop the connection and reconnect.
+    /// </summary>
+    private async Task<bool> AliveAsync(CancellationToken ct)
+    {
+        var client = _client;
+        try
+        {
+            // On a thread of its own: a wedged socket can block the caller before the ping even becomes a task.
+            if (await Task.Run(() => client.TryPingAsync(ct), ct).WaitAsync(_options.KeepAlive, _time, ct))
+            {
+                return true;
+            }
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        Log.PingUnanswered(_logger, _bed, _options.KeepAlive);
+        return false;
+    }
+
     private async Task EnsureConnectedAsync(bool ping, CancellationToken ct)
     {
-        if (_client.IsConnected && (!ping || await _client.TryPingAsync(ct)))
+        if (_client.IsConnected && (!ping || await AliveAsync(ct)))
         {
             return;
         }
@@ -227,21 +257,37 @@ internal sealed class BedLink : IAsyncDisposable
             builder = builder.WithTlsOptions(o => o.UseTls());
         }
 
-        if (_client.IsConnected)
+        // A fresh client per connection: the old one may be wedged on a dead socket; disposing it (in the
+        // background, it may block) closes that socket.
+        var old = _client;
+        _client = NewClient();
+        _ = Task.Run(() =>
         {
             try
             {
-                using var quick = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                quick.CancelAfter(TimeSpan.FromSeconds(2));
-                await _client.DisconnectAsync(cancellationToken: quick.Token);
+                old.Dispose();
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            catch (Exception)
             {
-                // By design: the old connection is dead anyway (that is why we reconnect).
+                // By design: the old connection is dead anyway.
             }
+        });
+
+        // Bounded here too: against a black hole the handshake can otherwise wait for the OS's TCP timeout.
+        var handshake = _options.KeepAlive < PublishTimeout ? _options.KeepAlive : PublishTimeout;
+        using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        connectTimeout.CancelAfter(handshake);
+        var client = _client;
+        MqttClientConnectResult result;
+        try
+        {
+            result = await Task.Run(() => client.ConnectAsync(builder.Build(), connectTimeout.Token), ct).WaitAsync(handshake + TimeSpan.FromSeconds(1), _time, ct);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested && ex is OperationCanceledException or TimeoutException)
+        {
+            throw new TimeoutException($"no CONNACK within {handshake.TotalSeconds:0.#} s", ex);
         }
 
-        var result = await _client.ConnectAsync(builder.Build(), ct);
         if (!result.IsSessionPresent)
         {
             // The session (and with it the subscription) is new: subscribe to the hub's commands (resend requests).

@@ -108,8 +108,17 @@ public sealed class DeliveryRig : IAsyncDisposable
         return target;
     }
 
-    public Task WaitForEdgeOutputAsync(string text, int atLeast, string what, int timeoutSeconds = 60) =>
-        Eventually.UntilAsync(() => Task.FromResult(Count(EdgeOutput, text) >= atLeast), TimeSpan.FromSeconds(timeoutSeconds), what);
+    public async Task WaitForEdgeOutputAsync(string text, int atLeast, string what, int timeoutSeconds = 60)
+    {
+        try
+        {
+            await Eventually.UntilAsync(() => Task.FromResult(Count(EdgeOutput, text) >= atLeast), TimeSpan.FromSeconds(timeoutSeconds), what);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\n--- edge tail ---\n{Tail(EdgeOutput)}", ex);
+        }
+    }
 
     public static int Count(string haystack, string needle)
     {

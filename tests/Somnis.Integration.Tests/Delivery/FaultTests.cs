@@ -110,10 +110,10 @@ public sealed partial class FaultTests(ITestOutputHelper output)
     public async Task Journal_bound_reached_during_a_cut_loses_exactly_the_reported_gap()
     {
         var watch = Stopwatch.StartNew();
-        await using var rig = await DeliveryRig.StartAsync(Beds, Speed, viaProxy: true, "--journal-max-bytes", "65536", "--Edge:JournalSegmentBytes", "16384");
+        await using var rig = await DeliveryRig.StartAsync(Beds, Speed, viaProxy: true, "--journal-max-bytes", "262144", "--Edge:JournalSegmentBytes", "16384");
         await rig.WaitForSequenceAsync(300, "data flowing");
         rig.Proxy!.Cut();
-        // 64 KiB holds ~170 messages: at 300 messages/s per bed the bound is reached within a second or two.
+        // 256 KiB holds ~750 messages: at 300 messages/s per bed the bound is reached within a few seconds of the cut.
         await Eventually.UntilAsync(
             () => Task.FromResult(Enumerable.Range(1, Beds).All(i => rig.EdgeOutput.Contains($"Bed bed-0{i} journal: dropped", StringComparison.Ordinal))),
             TimeSpan.FromSeconds(60),

@@ -44,7 +44,15 @@ public sealed class TcpProxy : IAsyncDisposable
         {
             foreach (var (a, b) in _connections)
             {
-                a.Client.LingerState = new LingerOption(true, 0);
+                try
+                {
+                    // Reset, not a polite close: the peer learns the connection is dead, as after a real outage.
+                    a.Client?.LingerState = new LingerOption(true, 0);
+                }
+                catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+                {
+                }
+
                 a.Dispose();
                 b?.Dispose();
             }
