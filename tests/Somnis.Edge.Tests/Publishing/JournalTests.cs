@@ -232,6 +232,28 @@ public sealed class JournalTests : IDisposable
     }
 
     [Fact]
+    public void A_resend_republishes_delivered_records_and_reports_what_is_no_longer_held()
+    {
+        using var j = Open(Settings(maxBytes: 64 * 1024, segmentBytes: 8 * 1024));
+        AppendData(j, 1, 400);
+        j.Flush();
+        DrainAll(j);
+        Assert.Equal(0, j.Backlog);
+
+        var (resent, notRetained) = j.Resend(390, 400);
+        Assert.Equal((11, 0L), (resent, notRetained));
+        j.Flush();
+        Assert.Equal(Enumerable.Range(390, 11).Select(i => (long)i), DrainAll(j).Select(e => e.Seq));
+
+        // The oldest delivered segments were dropped by the size bound: those numbers are answered with a gap.
+        (resent, notRetained) = j.Resend(1, 3);
+        Assert.Equal((0, 3L), (resent, notRetained));
+        j.Flush();
+        var gap = Gap(DrainAll(j).Single());
+        Assert.Equal((1L, 3L, GapReasons.NotRetained), (gap.FromSeq, gap.ToSeq, gap.Reason));
+    }
+
+    [Fact]
     public void An_unwritable_journal_directory_fails_validation_naming_the_option()
     {
         var file = Path.Combine(_dir, "not-a-directory");
