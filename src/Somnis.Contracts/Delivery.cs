@@ -56,7 +56,7 @@ public static class GapReasons
 }
 
 /// <summary>What the edge still holds for the hub, reported in every status (docs/protocol-delivery.md).</summary>
-/// <param name="Backlog">Data messages (and gap reports) journaled but not yet acknowledged by the broker.</param>
+/// <param name="Backlog">Data messages (and gap reports) journaled more than a second ago and not yet acknowledged by the broker.</param>
 /// <param name="OldestBacklogTs">Event time of the oldest of them; null when the backlog is empty.</param>
 /// <param name="Dropped">Data messages dropped by a journal bound or corruption since the journal was created.</param>
 /// <param name="Journal"><c>disk</c> (crash-safe journal) or <c>memory</c> (lost on restart).</param>

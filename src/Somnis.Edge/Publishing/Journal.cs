@@ -225,11 +225,32 @@ internal sealed class Journal : IDisposable
         }
     }
 
+    /// <summary>A message counts as backlog once it has waited this long: live data in its normal fsync-and-publish
+    /// pipeline (a fraction of a second) is not a delay worth showing.</summary>
+    public static readonly TimeSpan BacklogAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>What the status reports: messages held for more than <see cref="BacklogAfter"/>, the event time of the
+    /// oldest, the drop count and the journal kind.</summary>
     public DeliveryStatus Status()
     {
         lock (_sync)
         {
-            return new DeliveryStatus(_pending.Count, _pending.First?.Value.EventTs, _dropped, OnDisk ? "disk" : "memory");
+            var limit = _time.GetUtcNow() - BacklogAfter;
+            long held = 0;
+            DateTimeOffset? oldest = null;
+            foreach (var e in _pending)
+            {
+                if (e.AppendedAt > limit)
+                {
+                    // Appended in time order (compaction and resends keep or take a later time): the rest is newer.
+                    break;
+                }
+
+                held++;
+                oldest ??= e.EventTs;
+            }
+
+            return new DeliveryStatus(held, oldest, _dropped, OnDisk ? "disk" : "memory");
         }
     }
 

@@ -38,9 +38,9 @@ internal sealed class MqttIngestor(
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += e =>
         {
-            // Acknowledged by the checkpoint loop once the accounting that includes this message is on disk.
+            // Acknowledged by the checkpoint loop once the accounting that includes this message is on disk; queued
+            // only after it was applied, so a checkpoint never acknowledges a message its save did not cover.
             e.AutoAcknowledge = false;
-            _unacknowledged.Enqueue(e);
             try
             {
                 pipeline.Process(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload, e.ApplicationMessage.Retain);
@@ -50,6 +50,8 @@ internal sealed class MqttIngestor(
                 // By design: one message must never stop ingestion; it is acknowledged and logged.
                 Log.IngestFailed(logger, e.ApplicationMessage.Topic, ex);
             }
+
+            _unacknowledged.Enqueue(e);
 
             return Task.CompletedTask;
         };

@@ -175,4 +175,22 @@ public sealed class IngestionPipelineTests : IDisposable
         _pipeline.Process("somnis/nexus/beds/bed-01/vitals", Bytes(empty));
         Assert.Equal("out-of-bed", _beds.Find("bed-01")!.State);
     }
+
+    [Fact]
+    public void A_resent_vitals_message_is_counted_as_a_duplicate_and_not_applied_twice_and_a_gap_report_is_accepted()
+    {
+        string Vitals(long seq) => $$"""{"v":1,"bed":"bed-01","seq":{{seq}},"ts":"2026-03-01T23:00:{{seq:00}}Z","intervalSeconds":10,"heartRate":60,"signalQuality":1}""";
+        Assert.Equal(IngestionResult.Accepted, _pipeline.Ingest("somnis/nexus/beds/bed-01/vitals", Bytes(Vitals(1))).Result);
+        Assert.Equal(IngestionResult.Accepted, _pipeline.Ingest("somnis/nexus/beds/bed-01/vitals", Bytes(Vitals(4))).Result);
+        Assert.Equal(IngestionResult.Duplicate, _pipeline.Ingest("somnis/nexus/beds/bed-01/vitals", Bytes(Vitals(4))).Result);
+        Assert.Equal(2, _beds.Find("bed-01")!.Received);
+
+        var gap = """{"v":1,"bed":"bed-01","ts":"2026-03-01T23:01:00Z","fromSeq":2,"toSeq":3,"count":2,"reason":"journal-full"}""";
+        Assert.Null(_pipeline.Process("somnis/nexus/beds/bed-01/gap", Bytes(gap)));
+        var delivery = _beds.Find("bed-01")!.Delivery!;
+        Assert.Equal((4L, 2L, 0L, 1L, 2L, "incomplete"), (delivery.LastSequence, delivery.Received, delivery.Missing, delivery.Duplicates, delivery.Lost, delivery.State));
+
+        var badGap = """{"v":1,"bed":"bed-01","ts":"2026-03-01T23:01:00Z","fromSeq":5,"toSeq":3,"count":2,"reason":"journal-full"}""";
+        Assert.Equal(RejectReason.OutOfRange, _pipeline.Process("somnis/nexus/beds/bed-01/gap", Bytes(badGap)));
+    }
 }

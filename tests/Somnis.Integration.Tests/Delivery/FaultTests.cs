@@ -133,6 +133,18 @@ public sealed partial class FaultTests(ITestOutputHelper output)
             Assert.Equal(reported, d.GetProperty("lost").GetInt64());
         }
 
+        // The technician sees it: the tile says, in words and with an icon, how much is lost.
+        var (playwright, browser) = await Browser.LaunchAsync();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 720 } });
+        await Browser.SignInAsync(page, rig.Hub.Url, "technician");
+        await page.WaitForSelectorAsync("[data-bed-id='bed-01'][data-delivery='incomplete']", new() { Timeout = 30_000 });
+        var line = await page.Locator("[data-bed-id='bed-01'] .delivery").InnerTextAsync();
+        Assert.Equal($"⚠ Incomplete: {beds["bed-01"].GetProperty("lost").GetInt64()} lost", line);
+        Assert.Contains("Incomplete", await page.GetAttributeAsync("[data-bed-id='bed-01']", "aria-label"), StringComparison.Ordinal);
+        await Browser.ScreenshotAsync(page, "dashboard-delivery.png");
+
         Report(watch, beds);
     }
 
