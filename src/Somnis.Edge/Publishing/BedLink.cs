@@ -31,6 +31,7 @@ internal sealed class BedLink : IAsyncDisposable
 {
     private static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
+    private const int PublishWindow = 32;
 
     private readonly string _facility;
     private readonly string _bed;
@@ -366,8 +367,18 @@ internal sealed class BedLink : IAsyncDisposable
             }
         }
 
-        var entry = _journal.Next(_replayBudget.Available(), out var isReplay);
-        if (entry is null)
+        var batch = new List<(JournalEntry Entry, bool Replay)>(PublishWindow);
+        while (batch.Count < PublishWindow && _journal.Next(_replayBudget.Available(), out var isReplay) is { } next)
+        {
+            if (isReplay)
+            {
+                _replayBudget.Take();
+            }
+
+            batch.Add((next, isReplay));
+        }
+
+        if (batch.Count == 0)
         {
             if (_replaying && !_journal.HasBacklog)
             {
@@ -382,11 +393,26 @@ internal sealed class BedLink : IAsyncDisposable
             return;
         }
 
-        if (isReplay)
+        // Up to PublishWindow QoS 1 publishes in flight at once: a round trip per message would cap a bed at a few
+        // hundred messages/s on a busy machine, too slow to catch up after an outage.
+        var failures = await Task.WhenAll(batch.Select(b => PublishEntryAsync(b.Entry, b.Replay, ct)));
+        if (failures.OfType<BrokenCircuitException>().FirstOrDefault() is { } broken)
         {
-            _replayBudget.Take();
+            Log.CircuitOpen(_logger, _bed, _journal.Backlog);
+            await DelayQuietly(broken.RetryAfter ?? BreakDuration, ct);
+            return;
         }
 
+        if (failures.FirstOrDefault(f => f is not null) is { } failure)
+        {
+            ct.ThrowIfCancellationRequested();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    /// <summary>Publishes one journaled message through the resilience pipeline; the failure, or null once acknowledged.</summary>
+    private async Task<Exception?> PublishEntryAsync(JournalEntry entry, bool isReplay, CancellationToken ct)
+    {
         try
         {
             var topic = Topics.For(_facility, _bed, entry.TopicKind);
@@ -404,17 +430,14 @@ internal sealed class BedLink : IAsyncDisposable
             {
                 Interlocked.Increment(ref _replayed);
             }
+
+            return null;
         }
-        catch (BrokenCircuitException ex)
+        catch (Exception ex)
         {
+            // The message stays journaled (or, if a bound removed it meanwhile, is reported as a gap).
             _journal.Failed(entry);
-            Log.CircuitOpen(_logger, _bed, _journal.Backlog);
-            await DelayQuietly(ex.RetryAfter ?? BreakDuration, ct);
-        }
-        catch (Exception)
-        {
-            _journal.Failed(entry);
-            throw;
+            return ex;
         }
     }
 

@@ -92,7 +92,8 @@ internal sealed record JournalSettings(string? Directory, long MaxBytes, TimeSpa
 /// survives <c>kill -9</c>; <c>fsync</c> is batched (every <see cref="JournalSettings.FlushInterval"/> or
 /// <see cref="JournalSettings.FlushBytes"/>, whichever comes first) and a record is published only once it is
 /// fsynced, so a power cut can never make the edge reuse a sequence number the hub has already seen.
-/// A segment file is deleted once every record in it is acknowledged (or dropped by a bound).
+/// A delivered segment file stays on disk until the size bound needs the room, so the hub can ask for a resend of
+/// data the broker acknowledged and then lost (<see cref="Resend"/>); in memory, delivered records are freed at once.
 /// </para>
 /// <para>
 /// Record layout (little-endian): magic <c>SSJL</c> (u32), body length (i32), CRC-32 of the body (u32); body: kind (u8),
@@ -101,8 +102,8 @@ internal sealed record JournalSettings(string? Directory, long MaxBytes, TimeSpa
 /// held is logged and reported upstream as a <see cref="GapMessage"/>, and the surviving undelivered records are
 /// compacted into a fresh segment (so a corruption is reported once). The edge starts regardless.
 /// </para>
-/// Bounds: when the journal's bytes exceed <see cref="JournalSettings.MaxBytes"/> the oldest segment is dropped; a
-/// record older than <see cref="JournalSettings.MaxAge"/> is dropped. Either way the drop is counted, logged and
+/// Bounds: when the journal's bytes exceed <see cref="JournalSettings.MaxBytes"/> the oldest segment is dropped (usually
+/// one whose records were all delivered: nothing lost); an undelivered record older than <see cref="JournalSettings.MaxAge"/> is dropped. Either way the drop is counted, logged and
 /// reported as a gap with its sequence and event-time range; gap reports themselves are carried forward, never dropped.
 /// </summary>
 internal sealed class Journal : IDisposable
@@ -293,25 +294,46 @@ internal sealed class Journal : IDisposable
     }
 
     /// <summary>
-    /// The next record to publish, marked in flight: the oldest backlog record when <paramref name="replayAllowed"/>,
-    /// else the oldest live record. Only fsynced records are handed out. Null when nothing is ready.
+    /// The next record to publish, marked in flight: the oldest backlog record not yet in flight when
+    /// <paramref name="replayAllowed"/>, else the oldest such live record. Only fsynced records are handed out. Null
+    /// when nothing is ready.
     /// </summary>
     public JournalEntry? Next(bool replayAllowed, out bool isReplay)
     {
         lock (_sync)
         {
             isReplay = false;
-            if (replayAllowed && _pending.First is { } first && first.Value.Index < _liveFrom && Ready(first.Value))
+            if (replayAllowed)
             {
-                isReplay = true;
-                first.Value.InFlight = true;
-                return first.Value;
+                for (var node = _pending.First; node is not null && node.Value.Index < _liveFrom; node = node.Next)
+                {
+                    if (!node.Value.InFlight)
+                    {
+                        if (node.Value.Index < _durableBelow)
+                        {
+                            isReplay = true;
+                            node.Value.InFlight = true;
+                            return node.Value;
+                        }
+
+                        break;
+                    }
+                }
             }
 
-            if (_firstLive is { } live && Ready(live.Value))
+            // Skips the few records already on their way (the publish window); later ones are never fsynced earlier.
+            for (var node = _firstLive; node is not null; node = node.Next)
             {
-                live.Value.InFlight = true;
-                return live.Value;
+                if (!node.Value.InFlight)
+                {
+                    if (node.Value.Index < _durableBelow)
+                    {
+                        node.Value.InFlight = true;
+                        return node.Value;
+                    }
+
+                    break;
+                }
             }
 
             return null;
