@@ -963,7 +963,7 @@ internal sealed class Journal : IDisposable
             _current = NewSegment(_nextIndex);
             _durableBelow = _nextIndex;
             _liveFrom = _nextIndex;
-            if (survivors.Count > 0)
+            if (files.Count > 0)
             {
                 Log.JournalRecovered(_logger, _bed, survivors.Count, _lastSeq);
             }

@@ -97,7 +97,7 @@ public sealed class DeliveryRig : IAsyncDisposable
     }
 
     /// <summary>Waits until every bed's data reached <paramref name="minSeq"/> at the hub.</summary>
-    public Task WaitForSequenceAsync(long minSeq, string what, int timeoutSeconds = 60) =>
+    public Task WaitForSequenceAsync(long minSeq, string what, int timeoutSeconds = 120) =>
         Eventually.UntilAsync(async () => await MinLastSequenceAsync() >= minSeq, TimeSpan.FromSeconds(timeoutSeconds), $"{what} (every bed at sequence {minSeq})");
 
     /// <summary>Waits until every bed moved at least <paramref name="more"/> sequence numbers past where it is now.</summary>
@@ -108,7 +108,7 @@ public sealed class DeliveryRig : IAsyncDisposable
         return target;
     }
 
-    public async Task WaitForEdgeOutputAsync(string text, int atLeast, string what, int timeoutSeconds = 60)
+    public async Task WaitForEdgeOutputAsync(string text, int atLeast, string what, int timeoutSeconds = 120)
     {
         try
         {
@@ -146,7 +146,7 @@ public sealed class DeliveryRig : IAsyncDisposable
     /// Waits until the hub holds every sequence number each bed assigned: nothing missing, nothing held at the
     /// bedside, the highest received equals the edge's own last number, and received + lost accounts for all of them.
     /// </summary>
-    public async Task<Dictionary<string, JsonElement>> WaitCompleteAsync(int timeoutSeconds = 60)
+    public async Task<Dictionary<string, JsonElement>> WaitCompleteAsync(int timeoutSeconds = 120)
     {
         Dictionary<string, JsonElement>? last = null;
         try
