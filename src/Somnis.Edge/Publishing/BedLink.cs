@@ -520,19 +520,22 @@ internal sealed class BedLink : IAsyncDisposable
             if (_client.IsConnected)
             {
                 _journal.Flush();
-                using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+                using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
                 {
-                    while (!drain.IsCancellationRequested && _journal.Next(replayAllowed: true, out _) is { } entry)
+                    var failures = 0;
+                    while (!drain.IsCancellationRequested && failures < 3 && _journal.Next(replayAllowed: true, out _) is { } entry)
                     {
                         try
                         {
                             await PublishAsync(Topics.For(_facility, _bed, entry.TopicKind), entry.Payload, retain: false, drain.Token);
                             _journal.Acknowledge(entry);
                         }
-                        catch (Exception)
+                        catch (Exception ex)
                         {
+                            // By design: what is not delivered now stays journaled for the next start.
                             _journal.Failed(entry);
-                            throw;
+                            failures++;
+                            Log.PublishFailed(_logger, _bed, ex.Message);
                         }
                     }
                 }
