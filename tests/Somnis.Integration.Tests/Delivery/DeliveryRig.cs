@@ -179,14 +179,33 @@ public sealed class DeliveryRig : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Edge.DisposeAsync();
-        if (Proxy is not null)
+        // Each part is stopped even if another one fails to: no process may outlive the test.
+        try
         {
-            await Proxy.DisposeAsync();
+            await Edge.DisposeAsync();
+        }
+        finally
+        {
+            try
+            {
+                if (Proxy is not null)
+                {
+                    await Proxy.DisposeAsync();
+                }
+            }
+            finally
+            {
+                try
+                {
+                    await Hub.DisposeAsync();
+                }
+                finally
+                {
+                    await Broker.DisposeAsync();
+                }
+            }
         }
 
-        await Hub.DisposeAsync();
-        await Broker.DisposeAsync();
         try
         {
             Directory.Delete(JournalDirectory, recursive: true);
