@@ -50,6 +50,7 @@ internal sealed class BedLink : IAsyncDisposable
     private readonly TokenBucket _replayBudget;
     private int _statusDirty;
     private long _published;
+    private long _lastAckTimestamp;
     private long _replayed;
     private bool _replaying;
 
@@ -198,7 +199,7 @@ internal sealed class BedLink : IAsyncDisposable
         try
         {
             // On a thread of its own: a wedged socket can block the caller before the ping even becomes a task.
-            if (await Task.Run(() => client.TryPingAsync(ct), ct).WaitAsync(_options.KeepAlive, _time, ct))
+            if (await Task.Run(() => client.TryPingAsync(ct), ct).WaitAsync(_options.KeepAlive * 1.5, _time, ct))
             {
                 return true;
             }
@@ -207,13 +208,16 @@ internal sealed class BedLink : IAsyncDisposable
         {
         }
 
-        Log.PingUnanswered(_logger, _bed, _options.KeepAlive);
+        Log.PingUnanswered(_logger, _bed, _options.KeepAlive * 1.5);
         return false;
     }
 
     private async Task EnsureConnectedAsync(bool ping, CancellationToken ct)
     {
-        if (_client.IsConnected && (!ping || await AliveAsync(ct)))
+        // A PUBACK within the keep-alive proves the connection alive: no ping needed (a ping queued behind a full
+        // publish window on a busy machine could otherwise time out and drop a healthy connection).
+        var acked = _time.GetElapsedTime(Interlocked.Read(ref _lastAckTimestamp)) < _options.KeepAlive;
+        if (_client.IsConnected && (!ping || acked || await AliveAsync(ct)))
         {
             return;
         }
@@ -425,6 +429,7 @@ internal sealed class BedLink : IAsyncDisposable
                 },
                 ct);
             _journal.Acknowledge(entry);
+            Interlocked.Exchange(ref _lastAckTimestamp, _time.GetTimestamp());
             Interlocked.Increment(ref _published);
             if (isReplay)
             {
