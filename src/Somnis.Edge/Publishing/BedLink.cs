@@ -217,7 +217,8 @@ internal sealed class BedLink : IAsyncDisposable
         // A PUBACK within the keep-alive proves the connection alive: no ping needed (a ping queued behind a full
         // publish window on a busy machine could otherwise time out and drop a healthy connection).
         var acked = _time.GetElapsedTime(Interlocked.Read(ref _lastAckTimestamp)) < _options.KeepAlive;
-        if (_client.IsConnected && (!ping || acked || await AliveAsync(ct)))
+        var client = _client;
+        if (client.IsConnected && (!ping || acked || await AliveAsync(ct)))
         {
             return;
         }
@@ -225,7 +226,9 @@ internal sealed class BedLink : IAsyncDisposable
         await _connectLock.WaitAsync(ct);
         try
         {
-            if (_client.IsConnected && !ping)
+            // Whoever held the lock before may have just connected: never replace a connection that another caller
+            // made meanwhile (that would fail its in-flight publishes and trip the circuit breaker).
+            if (_client.IsConnected && (!ping || client != _client))
             {
                 return;
             }

@@ -93,7 +93,7 @@ public sealed class DeliveryRig : IAsyncDisposable
     public async Task<long> MinLastSequenceAsync()
     {
         var beds = await Hub.BedsAsync();
-        return beds.Length < Beds ? 0 : beds.Min(b => b.GetProperty("delivery").ValueKind == JsonValueKind.Object ? b.GetProperty("delivery").GetProperty("lastSequence").GetInt64() : 0);
+        return beds.Length < Beds ? 0 : beds.Min(b => b.TryGetProperty("delivery", out var d) && d.ValueKind == JsonValueKind.Object ? d.GetProperty("lastSequence").GetInt64() : 0);
     }
 
     /// <summary>Waits until every bed's data reached <paramref name="minSeq"/> at the hub.</summary>
