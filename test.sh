@@ -9,6 +9,7 @@ packages=()
 command -v mosquitto_sub >/dev/null 2>&1 || packages+=(mosquitto-clients)
 [ -x /usr/bin/victoria-metrics ] || packages+=(victoria-metrics)
 [ -x /usr/bin/chromium ] || packages+=(chromium)
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "test.sh: installing ${packages[*]}"

@@ -100,6 +100,62 @@ public static class MessageValidator
             : parsed;
     }
 
+    public static Parsed<GapMessage> ParseGap(ReadOnlySequence<byte> payload, string topicBed)
+    {
+        var parsed = Deserialize(payload, SomnisJsonContext.Default.GapMessage);
+        if (!parsed.Ok)
+        {
+            return parsed;
+        }
+
+        var m = parsed.Message!;
+        if (Header(m.Version, m.Bed, 0, m.Ts, topicBed) is { } reject)
+        {
+            return Parsed<GapMessage>.Reject(reject.Reason, reject.Detail);
+        }
+
+        if (m.FromSeq < 1 || m.ToSeq < m.FromSeq)
+        {
+            return Parsed<GapMessage>.Reject(RejectReason.OutOfRange, "fromSeq/toSeq");
+        }
+
+        if (m.Count < 1 || m.Count > m.ToSeq - m.FromSeq + 1)
+        {
+            return Parsed<GapMessage>.Reject(RejectReason.OutOfRange, "count");
+        }
+
+        return GapReasons.IsKnown(m.Reason) ? parsed : Parsed<GapMessage>.Reject(RejectReason.OutOfRange, "reason");
+    }
+
+    public static Parsed<CommandMessage> ParseCommand(ReadOnlySequence<byte> payload, string topicBed)
+    {
+        var parsed = Deserialize(payload, SomnisJsonContext.Default.CommandMessage);
+        if (!parsed.Ok)
+        {
+            return parsed;
+        }
+
+        var m = parsed.Message!;
+        if (m.Version != Protocol.Version)
+        {
+            return Parsed<CommandMessage>.Reject(RejectReason.UnsupportedVersion, $"v={m.Version}");
+        }
+
+        if (!string.Equals(m.Bed, topicBed, StringComparison.Ordinal))
+        {
+            return Parsed<CommandMessage>.Reject(RejectReason.BedMismatch, "payload bed differs from topic bed");
+        }
+
+        if (m.Command != CommandMessage.Resend)
+        {
+            return Parsed<CommandMessage>.Reject(RejectReason.OutOfRange, "command");
+        }
+
+        return m.FromSeq < 1 || m.ToSeq < m.FromSeq || m.ToSeq - m.FromSeq + 1 > CommandMessage.MaxResendCount
+            ? Parsed<CommandMessage>.Reject(RejectReason.OutOfRange, "fromSeq/toSeq")
+            : parsed;
+    }
+
     public static Parsed<VitalsMessage> Validate(VitalsMessage m, string topicBed)
     {
         if (Header(m.Version, m.Bed, m.Seq, m.Ts, topicBed) is { } reject)

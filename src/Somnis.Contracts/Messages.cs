@@ -88,6 +88,12 @@ public sealed record StatusMessage
 
     /// <summary>Health of each sensor; a faulty sensor's values are withheld from vitals.</summary>
     public IReadOnlyList<SensorHealth> Sensors { get; init; } = [];
+
+    /// <summary>What the edge still holds for the hub (docs/protocol-delivery.md); absent from older edges.</summary>
+    public DeliveryStatus? Delivery { get; init; }
+
+    /// <summary>Quality of the edge's clock; absent from older edges.</summary>
+    public ClockStatus? Clock { get; init; }
 }
 
 public static class DeviceStates

@@ -15,4 +15,6 @@ namespace Somnis.Contracts;
 [JsonSerializable(typeof(VitalsMessage))]
 [JsonSerializable(typeof(StatusMessage))]
 [JsonSerializable(typeof(ArchitectEvent))]
+[JsonSerializable(typeof(GapMessage))]
+[JsonSerializable(typeof(CommandMessage))]
 public sealed partial class SomnisJsonContext : JsonSerializerContext;

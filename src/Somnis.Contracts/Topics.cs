@@ -6,6 +6,7 @@ namespace Somnis.Contracts;
 /// <item><c>vitals</c>: <see cref="VitalsMessage"/>, QoS 1, not retained.</item>
 /// <item><c>status</c>: <see cref="StatusMessage"/>, QoS 1, retained (birth message and last will).</item>
 /// <item><c>architect</c>: <see cref="ArchitectEvent"/>, QoS 1, not retained.</item>
+/// <item><c>gap</c>: <see cref="GapMessage"/>, QoS 1, not retained (docs/protocol-delivery.md).</item>
 /// <item><c>cmd</c>: commands from the hub to the edge, QoS 1.</item>
 /// </list>
 /// </summary>
@@ -16,6 +17,7 @@ public static class Topics
     public const string Status = "status";
     public const string Architect = "architect";
     public const string Command = "cmd";
+    public const string Gap = "gap";
 
     public static string BedPrefix(string facility, string bed) => $"{Root}/{facility}/beds/{bed}";
 

@@ -26,6 +26,10 @@ public static class EdgeHost
         ["--interval"] = "Edge:Interval",
         ["--incident-at"] = "Edge:IncidentAt",
         ["--simulation-level"] = "Edge:Simulation:Level",
+        ["--journal"] = "Edge:Journal",
+        ["--journal-max-bytes"] = "Edge:JournalMaxBytes",
+        ["--journal-max-age"] = "Edge:JournalMaxAge",
+        ["--replay-rate"] = "Edge:ReplayRate",
     };
 
     /// <summary>Expands value-less flags into switch pairs: <c>--emulate-chips</c> → <c>--simulation-level chips</c>.</summary>
@@ -39,6 +43,7 @@ public static class EdgeHost
         builder.Services.AddOptions<EdgeOptions>().Bind(builder.Configuration.GetSection(EdgeOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
         builder.Services.AddSingleton<BedSourceFactory>();
+        builder.Services.AddSingleton<ClockQuality>();
         builder.Services.AddSingleton<EdgeService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EdgeService>());
         builder.Services.AddHostedService<Sensors.SystemdWatchdog>();

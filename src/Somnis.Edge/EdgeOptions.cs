@@ -65,6 +65,50 @@ public sealed class EdgeOptions
 
     /// <summary>This bed's sensors in hardware mode, section <c>Edge:Sensors</c> (hardware/README.md).</summary>
     public SensorsOptions? Sensors { get; set; }
+    /// <summary>
+    /// Directory of the crash-safe store-and-forward journal (<c>--journal</c>); each bed journals under
+    /// <c>DIR/{facility}/{bed}/</c>. Unset: undelivered data is held in memory only (lost if the edge restarts).
+    /// The directory must be writable, or the edge stops at start-up naming it.
+    /// </summary>
+    public string? Journal { get; set; }
+
+    /// <summary>Size bound of one bed's journal, bytes (<c>--journal-max-bytes</c>, 65536–68719476736). Default 64 MiB
+    /// (about 22 days of one bed at 10 s intervals). When reached, the oldest undelivered data is dropped and reported as a gap.</summary>
+    public long JournalMaxBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Age bound of undelivered data (real time since journaled) (<c>--journal-max-age</c>, 00:01:00–90.00:00:00). Default 7 days.</summary>
+    public TimeSpan JournalMaxAge { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Size of one journal segment file, bytes (4096–268435456, at most a quarter of the size bound). Default 1 MiB.
+    /// A segment is deleted when all its messages are delivered; a size-bound drop removes the oldest segment whole.</summary>
+    public long JournalSegmentBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>fsync batching: at most this long between a journal write and its fsync (00:00:00.001–00:00:10). Default 100 ms.
+    /// A message is published only after its fsync, so this is also the extra latency a message can see.</summary>
+    public TimeSpan JournalFlushInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>fsync batching: fsync at once when this many bytes were written since the last fsync (512–67108864). Default 64 KiB.</summary>
+    public long JournalFlushBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Replay budget per bed after a reconnect, messages per second (<c>--replay-rate</c>, 1–100000). Default 200.
+    /// Live messages are never held back by the replay; see docs/operations.md, "Delivery".</summary>
+    public double ReplayRate { get; set; } = 200;
+
+    /// <summary>How often the retained status (with the backlog and clock quality) is republished (1 s–1 h). Default 30 s.</summary>
+    public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>MQTT keep-alive; a dead connection is noticed after about 1.5 times this (1 s–10 min). Default 15 s.</summary>
+    public TimeSpan KeepAlive { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long the broker keeps this bed's MQTT session while it is away (clean start off) (1 min–7 days). Default 1 day.</summary>
+    public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Longest wait between reconnect attempts (jittered exponential backoff) (100 ms–10 min). Default 30 s.</summary>
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Clock quality to report. Unset: hardware mode asks the OS (<c>timedatectl</c>); simulated mode reports
+    /// synchronised. Set to false to simulate an edge whose clock is not synchronised.</summary>
+    public bool? ClockSynchronised { get; set; }
 
     /// <summary>Bed ids this process serves, in order.</summary>
     public IReadOnlyList<string> BedIds()
@@ -181,6 +225,94 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
             errors.Add($"Edge:DayLength must be between 00:01:00 and 1.00:00:00 (got {o.DayLength})");
         }
 
+        ValidateDelivery(o, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateDelivery(EdgeOptions o, List<string> errors)
+    {
+        if (o.Journal is { } dir)
+        {
+            if (string.IsNullOrWhiteSpace(dir))
+            {
+                errors.Add("--journal must name a directory");
+            }
+            else if (JournalDirectoryError(dir) is { } error)
+            {
+                errors.Add($"--journal: directory '{dir}' is not writable: {error}");
+            }
+        }
+
+        if (o.JournalMaxBytes is < 65_536 or > 64L * 1024 * 1024 * 1024)
+        {
+            errors.Add($"--journal-max-bytes (Edge:JournalMaxBytes) must be between 65536 and 68719476736 bytes (got {o.JournalMaxBytes})");
+        }
+
+        if (o.JournalMaxAge < TimeSpan.FromMinutes(1) || o.JournalMaxAge > TimeSpan.FromDays(90))
+        {
+            errors.Add($"--journal-max-age (Edge:JournalMaxAge) must be between 00:01:00 and 90.00:00:00 (got {o.JournalMaxAge})");
+        }
+
+        if (o.JournalSegmentBytes < 4096 || o.JournalSegmentBytes > 256L * 1024 * 1024 || o.JournalSegmentBytes > o.JournalMaxBytes / 4)
+        {
+            errors.Add($"Edge:JournalSegmentBytes must be between 4096 and 268435456 bytes and at most a quarter of Edge:JournalMaxBytes (got {o.JournalSegmentBytes})");
+        }
+
+        if (o.JournalFlushInterval < TimeSpan.FromMilliseconds(1) || o.JournalFlushInterval > TimeSpan.FromSeconds(10))
+        {
+            errors.Add($"Edge:JournalFlushInterval must be between 00:00:00.001 and 00:00:10 (got {o.JournalFlushInterval})");
+        }
+
+        if (o.JournalFlushBytes is < 512 or > 64L * 1024 * 1024)
+        {
+            errors.Add($"Edge:JournalFlushBytes must be between 512 and 67108864 bytes (got {o.JournalFlushBytes})");
+        }
+
+        if (!double.IsFinite(o.ReplayRate) || o.ReplayRate < 1 || o.ReplayRate > 100_000)
+        {
+            errors.Add($"--replay-rate (Edge:ReplayRate) must be between 1 and 100000 messages/s (got {o.ReplayRate})");
+        }
+
+        if (o.StatusInterval < TimeSpan.FromSeconds(1) || o.StatusInterval > TimeSpan.FromHours(1))
+        {
+            errors.Add($"Edge:StatusInterval must be between 00:00:01 and 01:00:00 (got {o.StatusInterval})");
+        }
+
+        if (o.KeepAlive < TimeSpan.FromSeconds(1) || o.KeepAlive > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"Edge:KeepAlive must be between 00:00:01 and 00:10:00 (got {o.KeepAlive})");
+        }
+
+        if (o.SessionExpiry < TimeSpan.FromMinutes(1) || o.SessionExpiry > TimeSpan.FromDays(7))
+        {
+            errors.Add($"Edge:SessionExpiry must be between 00:01:00 and 7.00:00:00 (got {o.SessionExpiry})");
+        }
+
+        if (o.ReconnectMaxDelay < TimeSpan.FromMilliseconds(100) || o.ReconnectMaxDelay > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"Edge:ReconnectMaxDelay must be between 00:00:00.1 and 00:10:00 (got {o.ReconnectMaxDelay})");
+        }
+    }
+
+    /// <summary>Creates the directory and writes, fsyncs and deletes a probe file; the error text, or null when writable.</summary>
+    internal static string? JournalDirectoryError(string dir)
+    {
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var probe = Path.Combine(dir, ".write-probe");
+            using (var f = new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
+            {
+                f.WriteByte(1);
+                f.Flush(flushToDisk: true);
+            }
+
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            return ex.Message;
+        }
     }
 }

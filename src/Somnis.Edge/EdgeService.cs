@@ -17,6 +17,8 @@ namespace Somnis.Edge;
 internal sealed class EdgeService(
     IOptions<EdgeOptions> options,
     BedSourceFactory sources,
+    ClockQuality clock,
+    IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<EdgeService> logger) : BackgroundService
 {
@@ -35,11 +37,35 @@ internal sealed class EdgeService(
         }
 
         Log.Started(logger, o.Facility, ids.Count, o.Mode, o.Broker, o.Speed);
+        if (o.Journal is { Length: > 0 } dir)
+        {
+            Log.JournalOpened(logger, Path.GetFullPath(dir), o.JournalMaxBytes, o.JournalMaxAge, o.JournalFlushInterval, o.JournalFlushBytes);
+        }
+        else
+        {
+            Log.JournalInMemory(logger);
+        }
+
         for (var i = 0; i < ids.Count; i++)
         {
             var source = sources.Create(ids[i], i, ids.Count);
             var runner = new BedRunner(o.Facility, ids[i], source, o.Interval, o.Speed, time, logger);
-            var link = new BedLink(o.Facility, ids[i], o, () => runner.Status(), time, logger);
+            Journal journal;
+            try
+            {
+                journal = Journal.Open(JournalSettings.For(o, o.Facility, ids[i]), ids[i], time, runner.DeviceNow, logger);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The journal is the promise that nothing is lost: without it the edge must not run.
+                Log.JournalUnavailable(logger, ids[i], o.Journal ?? "", ex.Message);
+                Environment.ExitCode = 3;
+                lifetime.StopApplication();
+                return;
+            }
+
+            runner.Restore(journal.LastSequence, journal.LastEventTime);
+            var link = new BedLink(o.Facility, ids[i], o, journal, () => runner.Status(), clock.Current, time, logger);
             _beds.Add((runner, link));
         }
 

@@ -34,4 +34,49 @@ internal static partial class Log
 
     [LoggerMessage(102, LogLevel.Information, "Bed {Bed} hardware mode on {Chips} chips: {Sensors}")]
     public static partial void HardwareStarted(ILogger logger, string bed, string chips, string sensors);
+
+    [LoggerMessage(200, LogLevel.Error, "Bed {Bed} journal: dropped {Count} undelivered message(s), sequence {FromSeq}-{ToSeq}, event time {FromTs:o} to {ToTs:o} ({Reason}); reported upstream as a gap")]
+    public static partial void JournalDropped(ILogger logger, string bed, int count, long fromSeq, long toSeq, DateTimeOffset fromTs, DateTimeOffset toTs, string reason);
+
+    [LoggerMessage(201, LogLevel.Error, "Bed {Bed} journal: {Regions} corrupted region(s) ({Bytes} bytes, torn write or bad checksum) in segment {Segment} skipped; {Count} record(s) lost, sequence {FromSeq}-{ToSeq}; reported upstream as a gap")]
+    public static partial void JournalCorrupt(ILogger logger, string bed, string segment, int regions, long bytes, long count, long fromSeq, long toSeq);
+
+    [LoggerMessage(202, LogLevel.Warning, "Bed {Bed} journal: {Regions} corrupted region(s) ({Bytes} bytes) in segment {Segment} skipped; 0 records lost (no data sequence number missing around them)")]
+    public static partial void JournalCorruptNoLoss(ILogger logger, string bed, string segment, int regions, long bytes);
+
+    [LoggerMessage(203, LogLevel.Information, "Bed {Bed} journal recovered: {Count} undelivered record(s) to replay; sequence continues after {LastSeq}")]
+    public static partial void JournalRecovered(ILogger logger, string bed, int count, long lastSeq);
+
+    [LoggerMessage(204, LogLevel.Error, "Bed {Bed} journal write failed: {Reason}; the message is kept in memory and published, but would not survive a restart")]
+    public static partial void JournalWriteFailed(ILogger logger, string bed, string reason);
+
+    [LoggerMessage(205, LogLevel.Warning, "Bed {Bed} publish circuit open: the broker failed repeatedly; {Backlog} message(s) stay journaled")]
+    public static partial void CircuitOpen(ILogger logger, string bed, int backlog);
+
+    [LoggerMessage(206, LogLevel.Information, "Bed {Bed} connected to {Broker} (session present: {SessionPresent}); replaying {Backlog} journaled message(s)")]
+    public static partial void ConnectedWithBacklog(ILogger logger, string bed, string broker, bool sessionPresent, int backlog);
+
+    [LoggerMessage(207, LogLevel.Information, "Bed {Bed} replay finished: backlog delivered")]
+    public static partial void ReplayFinished(ILogger logger, string bed);
+
+    [LoggerMessage(208, LogLevel.Warning, "Clock quality: {Detail}")]
+    public static partial void ClockUnknown(ILogger logger, string detail);
+
+    [LoggerMessage(209, LogLevel.Information, "Journal in {Directory}: max {MaxBytes} bytes and {MaxAge} per bed, fsync every {FlushInterval} or {FlushBytes} bytes")]
+    public static partial void JournalOpened(ILogger logger, string directory, long maxBytes, TimeSpan maxAge, TimeSpan flushInterval, long flushBytes);
+
+    [LoggerMessage(210, LogLevel.Warning, "No --journal: undelivered data is held in memory only and is lost if the edge restarts")]
+    public static partial void JournalInMemory(ILogger logger);
+
+    [LoggerMessage(211, LogLevel.Critical, "Bed {Bed}: journal directory {Directory} cannot be used: {Reason}. The edge stops: without its journal it could lose data")]
+    public static partial void JournalUnavailable(ILogger logger, string bed, string directory, string reason);
+
+    [LoggerMessage(212, LogLevel.Warning, "Bed {Bed}: the hub asked for sequence {FromSeq}-{ToSeq} again (lost after the broker acknowledged it); {Resent} resent from the journal, {NotRetained} no longer held (reported as a gap)")]
+    public static partial void JournalResend(ILogger logger, string bed, long fromSeq, long toSeq, int resent, long notRetained);
+
+    [LoggerMessage(213, LogLevel.Warning, "Bed {Bed}: command rejected ({Reason}): {Detail}")]
+    public static partial void CommandRejected(ILogger logger, string bed, string reason, string detail);
+
+    [LoggerMessage(214, LogLevel.Warning, "Bed {Bed}: the broker did not answer a ping within {KeepAlive}; dropping the connection and reconnecting")]
+    public static partial void PingUnanswered(ILogger logger, string bed, TimeSpan keepAlive);
 }

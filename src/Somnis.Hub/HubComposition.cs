@@ -62,6 +62,9 @@ internal static class HubComposition
 
     public static IHostApplicationBuilder AddIngestion(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<DeliveryOptions>().Bind(builder.Configuration.GetSection(DeliveryOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
+        builder.Services.AddSingleton<DeliveryTracker>();
         builder.Services.AddSingleton<IngestionPipeline>();
         builder.Services.AddSingleton<MqttIngestor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MqttIngestor>());

@@ -21,4 +21,5 @@ namespace Somnis.Hub;
 [JsonSerializable(typeof(Somnis.Hub.Dashboard.DashboardLayout))]
 [JsonSerializable(typeof(Somnis.Hub.Dashboard.NightReport))]
 [JsonSerializable(typeof(IReadOnlyList<Somnis.Hub.Dashboard.Sparkline>))]
+[JsonSerializable(typeof(List<Somnis.Hub.Ingestion.BedDeliveryState>))]
 internal sealed partial class HubJsonContext : JsonSerializerContext;

@@ -94,4 +94,34 @@ internal static partial class Log
 
     [LoggerMessage(501, LogLevel.Information, "Night report {Night} for {Scope} downloaded ({Rows} rows)")]
     public static partial void NightReportDownloaded(ILogger logger, DateOnly night, string scope, int rows);
+
+    [LoggerMessage(200, LogLevel.Information, "Bed {Bed}: sequence gap {FromSeq}-{ToSeq} opened; waiting for the edge to replay it")]
+    public static partial void DeliveryGapOpened(ILogger logger, string bed, long fromSeq, long toSeq);
+
+    [LoggerMessage(201, LogLevel.Information, "Bed {Bed}: every gap filled; complete up to sequence {LastSeq} ({Received} received)")]
+    public static partial void DeliveryGapClosed(ILogger logger, string bed, long lastSeq, long received);
+
+    [LoggerMessage(202, LogLevel.Warning, "Bed {Bed}: {Lost} sequence number(s) declared lost by the edge (gap report {FromSeq}-{ToSeq}, {Count} dropped there, reason {Reason})")]
+    public static partial void DeliveryLost(ILogger logger, string bed, long lost, long fromSeq, long toSeq, long count, string reason);
+
+    [LoggerMessage(203, LogLevel.Warning, "Bed {Bed}: the edge restarted its sequence (was {LastSeq}, now {NewSeq}), it has no journal; {Lost} missing sequence number(s) are lost")]
+    public static partial void DeliverySequenceReset(ILogger logger, string bed, long lastSeq, long newSeq, long lost);
+
+    [LoggerMessage(204, LogLevel.Warning, "Bed {Bed}: clock jump between sequence {PrevSeq} and {Seq}: event time moved {StepSeconds} s; flagged as a technical problem, ordering stays by sequence")]
+    public static partial void ClockJump(ILogger logger, string bed, long prevSeq, long seq, double stepSeconds);
+
+    [LoggerMessage(205, LogLevel.Error, "Missing sequence range {FromSeq}-{ToSeq} declared lost: more than {MaxRanges} missing ranges on one bed")]
+    public static partial void DeliveryMissingBound(ILogger logger, long fromSeq, long toSeq, int maxRanges);
+
+    [LoggerMessage(206, LogLevel.Information, "Delivery state of {Beds} bed(s) loaded from {Path}")]
+    public static partial void DeliveryStateLoaded(ILogger logger, int beds, string path);
+
+    [LoggerMessage(207, LogLevel.Error, "Delivery state {Path} is unreadable ({Reason}); moved to {Aside}, accounting restarts")]
+    public static partial void DeliveryStateCorrupt(ILogger logger, string path, string aside, string reason);
+
+    [LoggerMessage(208, LogLevel.Error, "Saving the delivery state failed: {Reason}; messages stay unacknowledged and the broker redelivers them")]
+    public static partial void DeliveryCheckpointFailed(ILogger logger, string reason);
+
+    [LoggerMessage(209, LogLevel.Warning, "Bed {Bed}: sequence {FromSeq}-{ToSeq} still missing with no replay filling it; asked the edge to resend")]
+    public static partial void ResendRequested(ILogger logger, string bed, long fromSeq, long toSeq);
 }

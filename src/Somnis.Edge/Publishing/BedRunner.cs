@@ -24,7 +24,7 @@ internal sealed class BedRunner
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly DateTimeOffset _realStart;
-    private readonly DateTimeOffset _eventStart;
+    private DateTimeOffset _eventStart;
     private IReadOnlyList<SensorHealth> _sensors = [];
     private bool _stimulating;
     private long _seq;
@@ -43,6 +43,20 @@ internal sealed class BedRunner
     }
 
     public string Bed => _bed;
+
+    /// <summary>
+    /// Continues after what the journal holds from an earlier run: sequence numbers go on after
+    /// <paramref name="lastSeq"/> (never reused, so the hub cannot mistake new data for duplicates), and a simulated
+    /// device clock continues from <paramref name="lastEventTime"/> instead of jumping back. A real clock is left alone.
+    /// </summary>
+    public void Restore(long lastSeq, DateTimeOffset? lastEventTime)
+    {
+        Interlocked.Exchange(ref _seq, Math.Max(lastSeq, Interlocked.Read(ref _seq)));
+        if (_source.Mode == "simulated" && lastEventTime is { } last && last > _eventStart)
+        {
+            _eventStart = last;
+        }
+    }
 
     public long LastSequence => Interlocked.Read(ref _seq);
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Somnis.Contracts;
 using Somnis.Hub.Detection;
+using Somnis.Hub.Ingestion;
 
 namespace Somnis.Hub.Beds;
 
@@ -15,7 +16,7 @@ public sealed class BedOptions
 }
 
 /// <summary>Every bed the hub has heard of, with its live state, and a feed of changed beds for live dashboards.</summary>
-internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> options, DetectionService? detection = null)
+internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> options, DeliveryTracker delivery, DetectionService? detection = null)
 {
     private readonly ConcurrentDictionary<(string Facility, string Bed), BedState> _beds = new();
     private readonly ConcurrentDictionary<(string Facility, string Bed), byte> _dirty = new();
@@ -71,6 +72,15 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
         }
 
         MarkDirty(bed);
+    }
+
+    /// <summary>Marks a bed changed for the live feed (e.g. its delivery accounting moved without new vitals).</summary>
+    public void MarkChanged(string facility, string bed)
+    {
+        if (_beds.ContainsKey((facility, bed)))
+        {
+            _dirty[(facility, bed)] = 0;
+        }
     }
 
     public IReadOnlyList<BedSummary> All() =>
@@ -139,6 +149,7 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
         {
             var stale = bed.Online && bed.LastSeen is { } seen && time.GetUtcNow() - seen > options.Value.StaleAfter;
             var v = bed.Latest;
+            var accounting = delivery.Summary(bed.Facility, bed.Bed);
             return new BedSummary(
                 Id: bed.Bed,
                 Facility: bed.Facility,
@@ -160,7 +171,9 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
                 Simulation: bed.Status?.Simulation,
                 Sensors: bed.Status?.Sensors ?? [],
                 LastSequence: bed.LastSequence,
-                Received: bed.Received);
+                Received: bed.Received,
+                Delivery: accounting?.Delivery,
+                Clock: accounting?.Clock);
         }
     }
 }
@@ -187,4 +200,6 @@ public sealed record BedSummary(
     SimulationInfo? Simulation,
     IReadOnlyList<SensorHealth> Sensors,
     long LastSequence,
-    long Received);
+    long Received,
+    DeliverySummary? Delivery = null,
+    ClockSummary? Clock = null);

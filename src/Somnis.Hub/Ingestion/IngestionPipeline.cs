@@ -19,6 +19,7 @@ internal sealed class IngestionPipeline
 
     private readonly BedRegistry _beds;
     private readonly DetectionService _detection;
+    private readonly DeliveryTracker _delivery;
     private readonly ILogger<IngestionPipeline> _logger;
     private readonly Counter<long> _accepted;
     private readonly Counter<long> _rejected;
@@ -27,9 +28,10 @@ internal sealed class IngestionPipeline
     private readonly IVitalsRecorder[] _recorders;
     private long _acceptedCount;
 
-    public IngestionPipeline(BedRegistry beds, DetectionService detection, IMeterFactory meters, ILogger<IngestionPipeline> logger, IEnumerable<IVitalsRecorder>? recorders = null)
+    public IngestionPipeline(BedRegistry beds, DeliveryTracker delivery, DetectionService detection, IMeterFactory meters, ILogger<IngestionPipeline> logger, IEnumerable<IVitalsRecorder>? recorders = null)
     {
         _beds = beds;
+        _delivery = delivery;
         _detection = detection;
         _logger = logger;
         _recorders = [.. recorders ?? []];
@@ -44,11 +46,20 @@ internal sealed class IngestionPipeline
     public IReadOnlyDictionary<string, long> Rejected => _rejectCounts.ToDictionary(kv => kv.Key.Label(), kv => kv.Value);
 
     /// <summary>Processes one message; returns the reason it was rejected, or null when accepted (or deliberately ignored).</summary>
-    public RejectReason? Process(string topic, ReadOnlySequence<byte> payload)
+    public RejectReason? Process(string topic, ReadOnlySequence<byte> payload, bool retained = false) => Ingest(topic, payload, retained).Rejected;
+
+    /// <summary>
+    /// Processes one message. Data messages (vitals, Architect events) go through the per-bed sequence accounting
+    /// first: a duplicate is counted and dropped (not applied twice); a late one is applied in event time and marked
+    /// <see cref="IngestionOutcome.IsLate"/> so no fresh alarm is raised from it. Gap reports declare numbers lost;
+    /// statuses carry the edge's backlog and clock quality. <paramref name="retained"/>: delivered by the broker from
+    /// its retained store on (re)subscribe, not live.
+    /// </summary>
+    public IngestionOutcome Ingest(string topic, ReadOnlySequence<byte> payload, bool retained = false)
     {
         if (!Topics.TryParse(topic, out var t))
         {
-            return Reject(RejectReason.UnknownTopic, topic, "?", "topic does not match somnis/{facility}/beds/{bed}/{kind}");
+            return IngestionOutcome.Reject(Reject(RejectReason.UnknownTopic, topic, "?", "topic does not match somnis/{facility}/beds/{bed}/{kind}"));
         }
 
         switch (t.Kind)
@@ -57,7 +68,14 @@ internal sealed class IngestionPipeline
                 var vitals = MessageValidator.ParseVitals(payload, t.Bed);
                 if (!vitals.Ok)
                 {
-                    return Reject(vitals.Reason!.Value, topic, t.Bed, vitals.Detail);
+                    return IngestionOutcome.Reject(Reject(vitals.Reason!.Value, topic, t.Bed, vitals.Detail));
+                }
+
+                var vitalsOutcome = _delivery.ObserveData(t.Facility, t.Bed, vitals.Message!.Seq, vitals.Message.Ts);
+                if (vitalsOutcome.Result == IngestionResult.Duplicate)
+                {
+                    _beds.MarkChanged(t.Facility, t.Bed);
+                    return vitalsOutcome;
                 }
 
                 _beds.ApplyVitals(t.Facility, vitals.Message!);
@@ -67,48 +85,70 @@ internal sealed class IngestionPipeline
                     recorder.Record(t.Facility, vitals.Message!);
                 }
 
-                return Accept(Topics.Vitals);
+                Accept(Topics.Vitals);
+                return vitalsOutcome;
 
             case Topics.Status:
                 if (payload.IsEmpty)
                 {
                     // An empty retained message is how a retained status is cleared: nothing to apply.
-                    return null;
+                    return IngestionOutcome.Ignored;
                 }
 
                 var status = MessageValidator.ParseStatus(payload, t.Bed);
                 if (!status.Ok)
                 {
-                    return Reject(status.Reason!.Value, topic, t.Bed, status.Detail);
+                    return IngestionOutcome.Reject(Reject(status.Reason!.Value, topic, t.Bed, status.Detail));
                 }
 
+                _delivery.ApplyStatus(t.Facility, status.Message!, retained);
                 _beds.ApplyStatus(t.Facility, status.Message!);
-                return Accept(Topics.Status);
+                Accept(Topics.Status);
+                return new IngestionOutcome(IngestionResult.Accepted);
 
             case Topics.Architect:
                 var architect = MessageValidator.ParseArchitect(payload, t.Bed);
                 if (!architect.Ok)
                 {
-                    return Reject(architect.Reason!.Value, topic, t.Bed, architect.Detail);
+                    return IngestionOutcome.Reject(Reject(architect.Reason!.Value, topic, t.Bed, architect.Detail));
+                }
+
+                var architectOutcome = _delivery.ObserveData(t.Facility, t.Bed, architect.Message!.Seq, architect.Message.Ts);
+                if (architectOutcome.Result == IngestionResult.Duplicate)
+                {
+                    _beds.MarkChanged(t.Facility, t.Bed);
+                    return architectOutcome;
                 }
 
                 _beds.ApplyArchitect(t.Facility, architect.Message!);
-                return Accept(Topics.Architect);
+                Accept(Topics.Architect);
+                return architectOutcome;
+
+            case Topics.Gap:
+                var gap = MessageValidator.ParseGap(payload, t.Bed);
+                if (!gap.Ok)
+                {
+                    return IngestionOutcome.Reject(Reject(gap.Reason!.Value, topic, t.Bed, gap.Detail));
+                }
+
+                _delivery.DeclareLost(t.Facility, gap.Message!);
+                _beds.MarkChanged(t.Facility, t.Bed);
+                Accept(Topics.Gap);
+                return new IngestionOutcome(IngestionResult.Accepted);
 
             case Topics.Command:
                 // The hub's own commands to edges come back through the wildcard subscription: not input.
-                return null;
+                return IngestionOutcome.Ignored;
 
             default:
-                return Reject(RejectReason.UnknownTopic, topic, t.Bed, $"unknown message kind '{t.Kind}'");
+                return IngestionOutcome.Reject(Reject(RejectReason.UnknownTopic, topic, t.Bed, $"unknown message kind '{t.Kind}'"));
         }
     }
 
-    private RejectReason? Accept(string kind)
+    private void Accept(string kind)
     {
         Interlocked.Increment(ref _acceptedCount);
         _accepted.Add(1, new KeyValuePair<string, object?>("kind", kind));
-        return null;
     }
 
     private RejectReason Reject(RejectReason reason, string topic, string bed, string? detail)

@@ -10,15 +10,21 @@ namespace Somnis.Hub.Ingestion;
 /// <summary>
 /// The hub's MQTT subscriber: a hosted reconnect loop (ping, connect, resubscribe) with a persistent session
 /// (clean start off, session expiry configured), so QoS 1 messages published while the hub was away are delivered
-/// when it returns. Each message goes through the <see cref="IngestionPipeline"/> before it is acknowledged.
+/// when it returns. Each message goes through the <see cref="IngestionPipeline"/>, and is acknowledged (PUBACK) only
+/// after the delivery accounting that includes it has been saved (checkpoint every
+/// <see cref="DeliveryOptions.CheckpointInterval"/>): a hub killed at any point loses no message and no accounting,
+/// because the broker redelivers whatever was not acknowledged and duplicates are dropped by sequence number.
 /// </summary>
 internal sealed class MqttIngestor(
     BrokerEndpoint endpoint,
     IOptions<BrokerOptions> options,
+    IOptions<DeliveryOptions> delivery,
     IngestionPipeline pipeline,
+    DeliveryTracker tracker,
     TimeProvider time,
     ILogger<MqttIngestor> logger) : BackgroundService
 {
+    private readonly System.Collections.Concurrent.ConcurrentQueue<MqttApplicationMessageReceivedEventArgs> _unacknowledged = new();
     private IMqttClient? _client;
     private System.Security.Cryptography.X509Certificates.X509Certificate2Collection? _ca;
 
@@ -34,9 +40,12 @@ internal sealed class MqttIngestor(
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += e =>
         {
+            // Acknowledged by the checkpoint loop once the accounting that includes this message is on disk; queued
+            // only after it was applied, so a checkpoint never acknowledges a message its save did not cover.
+            e.AutoAcknowledge = false;
             try
             {
-                pipeline.Process(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload);
+                pipeline.Process(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload, e.ApplicationMessage.Retain);
             }
             catch (Exception ex)
             {
@@ -44,9 +53,13 @@ internal sealed class MqttIngestor(
                 Log.IngestFailed(logger, e.ApplicationMessage.Topic, ex);
             }
 
+            _unacknowledged.Enqueue(e);
+
             return Task.CompletedTask;
         };
 
+        var checkpoints = CheckpointLoopAsync(stoppingToken);
+        var resends = ResendLoopAsync(stoppingToken);
         var backoff = TimeSpan.FromMilliseconds(200);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -82,6 +95,9 @@ internal sealed class MqttIngestor(
             }
         }
 
+        await checkpoints;
+        await resends;
+        await CheckpointOnceAsync(CancellationToken.None);
         if (_client.IsConnected)
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
@@ -91,6 +107,91 @@ internal sealed class MqttIngestor(
         _client.Dispose();
     }
 
+    private async Task CheckpointLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(delivery.Value.CheckpointInterval, time, ct);
+                await CheckpointOnceAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // By design: unsaved means unacknowledged; the broker keeps (and later redelivers) those messages.
+                Log.DeliveryCheckpointFailed(logger, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>Asks edges to resend numbers the hub is missing that no replay is filling (docs/protocol-delivery.md).</summary>
+    private async Task ResendLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), time, ct);
+                if (_client is not { IsConnected: true } client)
+                {
+                    continue;
+                }
+
+                foreach (var (facility, bed, ranges) in tracker.DueForResend())
+                {
+                    foreach (var (from, to) in ranges)
+                    {
+                        var command = new CommandMessage { Bed = bed, Command = CommandMessage.Resend, FromSeq = from, ToSeq = to };
+                        await client.PublishAsync(
+                            new MqttApplicationMessageBuilder()
+                                .WithTopic(Topics.For(facility, bed, Topics.Command))
+                                .WithPayload(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(command, SomnisJsonContext.Default.CommandMessage))
+                                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                                .Build(),
+                            ct);
+                        Log.ResendRequested(logger, bed, from, to);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // By design: the request is repeated after ResendAfter while the numbers stay missing.
+                Log.BrokerUnreachable(logger, endpoint.Url, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>Saves the accounting, then acknowledges every message it covers, in the order received.</summary>
+    internal async Task CheckpointOnceAsync(CancellationToken ct)
+    {
+        var covered = _unacknowledged.Count;
+        if (covered == 0)
+        {
+            return;
+        }
+
+        tracker.Save();
+        for (var i = 0; i < covered && _unacknowledged.TryDequeue(out var e); i++)
+        {
+            try
+            {
+                await e.AcknowledgeAsync(ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // By design: the connection that carried it is gone; the broker redelivers it on the new one.
+            }
+        }
+    }
+
     private async Task ConnectAsync(IMqttClient client, BrokerAddress broker, BrokerOptions o, CancellationToken ct)
     {
         var builder = new MqttClientOptionsBuilder()
@@ -98,6 +199,8 @@ internal sealed class MqttIngestor(
             .WithClientId(o.ClientId)
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)o.SessionExpiry.TotalSeconds)
+            // Acknowledgements wait for the checkpoint: allow enough messages in flight to keep a replay flowing.
+            .WithReceiveMaximum(ushort.MaxValue)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
             .WithTimeout(TimeSpan.FromSeconds(10));
         if (!endpoint.Embedded && o.Username is { Length: > 0 } user)
@@ -115,6 +218,8 @@ internal sealed class MqttIngestor(
             await client.DisconnectAsync(cancellationToken: ct);
         }
 
+        // Messages of the previous connection are redelivered by the broker: their acknowledgements must not go out.
+        _unacknowledged.Clear();
         var result = await client.ConnectAsync(builder.Build(), ct);
         var subscribe = new MqttClientSubscribeOptionsBuilder();
         var facilities = o.Facilities is { Length: > 0 } f ? f : ["+"];

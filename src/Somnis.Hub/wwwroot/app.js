@@ -25,6 +25,28 @@ function availability(bed) {
   return ["online", "● Live"];
 }
 
+// Delivery: is everything the bed measured here? Icon + text, never colour alone.
+function delivery(bed) {
+  const d = bed.delivery;
+  const c = bed.clock;
+  const parts = [];
+  let state = "complete";
+  if (d && (d.missing > 0 || d.backlog > 0)) {
+    state = "delayed";
+    parts.push(`⏳ Delayed: ${d.backlog} queued at bedside, ${d.missing} missing`);
+  }
+  if (d && d.lost > 0) {
+    if (state === "complete") state = "incomplete";
+    parts.push(`⚠ Incomplete: ${d.lost} lost`);
+  }
+  if (c && c.problem) {
+    if (state === "complete") state = "clock";
+    const what = { jump: "clock jumped", skew: `clock off by ${Somnis.num(c.skewSeconds)} s`, unsynchronised: "clock not synchronised" }[c.problem] || c.problem;
+    parts.push(`🕒 ${what}`);
+  }
+  return [state, parts.length ? parts.join(" · ") : "✓ Data complete"];
+}
+
 function wardGrid(name) {
   let ward = wards.get(name);
   if (!ward) {
@@ -52,6 +74,9 @@ function createTile(bed) {
   const link = tile.querySelector(".bed-name a");
   link.textContent = bed.id;
   link.href = "/bed.html?id=" + encodeURIComponent(bed.id);
+  const line = document.createElement("p");
+  line.className = "delivery";
+  tile.insertBefore(line, tile.querySelector("footer"));
   tile.addEventListener("keydown", (e) => { if (e.key === "Enter" && e.target === tile) openBed(bed.id); });
   tile.addEventListener("click", (e) => { if (!e.target.closest("a, button")) openBed(bed.id); });
   const ward = wardGrid(Somnis.wardOf(layout, bed.id));
@@ -84,7 +109,12 @@ function render(bed) {
   sensors.classList.toggle("fault", faulty.length > 0);
   tile.dataset.sensorFault = String(faulty.length > 0);
   setText(tile.querySelector(".scenario"), bed.simulation ? `sim: ${bed.simulation.scenario}` : "");
-  tile.setAttribute("aria-label", `${bed.id}: ${availText}, ${state}, heart rate ${Somnis.num(bed.heartRate)}, Architect ${architect}${faulty.length ? ", sensor fault" : ""}`);
+  const [deliveryState, deliveryText] = delivery(bed);
+  tile.dataset.delivery = deliveryState;
+  const deliveryLine = tile.querySelector(".delivery");
+  deliveryLine.dataset.state = deliveryState;
+  setText(deliveryLine, deliveryText);
+  tile.setAttribute("aria-label", `${bed.id}: ${availText}, ${state}, heart rate ${Somnis.num(bed.heartRate)}, Architect ${architect}${faulty.length ? ", sensor fault" : ""}, ${deliveryText}`);
   beds.set(bed.id, bed);
 }
 

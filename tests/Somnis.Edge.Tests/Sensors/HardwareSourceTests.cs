@@ -57,7 +57,7 @@ public sealed class HardwareSourceTests
     public void Watchdog_pings_only_while_every_bed_makes_progress()
     {
         var o = Options.Create(new EdgeOptions { Interval = TimeSpan.FromSeconds(10) });
-        var edge = new EdgeService(o, new BedSourceFactory(o), TimeProvider.System, NullLogger<EdgeService>.Instance);
+        var edge = new EdgeService(o, new BedSourceFactory(o), new ClockQuality(o, TimeProvider.System, NullLogger<ClockQuality>.Instance), new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance), TimeProvider.System, NullLogger<EdgeService>.Instance);
         var watchdog = new SystemdWatchdog(edge, o, TimeProvider.System);
 
         Assert.True(watchdog.Alive(TimeSpan.FromSeconds(10)));
@@ -75,7 +75,7 @@ public sealed class HardwareSourceTests
         try
         {
             var o = Options.Create(new EdgeOptions());
-            var edge = new EdgeService(o, new BedSourceFactory(o), TimeProvider.System, NullLogger<EdgeService>.Instance);
+            var edge = new EdgeService(o, new BedSourceFactory(o), new ClockQuality(o, TimeProvider.System, NullLogger<ClockQuality>.Instance), new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance), TimeProvider.System, NullLogger<EdgeService>.Instance);
             using var watchdog = new SystemdWatchdog(edge, o, TimeProvider.System, new Microsoft.Extensions.Hosting.Systemd.SystemdNotifier());
             await watchdog.StartAsync(CancellationToken.None);
 

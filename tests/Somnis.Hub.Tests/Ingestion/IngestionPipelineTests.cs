@@ -20,6 +20,8 @@ public sealed class IngestionPipelineTests : IDisposable
     private readonly ServiceProvider _services;
     private readonly FakeTimeProvider _time = new(T0);
     private readonly BedRegistry _beds;
+    private readonly DeliveryTracker _delivery;
+    private readonly string _data = Directory.CreateTempSubdirectory("somnis-pipeline-").FullName;
     private readonly TestLogger<IngestionPipeline> _log = new();
     private readonly IngestionPipeline _pipeline;
     private readonly MetricCollector<long> _rejectedMetric;
@@ -28,8 +30,9 @@ public sealed class IngestionPipelineTests : IDisposable
     {
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var meters = _services.GetRequiredService<IMeterFactory>();
-        _beds = new BedRegistry(_time, Options.Create(new BedOptions()));
-        _pipeline = new IngestionPipeline(_beds, new DetectionService(Options.Create(new DetectionOptions()), NullLogger<DetectionService>.Instance), meters, _log);
+        _delivery = new DeliveryTracker(_time, Options.Create(new DeliveryOptions()), Options.Create(new HubOptions { DataDirectory = _data }), meters, new TestLogger<DeliveryTracker>());
+        _beds = new BedRegistry(_time, Options.Create(new BedOptions()), _delivery);
+        _pipeline = new IngestionPipeline(_beds, _delivery, new DetectionService(Options.Create(new DetectionOptions()), NullLogger<DetectionService>.Instance), meters, _log);
         _rejectedMetric = new MetricCollector<long>(meters, HubMetrics.MeterName, "somnis.ingest.rejected");
     }
 
@@ -37,6 +40,7 @@ public sealed class IngestionPipelineTests : IDisposable
     {
         _rejectedMetric.Dispose();
         _services.Dispose();
+        Directory.Delete(_data, recursive: true);
     }
 
     private static ReadOnlySequence<byte> Bytes(string s) => new(Encoding.UTF8.GetBytes(s));
@@ -172,5 +176,23 @@ public sealed class IngestionPipelineTests : IDisposable
         var empty = JsonSerializer.Serialize(new VitalsMessage { Bed = "bed-01", Seq = 32, Ts = T0.AddSeconds(320), IntervalSeconds = 10, ActivityCount = 0, BedPresence = false, SignalQuality = 1 }, SomnisJsonContext.Default.VitalsMessage);
         _pipeline.Process("somnis/nexus/beds/bed-01/vitals", Bytes(empty));
         Assert.Equal("out-of-bed", _beds.Find("bed-01")!.State);
+    }
+
+    [Fact]
+    public void A_resent_vitals_message_is_counted_as_a_duplicate_and_not_applied_twice_and_a_gap_report_is_accepted()
+    {
+        string Vitals(long seq) => $$"""{"v":1,"bed":"bed-01","seq":{{seq}},"ts":"2026-03-01T23:00:{{seq:00}}Z","intervalSeconds":10,"heartRate":60,"signalQuality":1}""";
+        Assert.Equal(IngestionResult.Accepted, _pipeline.Ingest("somnis/nexus/beds/bed-01/vitals", Bytes(Vitals(1))).Result);
+        Assert.Equal(IngestionResult.Accepted, _pipeline.Ingest("somnis/nexus/beds/bed-01/vitals", Bytes(Vitals(4))).Result);
+        Assert.Equal(IngestionResult.Duplicate, _pipeline.Ingest("somnis/nexus/beds/bed-01/vitals", Bytes(Vitals(4))).Result);
+        Assert.Equal(2, _beds.Find("bed-01")!.Received);
+
+        var gap = """{"v":1,"bed":"bed-01","ts":"2026-03-01T23:01:00Z","fromSeq":2,"toSeq":3,"count":2,"reason":"journal-full"}""";
+        Assert.Null(_pipeline.Process("somnis/nexus/beds/bed-01/gap", Bytes(gap)));
+        var delivery = _beds.Find("bed-01")!.Delivery!;
+        Assert.Equal((4L, 2L, 0L, 1L, 2L, "incomplete"), (delivery.LastSequence, delivery.Received, delivery.Missing, delivery.Duplicates, delivery.Lost, delivery.State));
+
+        var badGap = """{"v":1,"bed":"bed-01","ts":"2026-03-01T23:01:00Z","fromSeq":5,"toSeq":3,"count":2,"reason":"journal-full"}""";
+        Assert.Equal(RejectReason.OutOfRange, _pipeline.Process("somnis/nexus/beds/bed-01/gap", Bytes(badGap)));
     }
 }
