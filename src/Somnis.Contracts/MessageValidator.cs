@@ -100,6 +100,31 @@ public static class MessageValidator
             : parsed;
     }
 
+    /// <summary>Parses a hub command; the id must be present and short, the action known.</summary>
+    public static Parsed<CommandMessage> ParseCommand(ReadOnlySequence<byte> payload, string topicBed)
+    {
+        var parsed = Deserialize(payload, SomnisJsonContext.Default.CommandMessage);
+        if (!parsed.Ok)
+        {
+            return parsed;
+        }
+
+        var m = parsed.Message!;
+        if (Header(m.Version, m.Bed, 0, m.Ts, topicBed) is { } reject)
+        {
+            return Parsed<CommandMessage>.Reject(reject.Reason, reject.Detail);
+        }
+
+        if (string.IsNullOrEmpty(m.Id) || m.Id.Length > 64)
+        {
+            return Parsed<CommandMessage>.Reject(string.IsNullOrEmpty(m.Id) ? RejectReason.MissingField : RejectReason.OutOfRange, "id");
+        }
+
+        return m.Action is CommandActions.Pause or CommandActions.Resume
+            ? parsed
+            : Parsed<CommandMessage>.Reject(RejectReason.OutOfRange, "action");
+    }
+
     public static Parsed<VitalsMessage> Validate(VitalsMessage m, string topicBed)
     {
         if (Header(m.Version, m.Bed, m.Seq, m.Ts, topicBed) is { } reject)

@@ -15,4 +15,5 @@ namespace Somnis.Contracts;
 [JsonSerializable(typeof(VitalsMessage))]
 [JsonSerializable(typeof(StatusMessage))]
 [JsonSerializable(typeof(ArchitectEvent))]
+[JsonSerializable(typeof(CommandMessage))]
 public sealed partial class SomnisJsonContext : JsonSerializerContext;

@@ -54,6 +54,11 @@ public sealed class EdgeOptions
     /// <summary>Time out of bed between simulated nights.</summary>
     public TimeSpan DayLength { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Local safe rule of the Architect interlock (docs/alarms.md): when the edge has had no broker connection for
+    /// commands this long (real time), it engages the interlock by itself until the connection is back. Default 2 min;
+    /// 00:00:00 turns the rule off.</summary>
+    public TimeSpan InterlockFailSafeAfter { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Bed ids this process serves, in order.</summary>
     public IReadOnlyList<string> BedIds()
     {
@@ -141,6 +146,11 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         if (o.DayLength < TimeSpan.FromMinutes(1) || o.DayLength > TimeSpan.FromHours(24))
         {
             errors.Add($"Edge:DayLength must be between 00:01:00 and 1.00:00:00 (got {o.DayLength})");
+        }
+
+        if (o.InterlockFailSafeAfter < TimeSpan.Zero || o.InterlockFailSafeAfter > TimeSpan.FromHours(1))
+        {
+            errors.Add($"Edge:InterlockFailSafeAfter must be between 00:00:00 (off) and 01:00:00 (got {o.InterlockFailSafeAfter})");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -25,4 +25,16 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Error, "Bed {Bed} loop failed; continuing")]
     public static partial void BedLoopFailed(ILogger logger, string bed, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Warning, "Bed {Bed} Architect interlock {Engaged} ({Cause})")]
+    public static partial void InterlockChanged(ILogger logger, string bed, bool engaged, string cause);
+
+    [LoggerMessage(9, LogLevel.Warning, "Bed {Bed} rejected a command ({Reason}: {Detail})")]
+    public static partial void CommandRejected(ILogger logger, string bed, string reason, string detail);
+
+    [LoggerMessage(10, LogLevel.Error, "Bed {Bed} has had no broker connection for commands for {Elapsed}: local safe rule engages the Architect interlock")]
+    public static partial void InterlockFailSafe(ILogger logger, string bed, TimeSpan elapsed);
+
+    [LoggerMessage(11, LogLevel.Warning, "Bed {Bed} command channel cannot reach {Broker}: {Reason}; retrying")]
+    public static partial void CommandConnectFailed(ILogger logger, string bed, string broker, string reason);
 }

@@ -1,5 +1,6 @@
 using Somnis.Edge;
 using Somnis.Hub;
+using Somnis.Hub.Alarms;
 using Somnis.Hub.Api;
 using Somnis.Hub.Auth;
 using Somnis.Hub.Dashboard;
@@ -37,6 +38,7 @@ builder.AddBroker();
 builder.AddBeds();
 builder.AddDetection();
 builder.AddStorage();
+builder.AddAlarms();
 builder.AddIngestion();
 builder.AddDashboard();
 if (command == "demo")
@@ -58,6 +60,7 @@ app.MapSomnisHealth();
 app.MapSignIn();
 app.MapBedsApi();
 app.MapNightApi();
+app.MapAlarmsApi();
 app.MapLiveFeed();
 app.MapPrometheusScrapingEndpoint("/metrics");
 
