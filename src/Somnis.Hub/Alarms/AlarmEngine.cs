@@ -48,6 +48,9 @@ internal sealed class AlarmEngine : IVitalsRecorder
     private readonly Lock _sync = new();
     private readonly Dictionary<(string Facility, string Bed, string Type), Alarm> _open = [];
     private readonly Dictionary<(string Facility, string Bed, string Type), Condition> _conditions = [];
+
+    // Raise times per bed and type for chatter detection; kept across alarms (a chattering condition opens and closes alarms).
+    private readonly Dictionary<(string Facility, string Bed, string Type), Queue<DateTimeOffset>> _raises = [];
     private readonly ConcurrentDictionary<(string Facility, string Bed), DateTimeOffset> _bedClock = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _facilityClock = new();
     private readonly ConcurrentDictionary<(string Facility, string Bed), byte> _lateLogged = new();
@@ -517,8 +520,9 @@ internal sealed class AlarmEngine : IVitalsRecorder
             var parent = settings.GroupUnderIncident && input.Bed is not null
                 ? _open.Values.FirstOrDefault(p => p.Type == AlarmTypes.FacilityIncident && p.Facility == key.Facility && p.Active && (p.Beds?.Contains(input.Bed) ?? false))
                 : null;
-            var suppressed = AlarmTypes.SuppressedWhileOffline(key.Type) && input.Bed is not null
-                && _open.TryGetValue((key.Facility, input.Bed, AlarmTypes.EdgeOffline), out var offline) && offline.Active;
+            var suppressor = AlarmTypes.SuppressedBy(key.Type);
+            var suppressed = suppressor is not null && input.Bed is not null
+                && _open.TryGetValue((key.Facility, input.Bed, suppressor), out var explaining) && explaining.Active;
             raised = new Alarm(
                 Id: NewId(), Facility: key.Facility, Bed: input.Bed, Type: key.Type, Priority: settings.Priority,
                 Class: AlarmTypes.IsTechnical(key.Type) ? "technical" : "clinical", Latching: settings.Latching,
@@ -534,21 +538,26 @@ internal sealed class AlarmEngine : IVitalsRecorder
 
             if (suppressed)
             {
-                audit.Add(Audit(raised, "suppressed", SystemActor, "by design: the bed's edge is offline", eventTime));
+                audit.Add(Audit(raised, "suppressed", SystemActor, $"by design: explained by {suppressor}", eventTime));
             }
         }
 
         // Chattering: raised ChatterCount times within ChatterWindow of its own clock.
-        c.Raises.Enqueue(now);
-        while (c.Raises.Count > 0 && c.Raises.Peek() < now - o.ChatterWindow)
+        if (!_raises.TryGetValue(key, out var raises))
         {
-            c.Raises.Dequeue();
+            raises = _raises[key] = new Queue<DateTimeOffset>();
         }
 
-        if (c.Raises.Count >= o.ChatterCount && !raised.Chattering)
+        raises.Enqueue(now);
+        while (raises.Count > 0 && raises.Peek() < now - o.ChatterWindow)
+        {
+            raises.Dequeue();
+        }
+
+        if (raises.Count >= o.ChatterCount && !raised.Chattering)
         {
             raised = raised with { Chattering = true };
-            audit.Add(Audit(raised, "chattering", SystemActor, $"raised {c.Raises.Count} times within {o.ChatterWindow:c}", input.EventTime));
+            audit.Add(Audit(raised, "chattering", SystemActor, $"raised {raises.Count} times within {o.ChatterWindow:c}", input.EventTime));
             _chattering.Add(1, new KeyValuePair<string, object?>("type", key.Type));
             Log.AlarmChattering(_logger, raised.Id, key.Type, raised.Bed ?? key.Facility);
         }
@@ -561,11 +570,7 @@ internal sealed class AlarmEngine : IVitalsRecorder
             GroupUnder(raised, input.IncidentStart ?? input.EventTime, o, changes);
         }
 
-        if (key.Type == AlarmTypes.EdgeOffline)
-        {
-            SetSuppression(key.Facility, key.Bed, true, changes);
-        }
-
+        SetSuppression(key.Facility, key.Bed, key.Type, true, changes);
         return key.Type == AlarmTypes.ArchitectDeprivation && raised.Priority == AlarmPriorities.High && raised.Bed is not null ? raised : null;
     }
 
@@ -585,10 +590,7 @@ internal sealed class AlarmEngine : IVitalsRecorder
             _conditions.Remove(key);
         }
 
-        if (key.Type == AlarmTypes.EdgeOffline)
-        {
-            SetSuppression(key.Facility, key.Bed, false, changes);
-        }
+        SetSuppression(key.Facility, key.Bed, key.Type, false, changes);
     }
 
     /// <summary>Groups the open per-bed alarms an incident explains under it (raised within the group window before its start, or after).</summary>
@@ -602,15 +604,21 @@ internal sealed class AlarmEngine : IVitalsRecorder
         }
     }
 
-    /// <summary>Suppression by design: while a bed's edge is offline its equipment alarms are explained by that.</summary>
-    private void SetSuppression(string facility, string bed, bool suppressed, List<Alarm> changes)
+    /// <summary>Suppression by design: while an explaining alarm (<see cref="AlarmTypes.SuppressedBy"/>) is active on a bed, the
+    /// alarms it explains are suppressed; when it clears they are annunciated again if still active.</summary>
+    private void SetSuppression(string facility, string bed, string explainingType, bool suppressed, List<Alarm> changes)
     {
+        if (bed.Length == 0)
+        {
+            return;
+        }
+
         var now = _time.GetUtcNow();
-        foreach (var a in _open.Values.Where(a => a.Facility == facility && a.Bed == bed && AlarmTypes.SuppressedWhileOffline(a.Type) && a.Suppressed != suppressed).ToList())
+        foreach (var a in _open.Values.Where(a => a.Facility == facility && a.Bed == bed && AlarmTypes.SuppressedBy(a.Type) == explainingType && a.Suppressed != suppressed).ToList())
         {
             Commit(
                 suppressed ? a with { Suppressed = true, Escalation = 0 } : a with { Suppressed = false, AnnouncedAt = now },
-                [Audit(a, suppressed ? "suppressed" : "unsuppressed", SystemActor, suppressed ? "by design: the bed's edge is offline" : "the bed's edge is back")],
+                [Audit(a, suppressed ? "suppressed" : "unsuppressed", SystemActor, suppressed ? $"by design: explained by {explainingType}" : $"{explainingType} cleared")],
                 changes);
         }
     }
@@ -731,8 +739,6 @@ internal sealed class AlarmEngine : IVitalsRecorder
         public DateTimeOffset EventTime { get; set; }
 
         public ConditionInput? Input { get; set; }
-
-        public Queue<DateTimeOffset> Raises { get; } = new();
     }
 }
 

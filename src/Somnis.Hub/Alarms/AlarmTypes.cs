@@ -26,9 +26,14 @@ internal static class AlarmTypes
     /// so an accelerated night behaves like a real one.</summary>
     public static AlarmClockKind ClockOf(string type) => type is EdgeOffline or StaleData ? AlarmClockKind.Hub : AlarmClockKind.Event;
 
-    /// <summary>Types whose alarm a technician cannot get rid of by fixing the equipment: alarms that the hub
-    /// suppresses by design while the bed's edge is offline (the offline alarm explains them).</summary>
-    public static bool SuppressedWhileOffline(string type) => type is SensorFault or StaleData or DataGap or ClockSkew;
+    /// <summary>Suppression by design (docs/alarms.md): the type whose active alarm on the same bed explains this one.
+    /// An offline edge explains its equipment alarms; an Architect depriving the sleeper explains the arousals it causes.</summary>
+    public static string? SuppressedBy(string type) => type switch
+    {
+        SensorFault or StaleData or DataGap or ClockSkew => EdgeOffline,
+        SustainedArousal => ArchitectDeprivation,
+        _ => null,
+    };
 }
 
 internal enum AlarmClockKind
