@@ -36,6 +36,7 @@ internal sealed class CommandListener : IDisposable
         _time = time;
         _logger = logger;
         _topic = Topics.For(facility, runner.Bed, Topics.Command);
+        _connectedOrStarted = time.GetUtcNow();
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += e =>
         {
