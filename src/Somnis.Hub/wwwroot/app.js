@@ -61,6 +61,8 @@ function setConnection(state, text) {
 function connect() {
   // EventSource reconnects by itself; the server sends every bed again on each new connection.
   const source = new EventSource("/api/events");
+  // Other dashboard parts (alarms.js) listen on the same stream.
+  document.dispatchEvent(new CustomEvent("somnis:source", { detail: source }));
   source.addEventListener("open", () => setConnection("live", "Live"));
   source.addEventListener("bed", (e) => { render(JSON.parse(e.data)); summarise(); });
   source.addEventListener("error", () => {
