@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
+using MQTTnet;
+using MQTTnet.Protocol;
 using Somnis.Integration.Tests.Infrastructure;
 
 namespace Somnis.Integration.Tests.Alarms;
@@ -67,6 +70,27 @@ public sealed class InterlockRoundTripTests
             TimeSpan.FromSeconds(60),
             "an edge-offline alarm");
         Assert.Equal(HttpStatusCode.OK, (await hub.Http.PostAsJsonAsync($"/api/alarms/{id}/comment", new { text = "edge power cycled" })).StatusCode);
+
+        // Other systems see the open alarm as a retained message on somnis/{facility}/alarms/{id}.
+        var retained = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (var client = new MqttClientFactory().CreateMqttClient())
+        {
+            client.ApplicationMessageReceivedAsync += e =>
+            {
+                if (e.ApplicationMessage.Topic == $"somnis/nexus/alarms/{id}" && e.ApplicationMessage.Retain)
+                {
+                    retained.TrySetResult(Encoding.UTF8.GetString(e.ApplicationMessage.Payload));
+                }
+
+                return Task.CompletedTask;
+            };
+            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port).WithClientId("itest-alarm-consumer").Build());
+            await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("somnis/+/alarms/+", MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            var payload = JsonDocument.Parse(await retained.Task.WaitAsync(TimeSpan.FromSeconds(20))).RootElement;
+            Assert.Equal(("edge-offline", "bed-01", "active-unacknowledged"),
+                (payload.GetProperty("type").GetString(), payload.GetProperty("bed").GetString(), payload.GetProperty("state").GetString()));
+        }
+
         var auditBefore = (await hub.Http.GetFromJsonAsync<JsonElement[]>("/api/audit"))!.Length;
 
         await hub.RestartAsync();
