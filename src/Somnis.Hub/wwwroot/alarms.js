@@ -102,6 +102,7 @@
     if (a.shelvedUntil) li.append(button("Unshelve", () => act(a.id, "unshelve")));
     else if (a.priority !== "high" || supervisor) li.append(button("Shelve…", () => shelve(a.id)));
     li.append(button("Comment…", () => { const text = prompt("Comment"); if (text) act(a.id, "comment", { text }); }));
+    li.append(button("Assign…", () => { const to = prompt("Assign to (user name)"); if (to) act(a.id, "assign", { to }); }));
     if (children.length) {
       const ul = document.createElement("ul");
       ul.append(...children.map((c) => item(c, [])));
