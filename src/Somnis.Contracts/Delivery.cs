@@ -67,26 +67,3 @@ public sealed record DeliveryStatus(long Backlog, DateTimeOffset? OldestBacklogT
 /// <param name="Source">How that was determined: <c>timedatectl</c>, <c>configured</c>, <c>simulated</c>, <c>unknown</c>.</param>
 public sealed record ClockStatus(bool Synchronised, string Source);
 
-/// <summary>
-/// A command from the hub to one edge, published to <c>.../cmd</c> (QoS 1, not retained). The only command so far is
-/// <c>resend</c>: publish again the data messages <see cref="FromSeq"/>–<see cref="ToSeq"/>, which the hub is missing
-/// although the edge's journal was emptied (the broker acknowledged them and then lost them, e.g. killed before it
-/// saved them). The edge answers with the messages it still holds and a <c>not-retained</c> gap for the rest.
-/// </summary>
-public sealed record CommandMessage
-{
-    public const string Resend = "resend";
-
-    /// <summary>Most sequence numbers one resend command may ask for.</summary>
-    public const long MaxResendCount = 100_000;
-
-    [JsonPropertyName("v")] public int Version { get; init; } = Protocol.Version;
-
-    public string Bed { get; init; } = "";
-
-    public string Command { get; init; } = "";
-
-    public long FromSeq { get; init; }
-
-    public long ToSeq { get; init; }
-}

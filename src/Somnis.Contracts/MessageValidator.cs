@@ -127,6 +127,7 @@ public static class MessageValidator
         return GapReasons.IsKnown(m.Reason) ? parsed : Parsed<GapMessage>.Reject(RejectReason.OutOfRange, "reason");
     }
 
+    /// <summary>Parses a hub command: <c>resend</c> with a sequence range, or <c>pause</c>/<c>resume</c> with an id and time.</summary>
     public static Parsed<CommandMessage> ParseCommand(ReadOnlySequence<byte> payload, string topicBed)
     {
         var parsed = Deserialize(payload, SomnisJsonContext.Default.CommandMessage);
@@ -146,14 +147,26 @@ public static class MessageValidator
             return Parsed<CommandMessage>.Reject(RejectReason.BedMismatch, "payload bed differs from topic bed");
         }
 
-        if (m.Command != CommandMessage.Resend)
+        if (m.Action == CommandActions.Resend)
         {
-            return Parsed<CommandMessage>.Reject(RejectReason.OutOfRange, "command");
+            return m.FromSeq < 1 || m.ToSeq < m.FromSeq || m.ToSeq - m.FromSeq + 1 > CommandMessage.MaxResendCount
+                ? Parsed<CommandMessage>.Reject(RejectReason.OutOfRange, "fromSeq/toSeq")
+                : parsed;
         }
 
-        return m.FromSeq < 1 || m.ToSeq < m.FromSeq || m.ToSeq - m.FromSeq + 1 > CommandMessage.MaxResendCount
-            ? Parsed<CommandMessage>.Reject(RejectReason.OutOfRange, "fromSeq/toSeq")
-            : parsed;
+        if (Header(m.Version, m.Bed, 0, m.Ts, topicBed) is { } reject)
+        {
+            return Parsed<CommandMessage>.Reject(reject.Reason, reject.Detail);
+        }
+
+        if (string.IsNullOrEmpty(m.Id) || m.Id.Length > 64)
+        {
+            return Parsed<CommandMessage>.Reject(string.IsNullOrEmpty(m.Id) ? RejectReason.MissingField : RejectReason.OutOfRange, "id");
+        }
+
+        return m.Action is CommandActions.Pause or CommandActions.Resume
+            ? parsed
+            : Parsed<CommandMessage>.Reject(RejectReason.OutOfRange, "action");
     }
 
     public static Parsed<VitalsMessage> Validate(VitalsMessage m, string topicBed)

@@ -130,4 +130,65 @@ public sealed record ArchitectEvent
 
     /// <summary>The interlock relay is cutting stimulation.</summary>
     public bool InterlockEngaged { get; init; }
+
+    /// <summary>Id of the <see cref="CommandMessage"/> this change carries out; null for a change the edge made by itself
+    /// (stimulation starting or stopping, or the local safe rule).</summary>
+    public string? CommandId { get; init; }
+
+    /// <summary>Why the interlock changed when the edge decided it: <c>hub-unreachable</c> (local safe rule),
+    /// <c>hub-reachable</c> (safe rule lifted); null otherwise.</summary>
+    public string? Reason { get; init; }
+}
+
+/// <summary>
+/// A command from the hub to one edge, published by the hub (only the hub's broker account may publish <c>.../cmd</c>)
+/// QoS 1 and <b>retained</b> to <c>somnis/{facility}/beds/{bed}/cmd</c>: the retained message is the state the hub wants,
+/// so an edge that (re)connects gets it at once. The edge answers with an <see cref="ArchitectEvent"/> carrying
+/// <see cref="ArchitectEvent.CommandId"/>.
+/// </summary>
+public sealed record CommandMessage
+{
+    /// <summary>Delivery: publish again the data messages <see cref="FromSeq"/>–<see cref="ToSeq"/>, which the hub is
+    /// missing although the edge's journal was emptied (QoS 1, not retained). The edge answers with the messages it
+    /// still holds and a <c>not-retained</c> gap for the rest (docs/protocol.md, "Delivery").</summary>
+    public const string Resend = CommandActions.Resend;
+
+    /// <summary>Most sequence numbers one resend command may ask for.</summary>
+    public const long MaxResendCount = 100_000;
+
+    [JsonPropertyName("v")] public int Version { get; init; } = Protocol.Version;
+
+    /// <summary>Bed id; must equal the bed level of the topic.</summary>
+    public string Bed { get; init; } = "";
+
+    /// <summary>Unique id of the command (the hub's audit trail refers to it).</summary>
+    public string Id { get; init; } = "";
+
+    /// <summary>Hub UTC time the command was issued.</summary>
+    public DateTimeOffset Ts { get; init; }
+
+    /// <summary>One of <see cref="CommandActions"/>.</summary>
+    public string Action { get; init; } = "";
+
+    /// <summary>User name of the supervisor, or <c>auto-rule</c> for the hub's automatic interlock rule.</summary>
+    public string IssuedBy { get; init; } = "";
+
+    /// <summary><c>resend</c> only: first sequence number to publish again.</summary>
+    public long FromSeq { get; init; }
+
+    /// <summary><c>resend</c> only: last sequence number to publish again.</summary>
+    public long ToSeq { get; init; }
+}
+
+/// <summary>Actions of a <see cref="CommandMessage"/>.</summary>
+public static class CommandActions
+{
+    /// <summary>Engage the interlock: the Architect's stimulation is cut.</summary>
+    public const string Pause = "pause";
+
+    /// <summary>Release the interlock: the Architect may stimulate again.</summary>
+    public const string Resume = "resume";
+
+    /// <summary>Publish again a range of data messages (delivery accounting; no id, not retained).</summary>
+    public const string Resend = "resend";
 }

@@ -110,6 +110,11 @@ public sealed class EdgeOptions
     /// synchronised. Set to false to simulate an edge whose clock is not synchronised.</summary>
     public bool? ClockSynchronised { get; set; }
 
+    /// <summary>Local safe rule of the Architect interlock (docs/alarms.md): when the edge has had no broker connection for
+    /// commands this long (real time), it engages the interlock by itself until the connection is back. Default 2 min;
+    /// 00:00:00 turns the rule off.</summary>
+    public TimeSpan InterlockFailSafeAfter { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Bed ids this process serves, in order.</summary>
     public IReadOnlyList<string> BedIds()
     {
@@ -226,6 +231,12 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
         }
 
         ValidateDelivery(o, errors);
+
+        if (o.InterlockFailSafeAfter < TimeSpan.Zero || o.InterlockFailSafeAfter > TimeSpan.FromHours(1))
+        {
+            errors.Add($"Edge:InterlockFailSafeAfter must be between 00:00:00 (off) and 01:00:00 (got {o.InterlockFailSafeAfter})");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -77,6 +77,8 @@ internal sealed class EdgeService(
     {
         await Task.Yield();
         var connection = link.RunAsync(ct);
+        using var commands = new CommandListener(options.Value.Facility, runner, options.Value, time, logger);
+        var commandLoop = commands.RunAsync(ct);
         while (!ct.IsCancellationRequested)
         {
             try
@@ -96,15 +98,17 @@ internal sealed class EdgeService(
         }
 
         await connection;
+        await commandLoop;
         await link.DisposeAsync();
     }
 
     /// <summary>One iteration: produce what is due, then wait for the next interval (at least 5 ms, so a very fast
-    /// simulation produces in batches instead of spinning).</summary>
+    /// simulation produces in batches instead of spinning; at most 200 ms, so an interlock change is reported promptly).</summary>
     internal async Task RunOnceAsync(BedRunner runner, BedLink link, CancellationToken ct)
     {
         await runner.ProduceDueAsync(link.EnqueueAsync, max: 2000, ct);
         var wait = runner.UntilNextDue();
+        wait = wait > TimeSpan.FromMilliseconds(200) ? TimeSpan.FromMilliseconds(200) : wait;
         await Task.Delay(wait < TimeSpan.FromMilliseconds(5) ? TimeSpan.FromMilliseconds(5) : wait, time, ct);
     }
 }

@@ -79,4 +79,16 @@ internal static partial class Log
 
     [LoggerMessage(214, LogLevel.Warning, "Bed {Bed}: the broker did not answer a ping within {KeepAlive}; dropping the connection and reconnecting")]
     public static partial void PingUnanswered(ILogger logger, string bed, TimeSpan keepAlive);
+
+    [LoggerMessage(8, LogLevel.Warning, "Bed {Bed} Architect interlock {Engaged} ({Cause})")]
+    public static partial void InterlockChanged(ILogger logger, string bed, bool engaged, string cause);
+
+    [LoggerMessage(9, LogLevel.Warning, "Bed {Bed} rejected an interlock command ({Reason}: {Detail})")]
+    public static partial void InterlockCommandRejected(ILogger logger, string bed, string reason, string detail);
+
+    [LoggerMessage(10, LogLevel.Error, "Bed {Bed} has had no broker connection for commands for {Elapsed}: local safe rule engages the Architect interlock")]
+    public static partial void InterlockFailSafe(ILogger logger, string bed, TimeSpan elapsed);
+
+    [LoggerMessage(11, LogLevel.Warning, "Bed {Bed} command channel cannot reach {Broker}: {Reason}; retrying")]
+    public static partial void CommandConnectFailed(ILogger logger, string bed, string broker, string reason);
 }

@@ -124,4 +124,44 @@ internal static partial class Log
 
     [LoggerMessage(209, LogLevel.Warning, "Bed {Bed}: sequence {FromSeq}-{ToSeq} still missing with no replay filling it; asked the edge to resend")]
     public static partial void ResendRequested(ILogger logger, string bed, long fromSeq, long toSeq);
+
+    // 400–499: alarms and the Architect interlock.
+    [LoggerMessage(400, LogLevel.Warning, "Alarm {Id} raised: {Type} ({Priority}) on {Target}")]
+    public static partial void AlarmRaised(ILogger logger, string id, string type, string priority, string target);
+
+    [LoggerMessage(401, LogLevel.Warning, "Alarm {Id} ({Type} on {Target}) unacknowledged: re-notified")]
+    public static partial void AlarmRenotified(ILogger logger, string id, string type, string target);
+
+    [LoggerMessage(402, LogLevel.Error, "Alarm {Id} ({Type} on {Target}) unacknowledged: escalated to supervisors")]
+    public static partial void AlarmEscalated(ILogger logger, string id, string type, string target);
+
+    [LoggerMessage(403, LogLevel.Warning, "Alarm {Id} ({Type} on {Target}) is chattering")]
+    public static partial void AlarmChattering(ILogger logger, string id, string type, string target);
+
+    [LoggerMessage(404, LogLevel.Information, "Late data: {Type} on bed {Bed} at {EventTime:o} is older than the bed's newest data ({Newest:o}) minus Alarms:LateBound; no new alarm. Further late assessments of this bed are only counted.")]
+    public static partial void AlarmLateIgnored(ILogger logger, string type, string bed, DateTimeOffset eventTime, DateTimeOffset newest);
+
+    [LoggerMessage(405, LogLevel.Error, "Alarm store could not write alarm {Id}; the change is kept in memory")]
+    public static partial void AlarmStoreFailed(ILogger logger, string id, Exception exception);
+
+    [LoggerMessage(406, LogLevel.Error, "Action on {Id} could not be stored; nothing changed")]
+    public static partial void AlarmActionFailed(ILogger logger, string id, Exception exception);
+
+    [LoggerMessage(407, LogLevel.Error, "An alarm listener failed for alarm {Id}")]
+    public static partial void AlarmNotifyFailed(ILogger logger, string id, Exception exception);
+
+    [LoggerMessage(408, LogLevel.Error, "Alarm clock round failed; retrying at the next tick")]
+    public static partial void AlarmTickFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(409, LogLevel.Warning, "Hub publish to {Topic} failed: {Reason}; kept queued")]
+    public static partial void HubPublishFailed(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(410, LogLevel.Error, "Hub publish queue full: dropped the oldest message (to {Topic})")]
+    public static partial void HubPublishDropped(ILogger logger, string topic);
+
+    [LoggerMessage(411, LogLevel.Error, "Alarm webhook gave up on alarm {Id} ({State}): {Reason}; dead-lettered")]
+    public static partial void AlarmWebhookDeadLetter(ILogger logger, string id, string state, string reason);
+
+    [LoggerMessage(412, LogLevel.Warning, "Architect {Action} for bed {Bed} requested by {User} (command {CommandId})")]
+    public static partial void ArchitectCommand(ILogger logger, string action, string bed, string user, string commandId);
 }

@@ -326,7 +326,13 @@ internal sealed class BedLink : IAsyncDisposable
                 return;
             }
 
-            _journal.Resend(parsed.Message!.FromSeq, parsed.Message.ToSeq);
+            if (parsed.Message!.Action != CommandActions.Resend)
+            {
+                // Interlock commands are the CommandListener's.
+                return;
+            }
+
+            _journal.Resend(parsed.Message.FromSeq, parsed.Message.ToSeq);
             Ring();
         }
         catch (Exception ex)

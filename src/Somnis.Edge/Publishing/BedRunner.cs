@@ -26,7 +26,12 @@ internal sealed class BedRunner
     private readonly DateTimeOffset _realStart;
     private DateTimeOffset _eventStart;
     private IReadOnlyList<SensorHealth> _sensors = [];
+    private readonly Lock _interlockSync = new();
     private bool _stimulating;
+    private bool _hubPause;
+    private bool _localSafe;
+    private bool _interlockEngaged;
+    private (string? CommandId, string? Reason)? _interlockReport;
     private long _seq;
     private long _produced;
 
@@ -60,6 +65,45 @@ internal sealed class BedRunner
 
     public long LastSequence => Interlocked.Read(ref _seq);
 
+    /// <summary>The interlock as applied to the source (hub pause or local safe rule).</summary>
+    public bool InterlockEngaged
+    {
+        get
+        {
+            lock (_interlockSync)
+            {
+                return _interlockEngaged;
+            }
+        }
+    }
+
+    /// <summary>Applies a hub command (pause = engage) at once; the change is reported by the next produce round.</summary>
+    public void ApplyCommand(bool pause, string commandId) => SetInterlock(pause, null, commandId, null);
+
+    /// <summary>The local safe rule: engaged while the hub is unreachable, whatever the hub asked for before.</summary>
+    public void SetLocalSafe(bool engaged) => SetInterlock(null, engaged, null, engaged ? "hub-unreachable" : "hub-reachable");
+
+    private void SetInterlock(bool? hubPause, bool? localSafe, string? commandId, string? reason)
+    {
+        lock (_interlockSync)
+        {
+            _hubPause = hubPause ?? _hubPause;
+            _localSafe = localSafe ?? _localSafe;
+            var engaged = _hubPause || _localSafe;
+            if (engaged != _interlockEngaged)
+            {
+                _interlockEngaged = engaged;
+                _source.SetInterlock(engaged);
+                _interlockReport = (commandId, reason);
+            }
+            else if (commandId is not null)
+            {
+                // Already in the wanted state (e.g. a retained command after reconnect): still confirm the command.
+                _interlockReport = (commandId, reason);
+            }
+        }
+    }
+
     /// <summary>The device clock: real time in hardware mode, accelerated time in a sped-up simulation.</summary>
     public DateTimeOffset DeviceNow()
     {
@@ -85,6 +129,27 @@ internal sealed class BedRunner
         var dueTicks = (_time.GetUtcNow() - _realStart).Ticks * _speed;
         var due = (long)(dueTicks / _interval.Ticks);
         var made = 0;
+        (string? CommandId, string? Reason)? report;
+        bool engaged;
+        lock (_interlockSync)
+        {
+            report = _interlockReport;
+            _interlockReport = null;
+            engaged = _interlockEngaged;
+        }
+
+        if (report is { } r)
+        {
+            // Stamped with the newest produced interval's time, so it orders with the vitals around it.
+            var evt = new ArchitectEvent
+            {
+                Bed = _bed, Seq = NextSeq(), Ts = _eventStart + (_interval * Math.Max(1, _produced)), Stimulating = _stimulating,
+                InterlockEngaged = engaged, CommandId = r.CommandId, Reason = r.Reason,
+            };
+            Log.InterlockChanged(_logger, _bed, engaged, r.CommandId ?? r.Reason ?? "");
+            await send(OutgoingMessage.Architect(_facility, evt), ct);
+        }
+
         while (_produced < due && made < max)
         {
             _produced++;
@@ -105,7 +170,7 @@ internal sealed class BedRunner
             if (reading.ArchitectStimulating != _stimulating)
             {
                 _stimulating = reading.ArchitectStimulating;
-                var evt = new ArchitectEvent { Bed = _bed, Seq = NextSeq(), Ts = ts, Stimulating = _stimulating };
+                var evt = new ArchitectEvent { Bed = _bed, Seq = NextSeq(), Ts = ts, Stimulating = _stimulating, InterlockEngaged = engaged };
                 await send(OutgoingMessage.Architect(_facility, evt), ct);
             }
 
@@ -123,7 +188,8 @@ internal sealed class BedRunner
                 BedPresence = reading.BedPresence,
                 SignalQuality = reading.SignalQuality,
                 ArchitectStimulating = reading.ArchitectStimulating,
-                InterlockEngaged = reading.InterlockEngaged,
+                // Confirmed state: the hub's pause or the local safe rule, or the relay read back in hardware mode.
+                InterlockEngaged = engaged || reading.InterlockEngaged,
             };
             await send(OutgoingMessage.Vitals(_facility, vitals), ct);
         }

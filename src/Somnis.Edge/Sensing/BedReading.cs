@@ -36,4 +36,8 @@ internal interface IBedSource : IDisposable
 
     /// <summary>Measures the next interval.</summary>
     BedReading Next(TimeSpan interval);
+
+    /// <summary>Engages (true) or releases the Architect interlock: while engaged the Architect's stimulation is cut
+    /// (hardware: the relay opens the stimulation line). Takes effect at once; may be called from another thread.</summary>
+    void SetInterlock(bool engaged);
 }

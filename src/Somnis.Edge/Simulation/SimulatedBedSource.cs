@@ -37,6 +37,8 @@ internal sealed class SimulatedBedSource : IBedSource
     /// <summary>The ground truth of the last interval, for accuracy tests.</summary>
     public IReadOnlyList<Physiology> LastInterval => _interval;
 
+    public void SetInterlock(bool engaged) => _model.SetInterlock(engaged);
+
     public BedReading Next(TimeSpan interval)
     {
         _interval.Clear();

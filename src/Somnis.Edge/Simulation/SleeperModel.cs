@@ -62,6 +62,7 @@ internal sealed class SleeperModel
     private double _hr;
     private double _rr;
     private double _skin;
+    private volatile bool _interlock;
 
     public SleeperModel(Scenario scenario, int seed, SimulationTimeline? timeline = null, bool inIncidentGroup = false)
     {
@@ -86,6 +87,9 @@ internal sealed class SleeperModel
     /// <summary>The state at <see cref="Physiology.Elapsed"/>.</summary>
     public Physiology Current { get; private set; }
 
+    /// <summary>The interlock relay: while engaged the Architect's stimulation is cut (its schedule runs on unseen).</summary>
+    public void SetInterlock(bool engaged) => _interlock = engaged;
+
     /// <summary>Advances the model by one simulated second.</summary>
     public Physiology Step()
     {
@@ -108,7 +112,7 @@ internal sealed class SleeperModel
         }
 
         var stage = _plan[_planIndex].Stage;
-        var stimulating = InWindow(_stimulation, ref _stimIndex, t);
+        var stimulating = InWindow(_stimulation, ref _stimIndex, t) && !_interlock;
         var fault = InWindow(_faults, ref _faultIndex, t);
         var inBed = stage != SleepStage.OutOfBed;
 

@@ -2,6 +2,7 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading.Channels;
+using Somnis.Hub.Alarms;
 using Somnis.Hub.Beds;
 
 namespace Somnis.Hub.Dashboard;
@@ -11,7 +12,7 @@ namespace Somnis.Hub.Dashboard;
 /// sent at most every <see cref="Period"/>; a new client first gets every bed. A client too slow to keep up is
 /// disconnected; its browser reconnects by itself and starts again from a full snapshot, so nothing is shown stale.
 /// </summary>
-internal sealed class LiveFeed(BedRegistry beds, TimeProvider time, ILogger<LiveFeed> logger) : BackgroundService
+internal sealed class LiveFeed(BedRegistry beds, TimeProvider time, ILogger<LiveFeed> logger, AlarmEngine? alarms = null, ArchitectInterlock? interlock = null) : BackgroundService
 {
     public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(250);
     private const int ClientBuffer = 20_000;
@@ -36,6 +37,17 @@ internal sealed class LiveFeed(BedRegistry beds, TimeProvider time, ILogger<Live
         foreach (var bed in beds.All())
         {
             channel.Writer.TryWrite(BedEvent(bed));
+        }
+
+        // Then every open alarm and every bed's Architect interlock state, when the alarm feature is on.
+        foreach (var alarm in alarms?.Open() ?? [])
+        {
+            channel.Writer.TryWrite(AlarmEvent(alarm));
+        }
+
+        foreach (var interlock in interlock?.All() ?? [])
+        {
+            channel.Writer.TryWrite(InterlockEvent(interlock));
         }
 
         lock (_sync)
@@ -104,6 +116,31 @@ internal sealed class LiveFeed(BedRegistry beds, TimeProvider time, ILogger<Live
         }
     }
 
+    /// <summary>Pushes an alarm change to every client at once (not on the tick: alarm latency counts).</summary>
+    public void PushAlarm(Alarm alarm) => PushNow(AlarmEvent(alarm));
+
+    public void PushInterlock(InterlockView view) => PushNow(InterlockEvent(view));
+
+    private void PushNow(SseItem<string> item)
+    {
+        lock (_sync)
+        {
+            foreach (var client in _clients)
+            {
+                if (!client.Writer.TryWrite(item))
+                {
+                    client.Writer.TryComplete();
+                }
+            }
+        }
+    }
+
+    private static SseItem<string> AlarmEvent(Alarm alarm) =>
+        new(JsonSerializer.Serialize(alarm, HubJsonContext.Default.Alarm), "alarm");
+
+    private static SseItem<string> InterlockEvent(InterlockView view) =>
+        new(JsonSerializer.Serialize(view, HubJsonContext.Default.InterlockView), "interlock");
+
     private static SseItem<string> BedEvent(BedSummary bed) =>
         new(JsonSerializer.Serialize(bed, HubJsonContext.Default.BedSummary), "bed");
 }
@@ -113,5 +150,5 @@ internal static class LiveFeedEndpoints
     public static void MapLiveFeed(this WebApplication app) =>
         app.MapGet("/api/events", (LiveFeed feed, CancellationToken ct) => TypedResults.ServerSentEvents(feed.Subscribe(ct)))
             .WithTags("Live")
-            .WithSummary("Server-sent events: 'bed' with a bed's new state (every bed first, then changes).");
+            .WithSummary("Server-sent events: 'bed' with a bed's new state (every bed first, then changes); 'alarm' with an alarm's new state and 'interlock' with a bed's Architect interlock (open ones first, then each change at once).");
 }

@@ -31,6 +31,9 @@ internal static class DemoMode
             // A Dream Exchange fault wakes a third of the beds at once four hours into the first night.
             ["Edge:IncidentAt"] = "04:00:00",
             ["Edge:IncidentShare"] = "0.33",
+
+            // The automatic interlock rule: a high-priority architect-deprivation pauses that bed's Architect (docs/alarms.md).
+            ["Alarms:AutoInterlock"] = "true",
         };
         var hasUsers = builder.Configuration.GetSection("Auth:Users").GetChildren().Any();
         if (!hasUsers)

@@ -145,7 +145,7 @@ internal sealed class MqttIngestor(
                 {
                     foreach (var (from, to) in ranges)
                     {
-                        var command = new CommandMessage { Bed = bed, Command = CommandMessage.Resend, FromSeq = from, ToSeq = to };
+                        var command = new CommandMessage { Bed = bed, Action = CommandMessage.Resend, FromSeq = from, ToSeq = to };
                         await client.PublishAsync(
                             new MqttApplicationMessageBuilder()
                                 .WithTopic(Topics.For(facility, bed, Topics.Command))

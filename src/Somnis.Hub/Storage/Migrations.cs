@@ -36,6 +36,50 @@ internal static class Migrations
             -- Retention deletes by time across all beds.
             CREATE INDEX vitals_by_ts ON vitals (ts);
             """),
+        new(2, "alarms, append-only audit trail, interlock requests", """
+            -- One row per alarm (docs/alarms.md). The whole record is kept as JSON (the API shape); the columns beside it
+            -- exist for queries. Shelving lives in the record (shelved_until, shelved_by, reason).
+            CREATE TABLE alarms (
+                id         TEXT    NOT NULL PRIMARY KEY,
+                facility   TEXT    NOT NULL,
+                bed        TEXT,                      -- NULL for a facility alarm
+                type       TEXT    NOT NULL,
+                priority   TEXT    NOT NULL,
+                closed     INTEGER NOT NULL,          -- 0/1: returned to normal
+                raised_at  INTEGER NOT NULL,          -- hub time, Unix milliseconds UTC
+                json       TEXT    NOT NULL
+            );
+            CREATE INDEX alarms_open ON alarms (closed, facility);
+            CREATE INDEX alarms_by_raised ON alarms (raised_at);
+            -- Every operator action and state change. Append-only: the triggers refuse UPDATE and DELETE.
+            CREATE TABLE audit (
+                seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+                at         INTEGER NOT NULL,          -- hub time, Unix milliseconds UTC
+                event_at   INTEGER,                   -- event (device) time, Unix milliseconds UTC
+                facility   TEXT    NOT NULL,
+                bed        TEXT,
+                alarm_id   TEXT,
+                action     TEXT    NOT NULL,
+                actor      TEXT    NOT NULL,
+                detail     TEXT
+            );
+            CREATE INDEX audit_by_alarm ON audit (alarm_id);
+            CREATE INDEX audit_by_facility ON audit (facility, at);
+            CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+            CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+            -- The latest Architect interlock request per bed (what the hub wants; the edge confirms through its data).
+            CREATE TABLE interlock (
+                facility     TEXT    NOT NULL,
+                bed          TEXT    NOT NULL,
+                engaged      INTEGER NOT NULL,
+                command_id   TEXT    NOT NULL,
+                issued_by    TEXT    NOT NULL,
+                requested_at INTEGER NOT NULL,
+                reason       TEXT,
+                confirmed_at INTEGER,
+                PRIMARY KEY (facility, bed)
+            ) WITHOUT ROWID;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

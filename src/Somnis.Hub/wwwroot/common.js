@@ -71,6 +71,8 @@ const Somnis = (() => {
     let lost = false;
     function connect() {
       source = new EventSource("/api/events");
+      // Other parts of a page (alarms.js) listen on the same stream.
+      document.dispatchEvent(new CustomEvent("somnis:source", { detail: source }));
       source.addEventListener("open", () => {
         setConnection("live", "Live");
         if (onOpen) onOpen(lost);

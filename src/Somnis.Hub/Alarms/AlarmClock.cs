@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Somnis.Hub.Beds;
+
+namespace Somnis.Hub.Alarms;
+
+/// <summary>
+/// The hub-time side of the alarm system, every <see cref="AlarmOptions.TickPeriod"/>: reads each bed's liveness and
+/// sensor health from the <see cref="BedRegistry"/> (edge-offline, stale-data, sensor-fault), runs hub-clock delays,
+/// shelve expiry, re-alarm and escalation, and checks Architect commands against what the edges report.
+/// </summary>
+internal sealed class AlarmClock(
+    AlarmEngine engine,
+    ArchitectInterlock interlock,
+    BedRegistry beds,
+    IOptions<AlarmOptions> options,
+    TimeProvider time,
+    ILogger<AlarmClock> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.TickPeriod, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                RunOnce();
+            }
+            catch (Exception ex)
+            {
+                // By design: one failed round must not stop alarming; the next tick tries again.
+                Log.AlarmTickFailed(logger, ex);
+            }
+        }
+    }
+
+    /// <summary>One round (tests call it directly with a fake clock).</summary>
+    internal void RunOnce()
+    {
+        var now = time.GetUtcNow();
+        foreach (var bed in beds.All())
+        {
+            ObserveBed(bed, now);
+        }
+
+        engine.Tick();
+        interlock.Check(beds.All());
+    }
+
+    private void ObserveBed(BedSummary bed, DateTimeOffset now)
+    {
+        var eventTime = bed.LastEventTime ?? engine.EventClock(bed.Facility, null) ?? now;
+        var evidence = JsonSerializer.SerializeToElement(
+            new BedConditionEvidence(bed.LastSeen, bed.LastEventTime, [.. bed.Sensors.Where(s => !s.Healthy)]),
+            HubJsonContext.Default.BedConditionEvidence);
+        var since = bed.LastSeen is { } seen ? $"last message {(now - seen).TotalSeconds:0} s ago" : "never heard from";
+        engine.Observe(new ConditionInput(AlarmTypes.EdgeOffline, bed.Facility, bed.Id, !bed.Online, now, eventTime,
+            $"Edge offline ({since})", evidence));
+        engine.Observe(new ConditionInput(AlarmTypes.StaleData, bed.Facility, bed.Id, bed.Stale, now, eventTime,
+            $"No data from a connected edge ({since})", evidence));
+
+        // Sensor health arrives in the status message; its delays run on the bed's event time.
+        if (bed.LastEventTime is { } bedTime)
+        {
+            var faulty = bed.Sensors.Where(s => !s.Healthy).ToList();
+            engine.Observe(new ConditionInput(AlarmTypes.SensorFault, bed.Facility, bed.Id, faulty.Count > 0, bedTime, bedTime,
+                faulty.Count > 0 ? "Sensor fault: " + string.Join(", ", faulty.Select(s => $"{s.Name} ({s.Reason ?? "unknown"})")) : "sensors healthy",
+                evidence));
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Somnis.Hub.Dashboard;
+using Somnis.Hub.Detection;
+using Somnis.Hub.Ingestion;
+using Somnis.Hub.Storage;
+
+namespace Somnis.Hub.Alarms;
+
+/// <summary>The alarm feature: engine, store seam, hub-time clock, notifications (live feed, MQTT, webhook), Architect interlock.</summary>
+internal static class AlarmComposition
+{
+    /// <summary>Call after <c>AddStorage()</c> (the embedded store implements <see cref="IAlarmStore"/>) and before <c>AddIngestion()</c>.</summary>
+    public static IHostApplicationBuilder AddAlarms(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton<IConfigureOptions<AlarmOptions>, AlarmOptionsSetup>();
+        services.AddOptions<AlarmOptions>().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AlarmOptions>, AlarmOptionsValidator>();
+        services.AddSingleton<IAlarmStore>(sp => sp.GetRequiredService<SomnisStore>());
+        services.AddSingleton<AlarmEngine>();
+        services.AddSingleton<IVitalsRecorder>(sp => sp.GetRequiredService<AlarmEngine>());
+        services.AddSingleton<ArchitectInterlock>();
+        services.AddSingleton<HubPublisher>();
+        services.AddHttpClient(AlarmWebhook.HttpClientName);
+        services.AddSingleton<AlarmWebhook>();
+        services.AddHostedService<AlarmStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<HubPublisher>());
+        services.AddHostedService(sp => sp.GetRequiredService<AlarmWebhook>());
+        services.AddSingleton<AlarmClock>();
+        services.AddHostedService(sp => sp.GetRequiredService<AlarmClock>());
+        return builder;
+    }
+}
+
+/// <summary>At start-up (after the store is migrated, before ingestion): loads open alarms and interlock requests and
+/// connects the engine to detection and to the notifiers.</summary>
+internal sealed class AlarmStartup(
+    AlarmEngine engine,
+    ArchitectInterlock interlock,
+    DetectionService detection,
+    HubPublisher publisher,
+    AlarmWebhook webhook,
+    LiveFeed feed,
+    IOptions<AlarmOptions> options) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        engine.Load();
+        interlock.Load();
+        detection.Changed += engine.OnAssessment;
+        engine.Changed += feed.PushAlarm;
+        engine.Changed += webhook.Enqueue;
+        interlock.Changed += feed.PushInterlock;
+        if (options.Value.PublishMqtt)
+        {
+            engine.Changed += PublishState;
+        }
+
+        if (options.Value.AutoInterlock)
+        {
+            engine.DeprivationRaised += interlock.OnDeprivation;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        detection.Changed -= engine.OnAssessment;
+        return Task.CompletedTask;
+    }
+
+    /// <summary><c>somnis/{facility}/alarms/{id}</c>, retained while the alarm is open; on return to normal the final state
+    /// goes out unretained and the retained message is cleared (an empty payload), so the topic tree holds only open alarms.</summary>
+    private void PublishState(Alarm alarm)
+    {
+        var topic = $"{Somnis.Contracts.Topics.Root}/{alarm.Facility}/alarms/{alarm.Id}";
+        var payload = JsonSerializer.SerializeToUtf8Bytes(alarm, HubJsonContext.Default.Alarm);
+        publisher.Enqueue(new HubMessage(topic, payload, Retain: !alarm.Closed));
+        if (alarm.Closed)
+        {
+            publisher.Enqueue(new HubMessage(topic, [], Retain: true));
+        }
+    }
+}
