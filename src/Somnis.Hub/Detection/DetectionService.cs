@@ -107,8 +107,10 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
                 state.Onsets.Add((bed, onset));
             }
 
-            // Keep only onsets that can still join an incident.
-            state.Onsets.RemoveAll(x => x.Onset < state.Latest - (o.IncidentWindow * 4));
+            // Keep onsets that can still join an incident. Beds' data arrive unevenly (a fast simulation, a replaying
+            // edge), so scored time differs between beds by minutes: keep a generous horizon.
+            var horizon = IncidentHorizon(o);
+            state.Onsets.RemoveAll(x => x.Onset < state.Latest - horizon);
             var monitored = _trackers.Values.Count(t => t.Facility == facility && t.Scorer is not null);
             var found = onsets.Count == 0 ? [] : FacilityIncidentDetector.Detect(state.Onsets, monitored,
                 new FacilityIncidentOptions(o.IncidentWindow, o.IncidentMinBeds, o.IncidentMinShare));
@@ -123,8 +125,8 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
                 return [state.Incident];
             }
 
-            // An incident clears when nothing has joined it for a quiet period of event time.
-            if (state.Incident is { } open && state.Latest - ((FacilityIncident)open.Evidence!).End > o.IncidentWindow * 5)
+            // An incident clears when nothing has joined it for the horizon (event time).
+            if (state.Incident is { } open && state.Latest - ((FacilityIncident)open.Evidence!).End > horizon)
             {
                 state.Incident = null;
                 return [open with { Active = false, EventTime = state.Latest, Summary = "cleared", Evidence = null }];
@@ -133,6 +135,9 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
             return [];
         }
     }
+
+    private static TimeSpan IncidentHorizon(DetectionOptions o) =>
+        o.IncidentWindow * 5 > TimeSpan.FromMinutes(30) ? o.IncidentWindow * 5 : TimeSpan.FromMinutes(30);
 
     private void Raise(AssessmentUpdate update)
     {
