@@ -6,7 +6,8 @@ namespace Somnis.Hub.Alarms;
 
 /// <summary>
 /// The hub-time side of the alarm system, every <see cref="AlarmOptions.TickPeriod"/>: reads each bed's liveness and
-/// sensor health from the <see cref="BedRegistry"/> (edge-offline, stale-data, sensor-fault), runs hub-clock delays,
+/// sensor health from the <see cref="BedRegistry"/> (edge-offline, stale-data, sensor-fault), its delivery accounting
+/// (data-gap when data is declared lost, clock-skew from the measured skew), runs hub-clock delays,
 /// shelve expiry, re-alarm and escalation, and checks Architect commands against what the edges report.
 /// </summary>
 internal sealed class AlarmClock(
@@ -17,6 +18,10 @@ internal sealed class AlarmClock(
     TimeProvider time,
     ILogger<AlarmClock> logger) : BackgroundService
 {
+    // Lost data per bed at the previous round: data-gap is raised when the count grows (latching keeps it for
+    // acknowledgement). A gap still waiting for a replay is only "delayed" on the tile, not an alarm.
+    private readonly Dictionary<(string, string), long> _lost = [];
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.TickPeriod, time);
@@ -62,6 +67,21 @@ internal sealed class AlarmClock(
         // Sensor health arrives in the status message; its delays run on the bed's event time.
         if (bed.LastEventTime is { } bedTime)
         {
+            if (bed.Delivery is { } d)
+            {
+                var key = (bed.Facility, bed.Id);
+                var grew = d.Lost > _lost.GetValueOrDefault(key);
+                _lost[key] = d.Lost;
+                var ranges = string.Join(", ", d.LostRanges.Select(r => r.From == r.To ? $"{r.From}" : $"{r.From}–{r.To}"));
+                engine.ReportDataGap(bed.Facility, bed.Id, grew, bedTime,
+                    grew ? $"{d.Lost} messages lost for good (seq {ranges})" : "no new loss");
+            }
+
+            if (bed.Clock?.SkewSeconds is { } skew)
+            {
+                engine.ReportClockSkew(bed.Facility, bed.Id, TimeSpan.FromSeconds(skew), bedTime);
+            }
+
             var faulty = bed.Sensors.Where(s => !s.Healthy).ToList();
             engine.Observe(new ConditionInput(AlarmTypes.SensorFault, bed.Facility, bed.Id, faulty.Count > 0, bedTime, bedTime,
                 faulty.Count > 0 ? "Sensor fault: " + string.Join(", ", faulty.Select(s => $"{s.Name} ({s.Reason ?? "unknown"})")) : "sensors healthy",
