@@ -131,9 +131,18 @@ public sealed class DeliveryRig : IAsyncDisposable
         return n;
     }
 
-    /// <summary>SIGTERM: the edge delivers what it holds (up to 5 s), reports offline and exits 0.</summary>
+    /// <summary>
+    /// Waits until the running edge has caught up (the hub sees no bed with a backlog held at the bedside or missing
+    /// numbers), then SIGTERM: the edge delivers whatever is left (up to 10 s), reports offline and exits 0.
+    /// </summary>
     public async Task StopEdgeAsync()
     {
+        await Eventually.UntilAsync(
+            async () => (await DeliveryAsync()) is { } all && all.Count == Beds
+                && all.Values.All(d => d.GetProperty("backlog").GetInt64() == 0 && d.GetProperty("missing").GetInt64() == 0),
+            TimeSpan.FromSeconds(120),
+            "every bed to catch up (no backlog, nothing missing)");
+
         using (var term = Process.Start("kill", ["-TERM", Edge.Id.ToString(CultureInfo.InvariantCulture)]))
         {
             await term.WaitForExitAsync();
