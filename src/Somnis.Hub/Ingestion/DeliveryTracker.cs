@@ -230,6 +230,9 @@ internal sealed class DeliveryTracker
             d.Journal = m.Delivery?.Journal;
             d.ClockSynchronised = m.Clock?.Synchronised;
             d.Accelerated = m.Simulation is { } sim && Math.Abs(sim.Speed - 1) > 1e-9;
+            // The edge's numbering only moves forward; a status delivered with the retain flag (replayed by the broker,
+            // or queued while the hub was away) still tells how far it got.
+            d.EdgeSequence = Math.Max(d.EdgeSequence, m.Seq);
             if (retained)
             {
                 // A retained status is replayed by the broker on (re)subscribe: old news, not a birth.

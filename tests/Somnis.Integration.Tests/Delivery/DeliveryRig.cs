@@ -131,9 +131,18 @@ public sealed class DeliveryRig : IAsyncDisposable
         return n;
     }
 
-    /// <summary>SIGTERM: the edge delivers what it holds (up to 5 s), reports offline and exits 0.</summary>
+    /// <summary>
+    /// Waits until the running edge has caught up (the hub sees no bed with a backlog held at the bedside or missing
+    /// numbers), then SIGTERM: the edge delivers whatever is left (up to 10 s), reports offline and exits 0.
+    /// </summary>
     public async Task StopEdgeAsync()
     {
+        await Eventually.UntilAsync(
+            async () => (await DeliveryAsync()) is { } all && all.Count == Beds
+                && all.Values.All(d => d.GetProperty("backlog").GetInt64() == 0 && d.GetProperty("missing").GetInt64() == 0),
+            TimeSpan.FromSeconds(120),
+            "every bed to catch up (no backlog, nothing missing)");
+
         using (var term = Process.Start("kill", ["-TERM", Edge.Id.ToString(CultureInfo.InvariantCulture)]))
         {
             await term.WaitForExitAsync();
@@ -143,9 +152,9 @@ public sealed class DeliveryRig : IAsyncDisposable
     }
 
     /// <summary>
-    /// After the edge stopped cleanly: waits until the hub has the edge's final status (offline, carrying the last
-    /// number the edge assigned) and holds every sequence number up to it: nothing missing, the highest received equals
-    /// the edge's own last number, and received + lost accounts for all of them. (Whatever the edge may still hold
+    /// After the edge stopped cleanly: waits until the hub holds every sequence number up to the last one each bed
+    /// assigned (read from the bed's journal state, written on the clean stop): nothing missing, the highest received
+    /// equals the edge's own last number, and received + lost accounts for all of them. (Whatever the edge may still hold
     /// then, <c>backlog</c>, can only be copies of numbers the hub already has; it is shown in the test output.)
     /// </summary>
     public async Task<Dictionary<string, JsonElement>> WaitCompleteAsync(int timeoutSeconds = 120)
@@ -157,11 +166,10 @@ public sealed class DeliveryRig : IAsyncDisposable
                 async () =>
                 {
                     last = await DeliveryAsync();
-                    var offline = (await Hub.BedsAsync()).All(b => !b.GetProperty("online").GetBoolean());
-                    return offline && last.Count == Beds && last.Values.All(d =>
-                        d.GetProperty("missing").GetInt64() == 0
-                        && d.GetProperty("lastSequence").GetInt64() == d.GetProperty("edgeSequence").GetInt64()
-                        && d.GetProperty("received").GetInt64() + d.GetProperty("lost").GetInt64() == d.GetProperty("lastSequence").GetInt64())
+                    return last.Count == Beds && last.All(kv =>
+                        kv.Value.GetProperty("missing").GetInt64() == 0
+                        && kv.Value.GetProperty("lastSequence").GetInt64() == EdgeLastSequence(kv.Key)
+                        && kv.Value.GetProperty("received").GetInt64() + kv.Value.GetProperty("lost").GetInt64() == kv.Value.GetProperty("lastSequence").GetInt64())
                         ? last
                         : null;
                 },
@@ -174,6 +182,10 @@ public sealed class DeliveryRig : IAsyncDisposable
             throw new TimeoutException($"{ex.Message}\n{detail}\n--- edge tail ---\n{Tail(EdgeOutput)}\n--- hub tail ---\n{Tail(Hub.Process.Output)}", ex);
         }
     }
+
+    /// <summary>The last sequence number a bed assigned, from its journal's state file (written on the clean stop).</summary>
+    public long EdgeLastSequence(string bed) =>
+        long.Parse(File.ReadAllText(Path.Combine(JournalDirectory, Facility, bed, "state")).Split(' ')[3], CultureInfo.InvariantCulture);
 
     private static string Tail(string s) => s.Length > 4000 ? s[^4000..] : s;
 
