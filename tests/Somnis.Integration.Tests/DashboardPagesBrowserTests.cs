@@ -55,8 +55,7 @@ public sealed class DashboardPagesBrowserTests(ITestOutputHelper output)
         await Browser.ScreenshotAsync(page, "console.png");
 
         // Keyboard: focus a tile, Enter opens its detail with the night's hypnogram and trends.
-        await page.FocusAsync("[data-bed-id='bed-01']");
-        await page.Keyboard.PressAsync("Enter");
+        await page.Locator("[data-bed-id='bed-01']").PressAsync("Enter");
         await page.WaitForURLAsync("**/bed.html?id=bed-01", new() { Timeout = Timeout });
         await WaitAsync(page, "() => Number(document.getElementById('hypnogram').dataset.epochs) > 20");
         Assert.True(await page.Locator("#hypnogram rect.epoch").CountAsync() > 0);

@@ -49,8 +49,12 @@ internal static class DemoMode
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = defaults });
 
         builder.AddSomnisEdge();
-        builder.Services.AddOptions<EdgeOptions>().PostConfigure<BrokerEndpoint, IOptions<BrokerOptions>>((edge, endpoint, broker) =>
+        builder.Services.AddOptions<EdgeOptions>().PostConfigure<BrokerEndpoint, IOptions<BrokerOptions>, IOptions<HubOptions>>((edge, endpoint, broker, hub) =>
         {
+            // The simulated beds journal like real edges (under the hub's data directory), so data the broker lost
+            // after acknowledging it can be sent again instead of being reported lost.
+            edge.Journal ??= Path.Combine(hub.Value.DataDirectory, "edge-journal");
+
             // The simulated beds publish to whichever broker the hub reads.
             edge.Broker = endpoint.Url;
             if (!endpoint.Embedded)
