@@ -36,6 +36,9 @@ public static class Net
 /// <summary>Waits for a condition with a timeout (polling a real system's observable state, never a fixed sleep).</summary>
 public static class Eventually
 {
+    // How often the condition is re-checked; the wait itself ends on the condition or the timeout.
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
     public static async Task<T> UntilAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what)
         where T : class
     {
@@ -57,7 +60,7 @@ public static class Eventually
 
             try
             {
-                await Task.Delay(100, cts.Token);
+                await Task.Delay(PollInterval, cts.Token);
             }
             catch (OperationCanceledException)
             {
