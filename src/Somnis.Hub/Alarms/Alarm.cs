@@ -62,6 +62,13 @@ public sealed record Alarm(
         : Active ? (Acknowledged ? AlarmStates.ActiveAcknowledged : AlarmStates.ActiveUnacknowledged)
         : AlarmStates.ClearedUnacknowledged;
 
+    /// <summary>
+    /// Sequence number of the bed's data message whose processing raised (or last re-raised) the alarm; null when the hub's
+    /// clock raised it (offline, stale). Links an alarm to the exact sample behind it, and lets a client measure the time
+    /// from that sample's publish to the alarm's arrival (bench/, docs/performance.md).
+    /// </summary>
+    public long? TriggerSeq { get; init; }
+
     /// <summary>Shown and counted on its own (not grouped under an incident, not suppressed, not shelved).</summary>
     internal bool Annunciated => !Closed && ParentId is null && !Suppressed && ShelvedUntil is null;
 }

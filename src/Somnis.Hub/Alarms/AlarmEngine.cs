@@ -20,7 +20,8 @@ internal sealed record ConditionInput(
     string Summary,
     JsonElement? Evidence,
     IReadOnlyList<string>? Beds = null,
-    DateTimeOffset? IncidentStart = null);
+    DateTimeOffset? IncidentStart = null,
+    long? Seq = null);
 
 /// <summary>The outcome of an operator action: the changed alarm, or an HTTP status with a message (nothing changed).</summary>
 internal readonly record struct ActionResult(Alarm? Alarm, int Status, string? Error)
@@ -148,7 +149,7 @@ internal sealed class AlarmEngine : IVitalsRecorder
         var clock = (u.Bed is null ? EventClock(u.Facility, null) : EventClock(u.Facility, u.Bed)) ?? u.EventTime;
         var now = u.EventTime > clock ? u.EventTime : clock;
         DateTimeOffset? incidentStart = u.Evidence is FacilityIncident fi ? fi.Start : null;
-        Observe(new ConditionInput(u.Type, u.Facility, u.Bed, u.Active, now, u.EventTime, u.Summary, Evidence(u.Evidence), u.Beds, incidentStart));
+        Observe(new ConditionInput(u.Type, u.Facility, u.Bed, u.Active, now, u.EventTime, u.Summary, Evidence(u.Evidence), u.Beds, incidentStart, u.Seq));
     }
 
     /// <summary>Every accepted vitals message advances the bed's event clock, which runs the event-time delays.</summary>
@@ -158,7 +159,7 @@ internal sealed class AlarmEngine : IVitalsRecorder
         var facilityTime = _facilityClock.AddOrUpdate(facility, vitals.Ts, (_, t) => vitals.Ts > t ? vitals.Ts : t);
         if (Volatile.Read(ref _timed) > 0)
         {
-            Advance(facility, vitals.Bed, bedTime, facilityTime);
+            Advance(facility, vitals.Bed, bedTime, facilityTime, vitals.Seq);
         }
     }
 
@@ -244,7 +245,7 @@ internal sealed class AlarmEngine : IVitalsRecorder
                     c.Input = input;
                     c.EventTime = input.EventTime;
                     SetTimer(c, pending: c.PendingSince ?? input.Now, clear: null);
-                    deprivation = TryRaise(key, c, input.Now, o, changes);
+                    deprivation = TryRaise(key, c, input.Now, o, changes, input.Seq);
                 }
             }
             else
@@ -280,7 +281,7 @@ internal sealed class AlarmEngine : IVitalsRecorder
         {
             foreach (var (key, c) in _conditions.Where(kv => AlarmTypes.ClockOf(kv.Key.Type) == AlarmClockKind.Hub).ToList())
             {
-                deprivation ??= TryRaise(key, c, now, o, changes);
+                deprivation ??= TryRaise(key, c, now, o, changes, trigger: null);
                 TryClear(key, c, now, o, changes);
             }
 
@@ -492,7 +493,8 @@ internal sealed class AlarmEngine : IVitalsRecorder
         return result;
     }
 
-    private Alarm? TryRaise((string Facility, string Bed, string Type) key, Condition c, DateTimeOffset now, AlarmOptions o, List<Alarm> changes)
+    /// <param name="trigger">Sequence number of the bed's data message being processed (it is what raises the alarm), or null for the hub's clock.</param>
+    private Alarm? TryRaise((string Facility, string Bed, string Type) key, Condition c, DateTimeOffset now, AlarmOptions o, List<Alarm> changes, long? trigger)
     {
         if (c.PendingSince is not { } since || c.Input is not { } input || now - since < o.For(key.Type).OnDelay)
         {
@@ -511,6 +513,7 @@ internal sealed class AlarmEngine : IVitalsRecorder
             {
                 Active = true, Acknowledged = false, Closed = false, AnnouncedAt = hubNow, LastEventTime = input.EventTime, ClearedAt = null,
                 Occurrences = open.Occurrences + 1, Escalation = 0, Summary = input.Summary, Evidence = input.Evidence, Beds = input.Beds ?? open.Beds,
+                TriggerSeq = trigger,
             };
             audit.Add(Audit(raised, "re-raised", SystemActor, input.Summary, input.EventTime));
         }
@@ -529,7 +532,10 @@ internal sealed class AlarmEngine : IVitalsRecorder
                 Active: true, Acknowledged: false, Closed: false, RaisedAt: hubNow, RaisedEventTime: eventTime, AnnouncedAt: hubNow,
                 LastEventTime: input.EventTime, ClearedAt: null, AckedBy: null, AckedAt: null, AckComment: null,
                 ShelvedUntil: null, ShelvedBy: null, ShelveReason: null, Suppressed: suppressed, ParentId: parent?.Id, AssignedTo: null,
-                Occurrences: 1, Chattering: false, Escalation: 0, Summary: input.Summary, Evidence: input.Evidence, Beds: input.Beds);
+                Occurrences: 1, Chattering: false, Escalation: 0, Summary: input.Summary, Evidence: input.Evidence, Beds: input.Beds)
+            {
+                TriggerSeq = trigger,
+            };
             audit.Add(Audit(raised, "raised", SystemActor, input.Summary, eventTime));
             if (parent is not null)
             {
@@ -624,7 +630,7 @@ internal sealed class AlarmEngine : IVitalsRecorder
     }
 
     /// <summary>Runs the event-time delays of one bed (and of its facility's alarms) at its new event time.</summary>
-    private void Advance(string facility, string bed, DateTimeOffset bedTime, DateTimeOffset facilityTime)
+    private void Advance(string facility, string bed, DateTimeOffset bedTime, DateTimeOffset facilityTime, long seq)
     {
         var o = _options.CurrentValue;
         var changes = new List<Alarm>();
@@ -635,7 +641,7 @@ internal sealed class AlarmEngine : IVitalsRecorder
                          && (kv.Value.PendingSince is not null || kv.Value.ClearSince is not null) && AlarmTypes.ClockOf(kv.Key.Type) == AlarmClockKind.Event).ToList())
             {
                 var now = key.Bed.Length == 0 ? facilityTime : bedTime;
-                deprivation ??= TryRaise(key, c, now, o, changes);
+                deprivation ??= TryRaise(key, c, now, o, changes, key.Bed == bed ? seq : null);
                 TryClear(key, c, now, o, changes);
             }
         }

@@ -27,4 +27,8 @@ internal sealed record AssessmentUpdate(
     DateTimeOffset EventTime,
     string Summary,
     object? Evidence,
-    IReadOnlyList<string>? Beds = null);
+    IReadOnlyList<string>? Beds = null)
+{
+    /// <summary>Sequence number of the bed's data message whose processing produced this change (null when not from one).</summary>
+    public long? Seq { get; init; }
+}

@@ -40,7 +40,7 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
 
         foreach (var update in updates)
         {
-            Raise(update);
+            Raise(update with { Seq = m.Seq });
         }
     }
 

@@ -1,0 +1,274 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Somnis.Edge.Simulation;
+
+namespace Somnis.Bench;
+
+/// <summary>The benchmark's phases. Each starts its own broker (and hub), so one phase's backlog never slows the next.</summary>
+internal sealed class Phases(Plan plan, string hubDll, string edgeDll, string work, Action<string, string> report, JsonObject results)
+{
+    private static readonly IReadOnlyList<Scenario> LatencyMix = [Scenario.ArchitectDeprivation, Scenario.Healthy];
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
+
+    /// <summary>Generator → Mosquitto → mosquitto_sub (QoS 1, output discarded): the most this machine's broker delivers.</summary>
+    public async Task CeilingAsync()
+    {
+        var dir = Subdir("ceiling");
+        using var broker = await Broker.StartAsync(dir);
+        var fleet = new Fleet("ceiling", plan.Beds, Scenarios.Mix, Interval);
+        var gen = Stopwatch.StartNew();
+        var messages = fleet.Next(plan.MessagesPerBed);
+        report("generator: payload build", $"{messages.Length / gen.Elapsed.TotalSeconds:0} msg/s ({messages.Average(m => m.Payload.Length):0} B/message)");
+        // A persistent session (-c) created first with -E (exit once subscribed): nothing published after this point is
+        // missed, however long the real subscriber below takes to start.
+        var sub = $"mosquitto_sub -h 127.0.0.1 -p {broker.Port} -q 1 -c -i bench-ceiling -t 'somnis/ceiling/beds/+/vitals'";
+        using (var create = Rig.Start("/bin/sh", ["-c", $"exec {sub} -E"], Path.Combine(dir, "sub.log")))
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await create.WaitForExitAsync(cts.Token);
+        }
+
+        var subscriber = Rig.Start("/bin/sh", ["-c", $"exec {sub} -C {messages.Length} > /dev/null"], Path.Combine(dir, "sub.log"));
+        try
+        {
+            await using var publisher = await Publisher.ConnectAsync("127.0.0.1", broker.Port, "bench-ceiling-pub", plan.Connections, plan.Inflight, CancellationToken.None);
+            var cpu0 = Rig.CpuSeconds(broker.Pid);
+            var clock = Stopwatch.StartNew();
+            await publisher.PublishAsync(messages, 0, null, retain: false, CancellationToken.None);
+            var published = clock.Elapsed;
+            using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5)))
+            {
+                await subscriber.WaitForExitAsync(cts.Token);
+            }
+
+            var drained = clock.Elapsed;
+            var ceiling = messages.Length / drained.TotalSeconds;
+            results["ceiling_msgs_per_s"] = Math.Round(ceiling);
+            results["generator_msgs_per_s"] = Math.Round(messages.Length / published.TotalSeconds);
+            results["ceiling_broker_cpu_share"] = Math.Round((Rig.CpuSeconds(broker.Pid) - cpu0) / drained.TotalSeconds, 2);
+            report("ceiling: generator → mosquitto → mosquitto_sub", $"{ceiling:0} msg/s ({messages.Length} messages in {drained.TotalSeconds:0.0} s; generator published at {messages.Length / published.TotalSeconds:0}/s; broker used {(double)results["ceiling_broker_cpu_share"]!:0.00} cores)");
+        }
+        finally
+        {
+            Rig.Stop(subscriber);
+        }
+    }
+
+    /// <summary>The hub's sustained ingestion, alarm latency at 10/50/90 % of it, and (full run) the soak night.</summary>
+    public async Task HubAsync()
+    {
+        var dir = Subdir("hub");
+        using var broker = await Broker.StartAsync(dir);
+        using var hub = await HubUnderTest.StartAsync(hubDll, broker, dir);
+        await using var listener = new AlarmListener(hub.Http);
+        await listener.Connected.WaitAsync(TimeSpan.FromSeconds(30));
+        await using var publisher = await Publisher.ConnectAsync("127.0.0.1", broker.Port, "bench-gen", plan.Connections, plan.Inflight, CancellationToken.None);
+
+        // 1. Sustained ingestion: a burst the hub drains as fast as it can (the broker queues what it has not taken yet).
+        var fleet = new Fleet("bench", plan.Beds, Scenarios.Mix, Interval);
+        await BirthAsync(hub, publisher, fleet);
+        var messages = fleet.Next(plan.MessagesPerBed);
+        var cpu0 = hub.CpuSeconds;
+        var (rate, seconds) = await PushAsync(hub, publisher, messages, 0, null);
+        var cores = (hub.CpuSeconds - cpu0) / seconds;
+        results["hub_msgs_per_s"] = Math.Round(rate);
+        results["hub_cpu_cores"] = Math.Round(cores, 2);
+        results["hub_cpu_us_per_msg"] = Math.Round(cores * 1e6 / rate, 1);
+        if (results["ceiling_msgs_per_s"] is { } c)
+        {
+            results["ingest_ratio"] = Math.Round(rate / c.GetValue<double>(), 3);
+        }
+
+        report("hub: sustained ingestion", $"{rate:0} msg/s ({messages.Length} messages in {seconds:0.0} s, {cores:0.00} cores, {cores * 1e6 / rate:0} µs CPU/message)");
+        report("hub: RSS / GC heap after ingestion", $"{hub.RssMb:0} MiB / {await hub.GcHeapMbAsync():0} MiB");
+
+        // 2. Alarm latency at 10, 50, 90 % of that rate: publish → alarm pushed to a live-feed client.
+        var latency = new JsonObject();
+        double? p99At50 = null;
+        foreach (var share in new[] { 0.1, 0.5, 0.9 })
+        {
+            var level = await LatencyAsync(hub, publisher, listener, rate * share, $"lat{share * 100:0}");
+            latency[$"{share * 100:0}"] = level;
+            if (share == 0.5 && level["p99_ms"] is { } p)
+            {
+                p99At50 = p.GetValue<double>();
+            }
+        }
+
+        results["alarm_latency"] = latency;
+        if (p99At50 is { } p99)
+        {
+            results["alarm_p99_ms"] = p99;
+        }
+
+        // 3. Soak: an accelerated night at full size, RSS and GC heap at every event hour.
+        if (plan.SoakHours > 0)
+        {
+            await SoakAsync(hub, publisher);
+        }
+
+        results["hub_rss_mb"] = Math.Round(hub.RssMb);
+        results["hub_gc_heap_mb"] = Math.Round(await hub.GcHeapMbAsync());
+        report("hub: RSS / GC heap at the end", $"{(double)results["hub_rss_mb"]!:0} MiB / {(double)results["hub_gc_heap_mb"]!:0} MiB");
+    }
+
+    /// <summary>Edge footprint at real-time rate: one bed in hardware mode on emulated chips, and a fleet-mode process.</summary>
+    public async Task EdgeAsync()
+    {
+        var dir = Subdir("edge");
+        using var broker = await Broker.StartAsync(dir);
+        // The deployed unit's GC heap limit (deploy/systemd/somnis-edge.service), so RSS is what a Pi would see.
+        var env = new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x4000000", ["Logging__LogLevel__Default"] = "Warning" };
+        var hardware = Rig.Start(Rig.Dotnet, [edgeDll, "--broker", broker.Url, "--facility", "edgebench", "--bed", "hw-1", "--mode", "hardware", "--emulate-chips",
+            "--speed", "1", "--journal", Path.Combine(dir, "journal-hw")], Path.Combine(dir, "edge-hw.log"), env);
+        var fleet = Rig.Start(Rig.Dotnet, [edgeDll, "--broker", broker.Url, "--facility", "edgebench", "--beds", plan.EdgeFleetBeds.ToString(CultureInfo.InvariantCulture),
+            "--mode", "simulated", "--speed", "1", "--journal", Path.Combine(dir, "journal-fleet")], Path.Combine(dir, "edge-fleet.log"));
+        try
+        {
+            // Start-up (JIT, connect) is not the steady state: measure after a quarter of the run.
+            var warm = TimeSpan.FromSeconds(Math.Max(5, plan.EdgeSeconds / 4.0));
+            await Task.Delay(warm);
+            var (hw0, fl0) = (Rig.CpuSeconds(hardware.Id), Rig.CpuSeconds(fleet.Id));
+            var clock = Stopwatch.StartNew();
+            var rssHw = new List<double>();
+            var rssFleet = new List<double>();
+            while (clock.Elapsed < TimeSpan.FromSeconds(plan.EdgeSeconds))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                if (hardware.HasExited || fleet.HasExited)
+                {
+                    throw new InvalidOperationException($"an edge exited early; see {dir}");
+                }
+
+                rssHw.Add(Rig.RssMb(hardware.Id));
+                rssFleet.Add(Rig.RssMb(fleet.Id));
+            }
+
+            var s = clock.Elapsed.TotalSeconds;
+            var hwCpu = (Rig.CpuSeconds(hardware.Id) - hw0) / s;
+            var flCpu = (Rig.CpuSeconds(fleet.Id) - fl0) / s;
+            results["edge_hardware_rss_mb"] = Math.Round(rssHw.Max(), 1);
+            results["edge_hardware_cpu_percent"] = Math.Round(hwCpu * 100, 2);
+            results["edge_fleet_beds"] = plan.EdgeFleetBeds;
+            results["edge_fleet_rss_mb"] = Math.Round(rssFleet.Max(), 1);
+            results["edge_fleet_cpu_percent_per_bed"] = Math.Round(flCpu * 100 / plan.EdgeFleetBeds, 3);
+            report("edge: hardware mode, 1 bed, emulated chips", $"{rssHw.Max():0.0} MiB RSS (max), {hwCpu * 100:0.00} % of one core");
+            report($"edge: fleet mode, {plan.EdgeFleetBeds} beds", $"{rssFleet.Max():0.0} MiB RSS (max), {flCpu * 100:0.00} % of one core ({flCpu * 100 / plan.EdgeFleetBeds:0.000} % per bed)");
+        }
+        finally
+        {
+            Rig.Stop(hardware);
+            Rig.Stop(fleet);
+        }
+    }
+
+    private async Task<JsonObject> LatencyAsync(HubUnderTest hub, Publisher publisher, AlarmListener listener, double rate, string facility)
+    {
+        // Enough beds that the window covers ~30 event minutes per bed (where deprivation and arousal alarms are raised),
+        // as few as 20 at low rates.
+        var perBedWindow = 180.0;
+        var beds = (int)Math.Clamp(rate * plan.LatencySeconds / perBedWindow, 20, plan.LatencyBeds);
+        var fleet = new Fleet(facility, beds, LatencyMix, Interval, seed: 100);
+        await BirthAsync(hub, publisher, fleet);
+        await PushAsync(hub, publisher, fleet.Next(plan.LatencyPreRollMinutes * 6), 0, null);
+        var perBed = Math.Max(1, (int)(rate * plan.LatencySeconds / beds));
+        var window = fleet.Next(perBed);
+        var sent = new long[window.Length];
+        var (achieved, seconds) = await PushAsync(hub, publisher, window, rate, sent);
+        var index = new Dictionary<(string, long), int>(window.Length);
+        for (var i = 0; i < window.Length; i++)
+        {
+            index[(fleet.Ids[window[i].Bed], window[i].Seq)] = i;
+        }
+
+        // The push is complete when the hub has accepted everything; the last alarms are in flight a moment longer.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var samples = new List<double>();
+        var types = new Dictionary<string, int>();
+        foreach (var ((f, bed, seq), (arrived, type)) in listener.Raised)
+        {
+            if (f == facility && index.TryGetValue((bed, seq), out var i))
+            {
+                samples.Add(Stopwatch.GetElapsedTime(sent[i], arrived).TotalMilliseconds);
+                types[type] = types.GetValueOrDefault(type) + 1;
+            }
+        }
+
+        samples.Sort();
+        var result = new JsonObject
+        {
+            ["target_msgs_per_s"] = Math.Round(rate),
+            ["achieved_msgs_per_s"] = Math.Round(achieved),
+            ["beds"] = beds,
+            ["alarms"] = samples.Count,
+            ["types"] = new JsonObject(types.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+        };
+        if (samples.Count > 0)
+        {
+            result["p50_ms"] = Math.Round(Percentile(samples, 0.5), 1);
+            result["p99_ms"] = Math.Round(Percentile(samples, 0.99), 1);
+            result["max_ms"] = Math.Round(samples[^1], 1);
+        }
+
+        report($"alarm latency at {facility[3..]} % ({rate:0} msg/s)", samples.Count == 0
+            ? $"no alarm raised in the window ({window.Length} messages, {beds} beds)"
+            : $"p50 {Percentile(samples, 0.5):0.0} ms, p99 {Percentile(samples, 0.99):0.0} ms, max {samples[^1]:0.0} ms over {samples.Count} alarms (achieved {achieved:0} msg/s, {beds} beds)");
+        return result;
+    }
+
+    private async Task SoakAsync(HubUnderTest hub, Publisher publisher)
+    {
+        var fleet = new Fleet("soak", plan.Beds, Scenarios.Mix, Interval, seed: 1000);
+        await BirthAsync(hub, publisher, fleet);
+        var hours = new JsonArray();
+        double? first = null;
+        for (var h = 1; h <= plan.SoakHours; h++)
+        {
+            var (rate, _) = await PushAsync(hub, publisher, fleet.Next(360), 0, null);
+            var rss = hub.RssMb;
+            var heap = await hub.GcHeapMbAsync();
+            first ??= rss;
+            hours.Add(new JsonObject { ["hour"] = h, ["rss_mb"] = Math.Round(rss, 1), ["gc_heap_mb"] = Math.Round(heap, 1), ["msgs_per_s"] = Math.Round(rate) });
+            report($"soak: hour {h} of {plan.Beds} beds", $"RSS {rss:0} MiB, GC heap {heap:0} MiB ({rate:0} msg/s)");
+        }
+
+        var last = hours[^1]!["rss_mb"]!.GetValue<double>();
+        results["soak"] = hours;
+        results["soak_rss_growth_percent"] = Math.Round((last - first!.Value) / first.Value * 100, 1);
+        report("soak: RSS growth hour 1 → last", $"{(last - first.Value) / first.Value * 100:0.0} %");
+    }
+
+    private static async Task BirthAsync(HubUnderTest hub, Publisher publisher, Fleet fleet)
+    {
+        var before = await hub.AcceptedAsync();
+        var births = fleet.Births(TimeProvider.System).ToList();
+        await publisher.PublishAsync(births, 0, null, retain: true, CancellationToken.None);
+        await Rig.UntilAsync(async () => await hub.AcceptedAsync() >= before + births.Count, TimeSpan.FromMinutes(2), "the hub to accept the birth statuses");
+    }
+
+    /// <summary>Publishes and waits until the hub has accepted every message; returns the rate from first publish to last accept.</summary>
+    private static async Task<(double Rate, double Seconds)> PushAsync(HubUnderTest hub, Publisher publisher, BenchMessage[] messages, double rate, long[]? sent)
+    {
+        var before = await hub.AcceptedAsync();
+        var clock = Stopwatch.StartNew();
+        var publishing = publisher.PublishAsync(messages, rate, sent, retain: false, CancellationToken.None);
+        await Rig.UntilAsync(async () =>
+        {
+            if (publishing.IsFaulted)
+            {
+                await publishing;
+            }
+
+            return await hub.AcceptedAsync() >= before + messages.Length;
+        }, TimeSpan.FromMinutes(20), $"the hub to accept {messages.Length} messages", TimeSpan.FromMilliseconds(20));
+        var seconds = clock.Elapsed.TotalSeconds;
+        await publishing;
+        return (messages.Length / seconds, seconds);
+    }
+
+    private static double Percentile(List<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    private string Subdir(string name) => Directory.CreateDirectory(Path.Combine(work, name)).FullName;
+}

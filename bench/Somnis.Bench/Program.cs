@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Somnis.Bench;
+
+// somnis-bench run [--quick] [--out DIR]: ceiling, hub ingestion, alarm latency, soak, edge footprint; writes
+// bench/results/<date>.json and a table; last line "RESULT ...". See docs/performance.md.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var quick = args.Contains("--quick");
+var repo = FindRepo();
+var outDir = Arg("--out") ?? Path.Combine(repo, "bench", "results");
+var config = Arg("--config") ?? "Release";
+var only = Arg("--only")?.Split(',') ?? [];
+var hubDll = Path.Combine(repo, "src", "Somnis.Hub", "bin", config, "net10.0", "Somnis.Hub.dll");
+var edgeDll = Path.Combine(repo, "src", "Somnis.Edge", "bin", config, "net10.0", "Somnis.Edge.dll");
+foreach (var dll in new[] { hubDll, edgeDll })
+{
+    if (!File.Exists(dll))
+    {
+        await Console.Error.WriteLineAsync($"somnis-bench: {dll} is missing; build first (dotnet build -c {config})");
+        return 2;
+    }
+}
+
+var work = Directory.CreateTempSubdirectory("somnis-bench-").FullName;
+var plan = quick ? Plan.Quick : Plan.Full;
+var results = new JsonObject
+{
+    ["date"] = TimeProvider.System.GetUtcNow().ToString("o"),
+    ["mode"] = quick ? "quick" : "full",
+    ["machine"] = Machine.Describe(),
+    ["plan"] = JsonSerializer.SerializeToNode(plan, BenchJson.Default.Plan),
+};
+var table = new List<(string Name, string Value)>();
+void Report(string name, string value)
+{
+    table.Add((name, value));
+    Console.WriteLine($"  {name,-44} {value}");
+}
+
+Console.WriteLine($"somnis-bench: {(quick ? "quick" : "full")} run, work directory {work}");
+var total = Stopwatch.StartNew();
+try
+{
+    var phases = new Phases(plan, hubDll, edgeDll, work, Report, results);
+    bool Run(string phase) => only.Length == 0 || only.Contains(phase);
+    if (Run("ceiling"))
+    {
+        await phases.CeilingAsync();
+    }
+
+    if (Run("hub"))
+    {
+        await phases.HubAsync();
+    }
+
+    if (Run("edge"))
+    {
+        await phases.EdgeAsync();
+    }
+}
+catch (Exception ex)
+{
+    await Console.Error.WriteLineAsync($"somnis-bench: failed: {ex}");
+    results["error"] = ex.Message;
+}
+
+results["seconds"] = Math.Round(total.Elapsed.TotalSeconds, 1);
+Directory.CreateDirectory(outDir);
+var stamp = TimeProvider.System.GetUtcNow().ToString(quick ? "yyyy-MM-dd'-quick'" : "yyyy-MM-dd", CultureInfo.InvariantCulture);
+var file = Path.Combine(outDir, $"{stamp}.json");
+await File.WriteAllTextAsync(file, results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+var tableFile = Path.ChangeExtension(file, ".txt");
+await File.WriteAllLinesAsync(tableFile, table.Select(t => $"{t.Name,-44} {t.Value}"));
+Console.WriteLine($"somnis-bench: {total.Elapsed.TotalSeconds:0} s; results in {file} and {tableFile}");
+double Num(string key) => results.TryGetPropertyValue(key, out var n) && n is not null ? n.GetValue<double>() : double.NaN;
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"RESULT ingest_ratio={Num("ingest_ratio"):0.00} hub_msgs_per_s={Num("hub_msgs_per_s"):0} ceiling_msgs_per_s={Num("ceiling_msgs_per_s"):0} alarm_p99_ms={Num("alarm_p99_ms"):0} hub_rss_mb={Num("hub_rss_mb"):0}"));
+try
+{
+    Directory.Delete(work, recursive: true);
+}
+catch (IOException)
+{
+}
+
+return results.ContainsKey("error") ? 1 : 0;
+
+string? Arg(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+static string FindRepo()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Somnis.Facility.sln")))
+    {
+        dir = dir.Parent;
+    }
+
+    return dir?.FullName ?? throw new InvalidOperationException("run from inside the repository");
+}
