@@ -26,6 +26,20 @@ foreach (var dll in new[] { hubDll, edgeDll })
 
 var work = Directory.CreateTempSubdirectory("somnis-bench-").FullName;
 var plan = quick ? Plan.Quick : Plan.Full;
+if (Arg("--messages-per-bed") is { } mpb)
+{
+    plan = plan with { MessagesPerBed = int.Parse(mpb, CultureInfo.InvariantCulture) };
+}
+
+if (Arg("--beds") is { } beds)
+{
+    plan = plan with { Beds = int.Parse(beds, CultureInfo.InvariantCulture) };
+}
+
+if (args.Contains("--no-latency"))
+{
+    plan = plan with { LatencySeconds = 0 };
+}
 var results = new JsonObject
 {
     ["date"] = TimeProvider.System.GetUtcNow().ToString("o"),

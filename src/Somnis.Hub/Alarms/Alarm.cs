@@ -117,6 +117,9 @@ internal interface IAlarmStore
     /// <summary>Inserts or replaces an alarm and appends its audit entries, in one transaction.</summary>
     void Save(Alarm? alarm, IReadOnlyList<AuditEntry> audit);
 
+    /// <summary>Several <see cref="Save"/>s in order, in one transaction (all or none).</summary>
+    void SaveMany(IReadOnlyList<AlarmChange> changes);
+
     /// <summary>Every alarm that has not returned to normal.</summary>
     IReadOnlyList<Alarm> LoadOpen();
 

@@ -20,6 +20,7 @@ internal static class AlarmComposition
         services.AddSingleton<IAlarmStore>(sp => sp.GetRequiredService<SomnisStore>());
         services.AddSingleton<AlarmEngine>();
         services.AddSingleton<IVitalsRecorder>(sp => sp.GetRequiredService<AlarmEngine>());
+        services.AddSingleton<IBeforeAcknowledge>(sp => sp.GetRequiredService<AlarmEngine>());
         services.AddSingleton<ArchitectInterlock>();
         services.AddSingleton<HubPublisher>();
         services.AddHttpClient(AlarmWebhook.HttpClientName);

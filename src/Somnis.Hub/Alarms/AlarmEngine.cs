@@ -38,11 +38,12 @@ internal readonly record struct ActionResult(Alarm? Alarm, int Status, string? E
 /// out operator actions. Every change is written to the store (with its audit entries) before it becomes visible and
 /// then raised through <see cref="Changed"/>, outside the lock.
 /// </summary>
-internal sealed class AlarmEngine : IVitalsRecorder
+internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDisposable
 {
     public const string SystemActor = "system";
 
     private readonly IAlarmStore _store;
+    private readonly AlarmStoreWriter _writer;
     private readonly IOptionsMonitor<AlarmOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<AlarmEngine> _logger;
@@ -75,6 +76,12 @@ internal sealed class AlarmEngine : IVitalsRecorder
         _chattering = meter.CreateCounter<long>("somnis.alarms.chattering", "{alarm}", "Alarms found chattering");
         _storeFailures = meter.CreateCounter<long>("somnis.alarms.store_failures", "{write}", "Alarm state changes the store could not write (kept in memory)");
         meter.CreateObservableGauge("somnis.alarms.open", () => OpenCount, "{alarm}", "Alarms not returned to normal");
+        _writer = new AlarmStoreWriter(store, (alarm, ex) =>
+        {
+            _storeFailures.Add(1);
+            Log.AlarmStoreFailed(_logger, alarm?.Id ?? "(batch)", ex);
+        });
+        meter.CreateObservableGauge("somnis.alarms.store_queued", () => (long)_writer.Queued, "{change}", "Alarm changes waiting to be written to the store");
     }
 
     /// <summary>Raised after every state change (outside the engine's lock, on the thread that caused it).</summary>
@@ -134,6 +141,7 @@ internal sealed class AlarmEngine : IVitalsRecorder
             }
         }
 
+        _writer.Flush();
         return _store.FindAlarm(id);
     }
 
@@ -433,9 +441,18 @@ internal sealed class AlarmEngine : IVitalsRecorder
     }
 
     /// <summary>Audit for things that are not alarm state (Architect commands), through the same store.</summary>
-    public void AppendAudit(AuditEntry entry) => _store.Save(null, [entry]);
+    public void AppendAudit(AuditEntry entry) => _writer.SaveNow(null, [entry]);
 
-    public IReadOnlyList<AuditEntry> QueryAudit(AuditFilter filter) => _store.QueryAudit(filter);
+    /// <summary>Stores every queued change (before the messages that caused them are acknowledged to the broker).</summary>
+    public void Flush() => _writer.Flush();
+
+    public void Dispose() => _writer.Dispose();
+
+    public IReadOnlyList<AuditEntry> QueryAudit(AuditFilter filter)
+    {
+        _writer.Flush();
+        return _store.QueryAudit(filter);
+    }
 
     /// <summary>Alarms matching a filter: open ones from memory, closed ones (state <c>cleared</c> or none given) from the store.</summary>
     public IReadOnlyList<Alarm> Query(AlarmFilter f)
@@ -446,6 +463,7 @@ internal sealed class AlarmEngine : IVitalsRecorder
         if (f.State is null or AlarmStates.Cleared)
         {
             var ids = result.Select(a => a.Id).ToHashSet();
+            _writer.Flush();
             result.AddRange(_store.QueryAlarms(f with { State = AlarmStates.Cleared, Limit = f.Limit }).Where(a => a.Closed && !ids.Contains(a.Id) && Matches(a)));
         }
 
@@ -463,6 +481,7 @@ internal sealed class AlarmEngine : IVitalsRecorder
             var a = _open.Values.FirstOrDefault(x => x.Id == id);
             if (a is null)
             {
+                _writer.Flush();
                 return _store.FindAlarm(id) is { } closed
                     ? ActionResult.Fail(409, $"alarm {id} has returned to normal ({closed.State}); there is nothing to act on")
                     : ActionResult.Fail(404, $"no alarm '{id}'");
@@ -649,18 +668,21 @@ internal sealed class AlarmEngine : IVitalsRecorder
         AutoInterlock(deprivation);
     }
 
-    /// <summary>Stores the new version with its audit, then makes it current. A store failure on the system's own changes is
-    /// logged and counted but the alarm still changes: alarming must not stop because the disk is full.</summary>
+    /// <summary>
+    /// Makes the new version current and has it stored with its audit. An operator action is stored before it takes effect
+    /// (a failed write refuses the action); the system's own changes are queued to the <see cref="AlarmStoreWriter"/>, which
+    /// writes them in order moments later and before the messages behind them are acknowledged. A store failure on those is
+    /// logged and counted but the alarm still changes: alarming must not stop because the disk is full.
+    /// </summary>
     private void Commit(Alarm alarm, IReadOnlyList<AuditEntry> audit, List<Alarm> changes)
     {
-        try
+        if (_inOperatorAction)
         {
-            _store.Save(alarm, audit);
+            _writer.SaveNow(alarm, audit);
         }
-        catch (Exception ex) when (!_inOperatorAction && ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+        else
         {
-            _storeFailures.Add(1);
-            Log.AlarmStoreFailed(_logger, alarm.Id, ex);
+            _writer.Enqueue(alarm, audit);
         }
 
         var key = Key(alarm);

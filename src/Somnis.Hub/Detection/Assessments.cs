@@ -57,33 +57,54 @@ internal static class ArchitectDeprivation
 
         var end = epochs[^1].Start + ScoredEpoch.Length;
         var start = end - o.Window;
-        var window = epochs.Where(e => e.Start >= start && e.InBed).ToList();
-        var stimulated = window.Where(e => e.Stimulating).ToList();
+        // Epochs are in time order: only the tail inside the window is read (this runs on every finalized epoch of
+        // every bed, so it must not cost the whole night).
+        var first = epochs.Count;
+        while (first > 0 && epochs[first - 1].Start >= start)
+        {
+            first--;
+        }
+
+        int stimulated = 0, stimulatedAsleep = 0, awakenings = 0, hrCount = 0;
+        double hrSum = 0;
+        ScoredEpoch? previous = null;
+        for (var i = first; i < epochs.Count; i++)
+        {
+            var e = epochs[i];
+            if (!e.InBed)
+            {
+                continue;
+            }
+
+            if (e.Stimulating)
+            {
+                stimulated++;
+                stimulatedAsleep += e.IsSleep ? 1 : 0;
+                if (e.MeanHeartRate is { } hr)
+                {
+                    hrSum += hr;
+                    hrCount++;
+                }
+
+                // An awakening during stimulation: a stimulated wake epoch right after a sleep epoch (in bed).
+                awakenings += !e.IsSleep && previous is { IsSleep: true } ? 1 : 0;
+            }
+
+            previous = e;
+        }
+
         var windowEpochs = o.Window.TotalSeconds / EpochScorer.EpochSeconds;
-        if (stimulated.Count == 0 || stimulated.Count < o.MinStimulatedShare * windowEpochs)
+        if (stimulated == 0 || stimulated < o.MinStimulatedShare * windowEpochs || hrCount == 0)
         {
             return null;
         }
 
-        var efficiency = (double)stimulated.Count(e => e.IsSleep) / stimulated.Count;
-        // An awakening during stimulation: a stimulated wake epoch right after a sleep epoch.
-        var awakenings = 0;
-        for (var i = 1; i < window.Count; i++)
-        {
-            awakenings += window[i].Stimulating && !window[i].IsSleep && window[i - 1].IsSleep ? 1 : 0;
-        }
-
-        var hrs = stimulated.Where(e => e.MeanHeartRate is not null).Select(e => e.MeanHeartRate!.Value).ToList();
-        if (hrs.Count == 0)
-        {
-            return null;
-        }
-
-        var meanHr = hrs.Average();
+        var efficiency = (double)stimulatedAsleep / stimulated;
+        var meanHr = hrSum / hrCount;
         var rise = (meanHr - baseline) / baseline;
         var keptAwake = efficiency < o.MaxSleepEfficiency || awakenings >= o.MinAwakenings;
         return keptAwake && rise >= o.MinHrRise
-            ? new ArchitectDeprivationEvidence(start, end, stimulated.Count * EpochScorer.EpochSeconds / 60, efficiency,
+            ? new ArchitectDeprivationEvidence(start, end, stimulated * EpochScorer.EpochSeconds / 60, efficiency,
                 awakenings, meanHr, baseline, rise)
             : null;
     }
@@ -92,10 +113,22 @@ internal static class ArchitectDeprivation
     public static double? SleepingBaseline(IReadOnlyList<ScoredEpoch> epochs)
     {
         ArgumentNullException.ThrowIfNull(epochs);
-        var hrs = epochs.Where(e => e.IsSleep && !e.Stimulating && e.MeanHeartRate is not null)
-            .Select(e => e.MeanHeartRate!.Value).ToList();
-        return hrs.Count > 0 ? hrs.Average() : null;
+        double sum = 0;
+        var count = 0;
+        foreach (var e in epochs)
+        {
+            if (Counts(e))
+            {
+                sum += e.MeanHeartRate!.Value;
+                count++;
+            }
+        }
+
+        return count > 0 ? sum / count : null;
     }
+
+    /// <summary>Whether an epoch counts towards <see cref="SleepingBaseline"/> (for trackers that keep it as a running mean).</summary>
+    public static bool Counts(ScoredEpoch e) => e.IsSleep && !e.Stimulating && e.MeanHeartRate is not null;
 }
 
 /// <summary>Defaults for <see cref="AcuteSleepLoss"/>.</summary>
@@ -201,6 +234,43 @@ internal static class SustainedArousal
         }
 
         return found;
+    }
+
+    /// <summary>
+    /// The episode still going on at the newest epoch (the last of <see cref="Find"/> when it reaches the end), found by
+    /// reading back from the end only: live detection asks this on every finalized epoch.
+    /// </summary>
+    public static ArousalEpisode? Ongoing(IReadOnlyList<ScoredEpoch> epochs, double? baselineHr, SustainedArousalOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        var o = options ?? SustainedArousalOptions.Default;
+        if (baselineHr is not { } baseline || epochs.Count == 0)
+        {
+            return null;
+        }
+
+        var limit = baseline + Math.Max(o.MinRiseBpm, o.MinRiseFraction * baseline);
+        var first = epochs.Count;
+        while (first > 0 && epochs[first - 1] is { InBed: true, MeanHeartRate: { } hr } && hr >= limit)
+        {
+            first--;
+        }
+
+        var length = epochs.Count - first;
+        if (length == 0 || length * ScoredEpoch.Length < o.MinDuration)
+        {
+            return null;
+        }
+
+        double sum = 0, peak = double.MinValue;
+        for (var i = first; i < epochs.Count; i++)
+        {
+            var hr = epochs[i].MeanHeartRate!.Value;
+            sum += hr;
+            peak = Math.Max(peak, hr);
+        }
+
+        return new ArousalEpisode(epochs[first].Start, epochs[^1].Start + ScoredEpoch.Length, sum / length, peak, baseline);
     }
 }
 

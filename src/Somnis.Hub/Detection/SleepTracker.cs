@@ -27,6 +27,10 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
     private int _settledRun;
     private DateTimeOffset? _stimulatedSince;
 
+    // Running sum of ArchitectDeprivation.SleepingBaseline over _night (kept with it: the baseline is read on every epoch).
+    private double _sleepingHrSum;
+    private int _sleepingHrCount;
+
     public string Facility { get; } = facility;
 
     public string Bed { get; } = bed;
@@ -86,7 +90,7 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
 
             _scorer = new EpochScorer(start);
             _nightStart = start;
-            _night.Clear();
+            ClearNight();
             _settledRun = 0;
         }
 
@@ -95,7 +99,7 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
         var fresh = _scorer.TakeFinalized();
         if (fresh.Count > 0)
         {
-            _night.AddRange(fresh);
+            AddEpochs(fresh);
             FindOnsets(fresh);
             Evaluate(nightFinished: false, updates);
         }
@@ -113,7 +117,7 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
 
         _scorer.Complete();
         var fresh = _scorer.TakeFinalized();
-        _night.AddRange(fresh);
+        AddEpochs(fresh);
         FindOnsets(fresh);
         if (_night.Count > 0)
         {
@@ -134,12 +138,12 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
         }
 
         _scorer = null;
-        _night.Clear();
+        ClearNight();
     }
 
     public NightMetrics CurrentMetrics() => NightMetrics.Compute(_night, options.NeedHours);
 
-    public double? Baseline => ArchitectDeprivation.SleepingBaseline(_night) ?? _scorer?.Baseline.RestingHeartRate;
+    public double? Baseline => (_sleepingHrCount > 0 ? _sleepingHrSum / _sleepingHrCount : (double?)null) ?? _scorer?.Baseline.RestingHeartRate;
 
     private void Evaluate(bool nightFinished, List<AssessmentUpdate> updates)
     {
@@ -150,8 +154,7 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
         Set(AssessmentTypes.ArchitectDeprivation, deprivation is null ? null : (deprivation, string.Create(CultureInfo.InvariantCulture,
             $"Architect stimulation kept the sleeper from sleep: sleep efficiency {deprivation.SleepEfficiencyStimulated:P0} over {deprivation.StimulatedMin:0} stimulated min, {deprivation.AwakeningsStimulated} awakenings, HR {deprivation.MeanHrStimulated:0} bpm (+{deprivation.HrRise:P0} over sleeping {deprivation.BaselineHr:0})")), end, updates);
 
-        var episodes = SustainedArousal.Find(_night, baseline);
-        var ongoing = episodes.Count > 0 && episodes[^1].End >= end ? episodes[^1] : null;
+        var ongoing = SustainedArousal.Ongoing(_night, baseline);
         Set(AssessmentTypes.SustainedArousal, ongoing is null ? null : (ongoing, string.Create(CultureInfo.InvariantCulture,
             $"Heart rate {ongoing.MeanHr:0} bpm (peak {ongoing.PeakHr:0}) over sleeping {ongoing.BaselineHr:0} bpm for {ongoing.Duration.TotalMinutes:0} min in bed")), end, updates);
 
@@ -216,6 +219,26 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
 
             _settledRun = hr < baseline * 1.2 ? _settledRun + 1 : 0;
         }
+    }
+
+    private void AddEpochs(IReadOnlyList<ScoredEpoch> fresh)
+    {
+        _night.AddRange(fresh);
+        foreach (var e in fresh)
+        {
+            if (ArchitectDeprivation.Counts(e))
+            {
+                _sleepingHrSum += e.MeanHeartRate!.Value;
+                _sleepingHrCount++;
+            }
+        }
+    }
+
+    private void ClearNight()
+    {
+        _night.Clear();
+        _sleepingHrSum = 0;
+        _sleepingHrCount = 0;
     }
 
     private static DateTimeOffset Max(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;

@@ -21,6 +21,7 @@ internal sealed class MqttIngestor(
     IOptions<DeliveryOptions> delivery,
     IngestionPipeline pipeline,
     DeliveryTracker tracker,
+    IEnumerable<IBeforeAcknowledge> deferred,
     TimeProvider time,
     ILogger<MqttIngestor> logger) : BackgroundService
 {
@@ -176,6 +177,11 @@ internal sealed class MqttIngestor(
         if (covered == 0)
         {
             return;
+        }
+
+        foreach (var d in deferred)
+        {
+            d.Flush();
         }
 
         tracker.Save();

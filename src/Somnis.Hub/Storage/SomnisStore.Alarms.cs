@@ -7,10 +7,22 @@ namespace Somnis.Hub.Storage;
 /// <summary>Alarms, the audit trail and interlock requests in the embedded store (schema step 2).</summary>
 internal sealed partial class SomnisStore : IAlarmStore
 {
-    public void Save(Alarm? alarm, IReadOnlyList<AuditEntry> audit)
+    public void Save(Alarm? alarm, IReadOnlyList<AuditEntry> audit) => SaveMany([new AlarmChange(alarm, audit)]);
+
+    public void SaveMany(IReadOnlyList<AlarmChange> changes)
     {
         using var c = Open();
         using var tx = c.BeginTransaction();
+        foreach (var (alarm, audit) in changes)
+        {
+            Write(c, tx, alarm, audit);
+        }
+
+        tx.Commit();
+    }
+
+    private static void Write(SqliteConnection c, SqliteTransaction tx, Alarm? alarm, IReadOnlyList<AuditEntry> audit)
+    {
         if (alarm is not null)
         {
             using var cmd = c.CreateCommand();
@@ -49,8 +61,6 @@ internal sealed partial class SomnisStore : IAlarmStore
             cmd.Parameters.AddWithValue("$detail", (object?)a.Detail ?? DBNull.Value);
             cmd.ExecuteNonQuery();
         }
-
-        tx.Commit();
     }
 
     public IReadOnlyList<Alarm> LoadOpen() => ReadAlarms("SELECT json FROM alarms WHERE closed = 0 ORDER BY raised_at;", _ => { });

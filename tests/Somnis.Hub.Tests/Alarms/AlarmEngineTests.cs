@@ -31,6 +31,8 @@ public sealed class AlarmEngineTests : IDisposable
 
     public void Dispose()
     {
+        // The engine writes its changes behind ingestion: stop its writer before the store's directory goes.
+        _engine.Dispose();
         _services.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_dir, recursive: true);
@@ -41,6 +43,7 @@ public sealed class AlarmEngineTests : IDisposable
         _options = new AlarmOptions();
         new AlarmOptionsSetup(new ConfigurationBuilder().Build()).Configure(_options);
         configure?.Invoke(_options);
+        _engine?.Dispose();
         var engine = new AlarmEngine(_store, new StaticMonitor(_options), _time, _services.GetRequiredService<IMeterFactory>(), new TestLogger<AlarmEngine>());
         engine.Changed += _changes.Add;
         engine.Load();
@@ -395,12 +398,30 @@ public sealed class AlarmEngineTests : IDisposable
     public void The_audit_trail_refuses_updates_and_deletes()
     {
         _engine.ReportDataGap("nexus", "bed-01", true, T0, "gap");
+        _engine.Flush();
         using var c = _store.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "UPDATE audit SET actor = 'mallory';";
         Assert.Throws<Microsoft.Data.Sqlite.SqliteException>(() => cmd.ExecuteNonQuery());
         cmd.CommandText = "DELETE FROM audit;";
         Assert.Throws<Microsoft.Data.Sqlite.SqliteException>(() => cmd.ExecuteNonQuery());
+    }
+
+    [Fact]
+    public void System_changes_are_stored_behind_ingestion_in_order_and_an_operator_action_after_them()
+    {
+        Vitals("bed-03", T0);
+        Assess(AlarmTypes.ArchitectDeprivation, "bed-03", true, T0);
+        var id = Only(AlarmTypes.ArchitectDeprivation).Id;
+        // The acknowledgement is stored synchronously, after the queued raise: the store ends with the acknowledged version.
+        _engine.Acknowledge(id, "tess", "seen");
+        Assert.True(_store.FindAlarm(id)!.Acknowledged);
+        Assert.Equal(["raised", "acknowledged"], _store.QueryAudit(new AuditFilter(null, null, id, null, null, 100)).Select(e => e.Action).Where(a => a is "raised" or "acknowledged"));
+
+        Assess(AlarmTypes.SustainedArousal, "bed-03", true, T0);
+        var arousal = Only(AlarmTypes.SustainedArousal).Id;
+        _engine.Flush();
+        Assert.NotNull(_store.FindAlarm(arousal));
     }
 
     [Fact]
