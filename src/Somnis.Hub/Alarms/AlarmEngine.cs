@@ -61,6 +61,9 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
     private readonly Counter<long> _chattering;
     private readonly Counter<long> _storeFailures;
     private int _timed;
+
+    // Types with a running on/off-delay, per (facility, bed) ("" for facility alarms); kept by SetTimer under _sync.
+    private readonly Dictionary<(string Facility, string Bed), HashSet<string>> _timedByBed = [];
     private long _lateCount;
     private bool _inOperatorAction;
 
@@ -217,7 +220,7 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
                 {
                     _conditions.TryGetValue(key, out var c);
                     c ??= _conditions[key] = new Condition();
-                    SetTimer(c, pending: null, clear: null);
+                    SetTimer(key, c, pending: null, clear: null);
                     c.EventTime = input.EventTime;
                     // A repeat with new evidence updates the alarm in memory; only an incident that grew is a change worth storing.
                     var updated = open with { Summary = input.Summary, Evidence = input.Evidence, LastEventTime = Later(open.LastEventTime, input.EventTime), Beds = input.Beds ?? open.Beds };
@@ -252,7 +255,7 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
                     c ??= _conditions[key] = new Condition();
                     c.Input = input;
                     c.EventTime = input.EventTime;
-                    SetTimer(c, pending: c.PendingSince ?? input.Now, clear: null);
+                    SetTimer(key, c, pending: c.PendingSince ?? input.Now, clear: null);
                     deprivation = TryRaise(key, c, input.Now, o, changes, input.Seq);
                 }
             }
@@ -263,12 +266,12 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
                 {
                     c ??= _conditions[key] = new Condition();
                     c.EventTime = input.EventTime;
-                    SetTimer(c, pending: null, clear: c.ClearSince ?? input.Now);
+                    SetTimer(key, c, pending: null, clear: c.ClearSince ?? input.Now);
                     TryClear(key, c, input.Now, o, changes);
                 }
                 else if (c is not null)
                 {
-                    SetTimer(c, null, null);
+                    SetTimer(key, c, null, null);
                     _conditions.Remove(key);
                 }
             }
@@ -520,7 +523,7 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
             return null;
         }
 
-        SetTimer(c, null, null);
+        SetTimer(key, c, null, null);
         var settings = o.For(key.Type);
         var hubNow = _time.GetUtcNow();
         var audit = new List<AuditEntry>();
@@ -606,7 +609,7 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
             return;
         }
 
-        SetTimer(c, null, null);
+        SetTimer(key, c, null, null);
         var closes = !open.Latching || open.Acknowledged;
         var cleared = open with { Active = false, Closed = closes, ClearedAt = _time.GetUtcNow(), Escalation = 0 };
         Commit(cleared, [Audit(cleared, closes ? "cleared" : "returned-unacknowledged", SystemActor, null, c.EventTime)], changes);
@@ -656,9 +659,14 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
         Alarm? deprivation = null;
         lock (_sync)
         {
-            foreach (var (key, c) in _conditions.Where(kv => kv.Key.Facility == facility && (kv.Key.Bed == bed || kv.Key.Bed.Length == 0)
-                         && (kv.Value.PendingSince is not null || kv.Value.ClearSince is not null) && AlarmTypes.ClockOf(kv.Key.Type) == AlarmClockKind.Event).ToList())
+            // Only this bed's and its facility's running delays: a scan of every condition here cost O(beds) per message.
+            foreach (var key in Timed(facility, bed).Concat(Timed(facility, "")).ToList())
             {
+                if (AlarmTypes.ClockOf(key.Type) != AlarmClockKind.Event || !_conditions.TryGetValue(key, out var c))
+                {
+                    continue;
+                }
+
                 var now = key.Bed.Length == 0 ? facilityTime : bedTime;
                 deprivation ??= TryRaise(key, c, now, o, changes, key.Bed == bed ? seq : null);
                 TryClear(key, c, now, o, changes);
@@ -726,20 +734,43 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
         }
     }
 
-    private void SetTimer(Condition c, DateTimeOffset? pending, DateTimeOffset? clear)
+    /// <summary>Starts or stops a condition's on/off-delay, keeping the per-bed index of running delays (under the lock).</summary>
+    private void SetTimer((string Facility, string Bed, string Type) key, Condition c, DateTimeOffset? pending, DateTimeOffset? clear)
     {
         var before = c.PendingSince is not null || c.ClearSince is not null;
         c.PendingSince = pending;
         c.ClearSince = clear;
         var after = pending is not null || clear is not null;
-        if (before != after)
+        if (before == after)
         {
-            Interlocked.Add(ref _timed, after ? 1 : -1);
+            return;
+        }
+
+        Interlocked.Add(ref _timed, after ? 1 : -1);
+        if (after)
+        {
+            if (!_timedByBed.TryGetValue((key.Facility, key.Bed), out var set))
+            {
+                set = _timedByBed[(key.Facility, key.Bed)] = [];
+            }
+
+            set.Add(key.Type);
+        }
+        else if (_timedByBed.TryGetValue((key.Facility, key.Bed), out var set))
+        {
+            set.Remove(key.Type);
+            if (set.Count == 0)
+            {
+                _timedByBed.Remove((key.Facility, key.Bed));
+            }
         }
     }
 
     private AuditEntry Audit(Alarm a, string action, string actor, string? detail, DateTimeOffset? eventTime = null) =>
         new(0, _time.GetUtcNow(), eventTime, a.Facility, a.Bed, a.Id, action, actor, detail);
+
+    private IEnumerable<(string Facility, string Bed, string Type)> Timed(string facility, string bed) =>
+        _timedByBed.TryGetValue((facility, bed), out var types) ? types.Select(t => (facility, bed, t)) : [];
 
     private static (string, string, string) Key(Alarm a) => (a.Facility, a.Bed ?? "", a.Type);
 
