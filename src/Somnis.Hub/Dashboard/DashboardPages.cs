@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Compression;
 using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.Extensions.Options;
 using Somnis.Hub.Alarms;
@@ -22,6 +23,10 @@ internal static class DashboardPages
         // Pages, scripts, JSON history and CSV go compressed (a night of vitals is ~1 MB of JSON, ~10 % of it
         // compressed, on a tablet's Wi-Fi). text/event-stream is not in the list: the live feed is never buffered.
         builder.Services.AddResponseCompression(o => o.MimeTypes = [.. ResponseCompressionDefaults.MimeTypes, "text/csv", "application/problem+json"]);
+        // Optimal rather than the default Fastest: a quarter fewer bytes for the pages' scripts and styles, at a cost
+        // (brotli quality 4) that stays small even for a night of vitals.
+        builder.Services.Configure<BrotliCompressionProviderOptions>(o => o.Level = CompressionLevel.Optimal);
+        builder.Services.Configure<GzipCompressionProviderOptions>(o => o.Level = CompressionLevel.Optimal);
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "Somnis Facility hub";
