@@ -67,7 +67,7 @@ function renderAlarms(report) {
     report.alarms.length ? `${report.alarms.length} alarm(s) raised during the night` : "No alarms raised during the night.");
   fill(document.getElementById("report-actions"), report.actions,
     (x) => [Somnis.fmt(x.at, "datetime"), x.actor, x.action.replaceAll("-", " "), where(x), x.alarmType ? x.alarmType.replaceAll("-", " ") : "–", x.detail ?? ""],
-    report.actions.length ? `${report.actions.length} operator action(s): acknowledge, shelve, unshelve, comment, assign, Architect pause / resume` : "No operator actions on this night's alarms.");
+    report.actions.length ? `${report.actions.length} operator action(s) on these alarms and the Architect` : "No operator actions on this night's alarms or Architect.");
 }
 
 document.getElementById("choose").addEventListener("submit", (e) => { e.preventDefault(); show(); });

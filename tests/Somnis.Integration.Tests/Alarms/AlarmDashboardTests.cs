@@ -70,7 +70,8 @@ public sealed class AlarmDashboardTests
         var section = page.Locator("[data-hook='report-alarms']");
         await section.Locator($"#report-alarms tr[data-alarm-id='{id}'][data-priority='high']").WaitForAsync(new() { Timeout = Timeout });
         Assert.Contains("technician", await section.Locator($"#report-actions tr[data-alarm-id='{id}'][data-action='acknowledged']").InnerTextAsync(), StringComparison.Ordinal);
-        await page.SetViewportSizeAsync(1280, 800);
+        // Tall enough for the metrics and the alarms and actions below them.
+        await page.SetViewportSizeAsync(1280, 1150);
         await Browser.ScreenshotAsync(page, "night-report.png");
         var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync("#csv"));
         Assert.Equal($"somnis-night-{night}-bed-01.csv", download.SuggestedFilename);
