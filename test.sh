@@ -9,6 +9,8 @@ packages=()
 command -v mosquitto_sub >/dev/null 2>&1 || packages+=(mosquitto-clients)
 [ -x /usr/bin/victoria-metrics ] || packages+=(victoria-metrics)
 [ -x /usr/bin/chromium ] || packages+=(chromium)
+# The dashboard's state icons (⛔, 🔔, ⏸…) in the browser tests' screenshots, as tablets and monitors show them.
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || packages+=(fonts-noto-color-emoji)
 command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then

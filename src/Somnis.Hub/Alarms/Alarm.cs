@@ -90,11 +90,13 @@ public sealed record AuditEntry(
     string Actor,
     string? Detail);
 
-/// <summary>Filter of <c>GET /api/alarms</c> and of the store's history query.</summary>
-internal sealed record AlarmFilter(string? Facility, string? Bed, string? Type, string? Priority, string? State, int Limit);
+/// <summary>Filter of <c>GET /api/alarms</c> and of the store's history query. <paramref name="RaisedEventFrom"/> and
+/// <paramref name="RaisedEventTo"/> bound the device time an alarm was raised (inclusive, exclusive; null = open).</summary>
+internal sealed record AlarmFilter(string? Facility, string? Bed, string? Type, string? Priority, string? State, int Limit,
+    DateTimeOffset? RaisedEventFrom = null, DateTimeOffset? RaisedEventTo = null);
 
-/// <summary>Filter of <c>GET /api/audit</c>.</summary>
-internal sealed record AuditFilter(string? Facility, string? Bed, string? AlarmId, DateTimeOffset? From, DateTimeOffset? To, int Limit);
+/// <summary>Filter of <c>GET /api/audit</c>. <paramref name="ActionPrefix"/> keeps actions starting with it (e.g. <c>architect-</c>).</summary>
+internal sealed record AuditFilter(string? Facility, string? Bed, string? AlarmId, DateTimeOffset? From, DateTimeOffset? To, int Limit, string? ActionPrefix = null);
 
 /// <summary>What the hub last asked an edge to do with its Architect interlock, and when the edge confirmed it.</summary>
 public sealed record InterlockRequest(

@@ -461,7 +461,8 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
     public IReadOnlyList<Alarm> Query(AlarmFilter f)
     {
         bool Matches(Alarm a) => (f.Facility is null || a.Facility == f.Facility) && (f.Bed is null || a.Bed == f.Bed)
-            && (f.Type is null || a.Type == f.Type) && (f.Priority is null || a.Priority == f.Priority) && (f.State is null || a.State == f.State);
+            && (f.Type is null || a.Type == f.Type) && (f.Priority is null || a.Priority == f.Priority) && (f.State is null || a.State == f.State)
+            && (f.RaisedEventFrom is null || a.RaisedEventTime >= f.RaisedEventFrom) && (f.RaisedEventTo is null || a.RaisedEventTime < f.RaisedEventTo);
         var result = Open().Where(Matches).ToList();
         if (f.State is null or AlarmStates.Cleared)
         {

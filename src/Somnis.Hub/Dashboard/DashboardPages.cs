@@ -1,6 +1,8 @@
 using System.Globalization;
+using System.IO.Compression;
 using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.Extensions.Options;
+using Somnis.Hub.Alarms;
 using Somnis.Hub.Api;
 using Somnis.Hub.Beds;
 using Somnis.Hub.Detection;
@@ -21,6 +23,10 @@ internal static class DashboardPages
         // Pages, scripts, JSON history and CSV go compressed (a night of vitals is ~1 MB of JSON, ~10 % of it
         // compressed, on a tablet's Wi-Fi). text/event-stream is not in the list: the live feed is never buffered.
         builder.Services.AddResponseCompression(o => o.MimeTypes = [.. ResponseCompressionDefaults.MimeTypes, "text/csv", "application/problem+json"]);
+        // Optimal rather than the default Fastest: a quarter fewer bytes for the pages' scripts and styles, at a cost
+        // (brotli quality 4) that stays small even for a night of vitals.
+        builder.Services.Configure<BrotliCompressionProviderOptions>(o => o.Level = CompressionLevel.Optimal);
+        builder.Services.Configure<GzipCompressionProviderOptions>(o => o.Level = CompressionLevel.Optimal);
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "Somnis Facility hub";
@@ -53,26 +59,26 @@ internal static class DashboardPages
             .WithSummary("Every bed's active assessments (architect deprivation, acute sleep loss, sustained arousal), for the shift handover.");
 
         var reports = app.MapGroup("/api/reports").WithTags("Reports");
-        reports.MapGet("/night", (string? date, string? bed, BedRegistry beds, DetectionService detection, IOptions<DashboardOptions> o, TimeProvider time, ILogger<DashboardOptions> logger) =>
-                Report(date, bed, beds, detection, o.Value, time, out var report) is { } problem
+        reports.MapGet("/night", (string? date, string? bed, BedRegistry beds, DetectionService detection, AlarmEngine alarms, IOptions<DashboardOptions> o, TimeProvider time, ILogger<DashboardOptions> logger) =>
+                Report(date, bed, beds, detection, alarms, o.Value, time, out var report) is { } problem
                     ? problem
                     : Csv(report!, o.Value, logger))
             .Produces<string>(StatusCodes.Status200OK, "text/csv")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Night report as CSV (attachment). date: yyyy-MM-dd, the facility-local date of the evening the night began (default: the newest night); bed: one bed (default: every bed).");
-        reports.MapGet("/night.json", (string? date, string? bed, BedRegistry beds, DetectionService detection, IOptions<DashboardOptions> o, TimeProvider time) =>
-                Report(date, bed, beds, detection, o.Value, time, out var report) ?? Results.Ok(report))
+            .WithSummary("Night report as CSV (attachment): per bed night its metrics, alarms and operator actions. date: yyyy-MM-dd, the facility-local date of the evening the night began (default: the newest night); bed: one bed (default: every bed and the facility alarms).");
+        reports.MapGet("/night.json", (string? date, string? bed, BedRegistry beds, DetectionService detection, AlarmEngine alarms, IOptions<DashboardOptions> o, TimeProvider time) =>
+                Report(date, bed, beds, detection, alarms, o.Value, time, out var report) ?? Results.Ok(report))
             .Produces<NightReport>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("The same night report as JSON, for the printable report page.");
+            .WithSummary("The same night report as JSON (rows, alarms raised during the night, operator actions on them), for the printable report page.");
     }
 
     internal static DashboardLayout Layout(DashboardOptions o) =>
         new(o.TimeZone, o.DefaultWard, [.. o.Layout.Select(w => new WardView(w.Name, [.. w.Beds]))]);
 
-    private static IResult? Report(string? date, string? bed, BedRegistry beds, DetectionService detection, DashboardOptions o, TimeProvider time, out NightReport? report)
+    private static IResult? Report(string? date, string? bed, BedRegistry beds, DetectionService detection, AlarmEngine alarms, DashboardOptions o, TimeProvider time, out NightReport? report)
     {
         report = null;
         var all = beds.All();
@@ -91,13 +97,13 @@ internal static class DashboardPages
             return Results.Problem($"date must be yyyy-MM-dd (got '{date}')", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        report = NightReports.Build(night, bed, all, detection, o);
+        report = NightReports.Build(night, bed, all, detection, o, alarms);
         return null;
     }
 
     private static IResult Csv(NightReport report, DashboardOptions o, ILogger logger)
     {
         Log.NightReportDownloaded(logger, report.Night, report.Bed ?? "facility", report.Rows.Count);
-        return Results.File(System.Text.Encoding.UTF8.GetBytes(NightReports.ToCsv(report, o.Zone())), "text/csv; charset=utf-8", NightReports.FileName(report));
+        return Results.File(System.Text.Encoding.UTF8.GetBytes(NightReports.ToCsv(report, o)), "text/csv; charset=utf-8", NightReports.FileName(report));
     }
 }

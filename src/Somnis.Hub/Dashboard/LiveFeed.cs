@@ -50,6 +50,9 @@ internal sealed class LiveFeed(BedRegistry beds, TimeProvider time, ILogger<Live
             channel.Writer.TryWrite(InterlockEvent(interlock));
         }
 
+        // The end of the snapshot: what follows is news. A console sounds its audible cue only for alarms after this.
+        channel.Writer.TryWrite(new SseItem<string>("snapshot-end", "ready"));
+
         lock (_sync)
         {
             _clients.Add(channel);
@@ -150,5 +153,5 @@ internal static class LiveFeedEndpoints
     public static void MapLiveFeed(this WebApplication app) =>
         app.MapGet("/api/events", (LiveFeed feed, CancellationToken ct) => TypedResults.ServerSentEvents(feed.Subscribe(ct)))
             .WithTags("Live")
-            .WithSummary("Server-sent events: 'bed' with a bed's new state (every bed first, then changes); 'alarm' with an alarm's new state and 'interlock' with a bed's Architect interlock (open ones first, then each change at once).");
+            .WithSummary("Server-sent events: 'bed' with a bed's new state (every bed first, then changes); 'alarm' with an alarm's new state and 'interlock' with a bed's Architect interlock (open ones first, then each change at once); 'ready' once that first snapshot is complete.");
 }

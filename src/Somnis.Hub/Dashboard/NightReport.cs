@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Somnis.Hub.Alarms;
 using Somnis.Hub.Api;
 using Somnis.Hub.Beds;
 using Somnis.Hub.Detection;
@@ -31,8 +32,60 @@ public sealed record NightReportRow(
     double DebtHours,
     IReadOnlyList<string> Assessments);
 
-/// <summary>The night of <see cref="Night"/> (lights-off from <see cref="From"/> up to <see cref="To"/>) for one bed or the facility.</summary>
-public sealed record NightReport(DateOnly Night, string TimeZone, DateTimeOffset From, DateTimeOffset To, string? Bed, IReadOnlyList<NightReportRow> Rows);
+/// <summary>
+/// The night of <see cref="Night"/> (lights-off from <see cref="From"/> up to <see cref="To"/>) for one bed or the facility:
+/// each bed's night metrics, the alarms raised during the night and the operator actions taken on them.
+/// </summary>
+public sealed record NightReport(
+    DateOnly Night,
+    string TimeZone,
+    DateTimeOffset From,
+    DateTimeOffset To,
+    string? Bed,
+    IReadOnlyList<NightReportRow> Rows,
+    IReadOnlyList<NightReportAlarm> Alarms,
+    IReadOnlyList<NightReportAction> Actions);
+
+/// <summary>An alarm raised during the night (by device time), as it stands now.</summary>
+/// <param name="Bed">Null for a facility alarm (facility incident).</param>
+/// <param name="RaisedEventTime">Device time it was first raised: what places it in the night.</param>
+/// <param name="RaisedAt">Hub time it was first raised.</param>
+/// <param name="ClearedAt">Hub time its condition last cleared.</param>
+/// <param name="AckedAt">Hub time of the acknowledgement.</param>
+public sealed record NightReportAlarm(
+    string Id,
+    string Facility,
+    string? Bed,
+    string Type,
+    string Priority,
+    string Class,
+    string State,
+    DateTimeOffset RaisedEventTime,
+    DateTimeOffset RaisedAt,
+    DateTimeOffset? ClearedAt,
+    string? AckedBy,
+    DateTimeOffset? AckedAt,
+    string? ShelvedBy,
+    string? AssignedTo,
+    int Occurrences,
+    string Summary);
+
+/// <summary>One operator action of the night, from the audit trail: who did what, when (hub time).</summary>
+/// <param name="Action"><c>acknowledged</c>, <c>shelved</c>, <c>unshelved</c>, <c>commented</c>, <c>assigned</c>,
+/// <c>architect-pause-requested</c> or <c>architect-resume-requested</c>.</param>
+/// <param name="Actor">A user name, or <c>auto-rule</c> for the automatic interlock.</param>
+/// <param name="EventTime">The bed's device time when the action was taken, when known.</param>
+/// <param name="AlarmType">The type of the alarm acted on; null for Architect commands.</param>
+public sealed record NightReportAction(
+    DateTimeOffset At,
+    DateTimeOffset? EventTime,
+    string Facility,
+    string? Bed,
+    string? AlarmId,
+    string? AlarmType,
+    string Action,
+    string Actor,
+    string? Detail);
 
 /// <summary>Builds night reports from the detection service's nights (tonight and the past nights it keeps).</summary>
 internal static class NightReports
@@ -42,10 +95,19 @@ internal static class NightReports
         "night", "bed", "facility", "ward", "lights_off", "end", "in_progress", "time_in_bed_min", "total_sleep_min",
         "sleep_efficiency", "sleep_onset_latency_min", "waso_min", "awakenings", "arousal_index_per_h",
         "mean_sleeping_hr_bpm", "mean_waking_hr_bpm", "hr_dip", "stimulated_min", "efficiency_stimulated",
-        "efficiency_unstimulated", "sleep_debt_h", "assessments",
-
-        // Hook (alarms branch): "alarms" and "actions" columns go here once /api/alarms exists.
+        "efficiency_unstimulated", "sleep_debt_h", "assessments", "alarms", "actions",
     ];
+
+    /// <summary>The audit actions a report lists as operator actions (people, and the automatic interlock rule).</summary>
+    public static readonly IReadOnlySet<string> OperatorActions = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "acknowledged", "shelved", "unshelved", "commented", "assigned", "architect-pause-requested", "architect-resume-requested",
+    };
+
+    private const int MaxAlarms = 5000;
+
+    /// <summary>The newest Architect commands searched for a night's (they are few: a handful per bed and night).</summary>
+    private const int MaxCommands = 10_000;
 
     /// <summary>The newest night any bed has started, or the night of <paramref name="now"/> when none has.</summary>
     public static DateOnly LatestNight(IEnumerable<BedSummary> beds, DetectionService detection, TimeZoneInfo zone, DateTimeOffset now)
@@ -66,7 +128,7 @@ internal static class NightReports
         return NightCalendar.NightOf(newest ?? now, zone);
     }
 
-    public static NightReport Build(DateOnly night, string? bedFilter, IEnumerable<BedSummary> beds, DetectionService detection, DashboardOptions options)
+    public static NightReport Build(DateOnly night, string? bedFilter, IEnumerable<BedSummary> beds, DetectionService detection, DashboardOptions options, AlarmEngine? alarms = null)
     {
         var zone = options.Zone();
         var (from, to) = NightCalendar.Window(night, zone);
@@ -90,7 +152,38 @@ internal static class NightReports
             }
         }
 
-        return new NightReport(night, options.TimeZone, from, to, bedFilter, rows);
+        var (nightAlarms, actions) = alarms is null ? ([], []) : AlarmsOf(alarms, bedFilter, from, to);
+        return new NightReport(night, options.TimeZone, from, to, bedFilter, rows, nightAlarms, actions);
+    }
+
+    /// <summary>
+    /// Alarms raised (device time) within [from, to) — a bed's, or with no bed every bed's and the facility alarms — and
+    /// the operator actions on them whenever they were taken; plus Architect commands given while the bed's device time
+    /// was within the night.
+    /// </summary>
+    private static (List<NightReportAlarm> Alarms, List<NightReportAction> Actions) AlarmsOf(AlarmEngine engine, string? bed, DateTimeOffset from, DateTimeOffset to)
+    {
+        var found = engine.Query(new AlarmFilter(null, bed, null, null, null, MaxAlarms, from, to))
+            .OrderBy(a => a.RaisedEventTime).ThenBy(a => a.Id, StringComparer.Ordinal)
+            .ToList();
+        var entries = new List<(AuditEntry Entry, string? Type)>();
+        foreach (var a in found)
+        {
+            entries.AddRange(engine.QueryAudit(new AuditFilter(null, null, a.Id, null, null, 1000))
+                .Where(e => OperatorActions.Contains(e.Action))
+                .Select(e => (e, (string?)a.Type)));
+        }
+
+        // Architect commands are stored by hub time but belong to the night by the bed's device time when they were given.
+        entries.AddRange(engine.QueryAudit(new AuditFilter(null, bed, null, null, null, MaxCommands, "architect-"))
+            .Where(e => e.AlarmId is null && OperatorActions.Contains(e.Action) && (e.EventTime ?? e.At) >= from && (e.EventTime ?? e.At) < to)
+            .Select(e => (e, (string?)null)));
+
+        return (
+            [.. found.Select(a => new NightReportAlarm(a.Id, a.Facility, a.Bed, a.Type, a.Priority, a.Class, a.State, a.RaisedEventTime, a.RaisedAt,
+                a.ClearedAt, a.AckedBy, a.AckedAt, a.ShelvedBy, a.AssignedTo, a.Occurrences, a.Summary))],
+            [.. entries.OrderBy(x => x.Entry.At).ThenBy(x => x.Entry.Seq).Select(x => new NightReportAction(
+                x.Entry.At, x.Entry.EventTime, x.Entry.Facility, x.Entry.Bed, x.Entry.AlarmId, x.Type, x.Entry.Action, x.Entry.Actor, x.Entry.Detail))]);
     }
 
     private static NightReportRow Row(BedSummary bed, string ward, DateOnly night, DateTimeOffset start, DateTimeOffset? end, bool inProgress, NightMetrics m, double debt, IReadOnlyList<string> assessments) =>
@@ -100,13 +193,21 @@ internal static class NightReports
 
     private static double? R(double? v) => v is { } x ? Math.Round(x, 3) : null;
 
-    /// <summary>RFC 4180 CSV: one header line, one line per row; times in the facility's zone with their offset.</summary>
-    public static string ToCsv(NightReport report, TimeZoneInfo zone)
+    /// <summary>
+    /// RFC 4180 CSV: one header line, one line per bed night; times in the facility's zone with their offset. The last two
+    /// columns list the night's alarms and operator actions of that bed (" | " between items). Alarms of a bed without a
+    /// night row, and facility alarms (empty bed), get a line of their own with the metrics empty.
+    /// </summary>
+    public static string ToCsv(NightReport report, DashboardOptions options)
     {
+        var zone = options.Zone();
+        var (perRow, extra) = Place(report);
         var sb = new StringBuilder();
         sb.AppendJoin(',', CsvHeader).Append("\r\n");
-        foreach (var r in report.Rows)
+        for (var i = 0; i < report.Rows.Count; i++)
         {
+            var r = report.Rows[i];
+            var items = perRow.GetValueOrDefault(i);
             string[] cells =
             [
                 r.Night.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), r.Bed, r.Facility, r.Ward, Local(r.LightsOff, zone),
@@ -114,11 +215,83 @@ internal static class NightReports
                 N(r.SleepEfficiency), N(r.SleepOnsetLatencyMin), N(r.WasoMin), N(r.Awakenings), N(r.ArousalIndex),
                 N(r.MeanSleepingHr), N(r.MeanWakingHr), N(r.HrDip), N(r.StimulatedMin), N(r.EfficiencyStimulated),
                 N(r.EfficiencyUnstimulated), N(r.DebtHours), string.Join("; ", r.Assessments),
+                AlarmCell(items?.Alarms, zone), ActionCell(items?.Actions, zone),
             ];
             sb.AppendJoin(',', cells.Select(Escape)).Append("\r\n");
         }
 
+        foreach (var ((facility, bed), items) in extra)
+        {
+            var cells = new string[CsvHeader.Length];
+            Array.Fill(cells, "");
+            cells[0] = report.Night.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            cells[1] = bed;
+            cells[2] = facility;
+            cells[3] = bed.Length == 0 ? "" : options.WardOf(bed);
+            cells[^2] = AlarmCell(items.Alarms, zone);
+            cells[^1] = ActionCell(items.Actions, zone);
+            sb.AppendJoin(',', cells.Select(Escape)).Append("\r\n");
+        }
+
         return sb.ToString();
+    }
+
+    /// <summary>Which line each alarm and action goes on: the bed's night row that had begun when it was raised (else the
+    /// bed's first), or a line of its own for a bed without a row and for facility alarms.</summary>
+    private static (Dictionary<int, Items> PerRow, SortedDictionary<(string Facility, string Bed), Items> Extra) Place(NightReport report)
+    {
+        var perRow = new Dictionary<int, Items>();
+        var extra = new SortedDictionary<(string, string), Items>(Comparer<(string Facility, string Bed)>.Create((x, y) =>
+            string.CompareOrdinal(x.Facility, y.Facility) is var c and not 0 ? c : string.CompareOrdinal(x.Bed, y.Bed)));
+        var alarmTarget = new Dictionary<string, Items>(StringComparer.Ordinal);
+
+        Items Target(string facility, string? bed, DateTimeOffset at)
+        {
+            var best = -1;
+            for (var i = 0; i < report.Rows.Count; i++)
+            {
+                var r = report.Rows[i];
+                if (r.Facility == facility && r.Bed == bed && (best < 0 || r.LightsOff <= at))
+                {
+                    best = i;
+                }
+            }
+
+            if (best >= 0)
+            {
+                return perRow.TryGetValue(best, out var row) ? row : perRow[best] = new Items();
+            }
+
+            return extra.TryGetValue((facility, bed ?? ""), out var line) ? line : extra[(facility, bed ?? "")] = new Items();
+        }
+
+        foreach (var a in report.Alarms)
+        {
+            var target = Target(a.Facility, a.Bed, a.RaisedEventTime);
+            target.Alarms.Add(a);
+            alarmTarget[a.Id] = target;
+        }
+
+        foreach (var x in report.Actions)
+        {
+            var target = x.AlarmId is { } id && alarmTarget.TryGetValue(id, out var t) ? t : Target(x.Facility, x.Bed, x.EventTime ?? x.At);
+            target.Actions.Add(x);
+        }
+
+        return (perRow, extra);
+    }
+
+    private static string AlarmCell(List<NightReportAlarm>? alarms, TimeZoneInfo zone) => alarms is null ? "" : string.Join(" | ",
+        alarms.Select(a => $"{Local(a.RaisedEventTime, zone)} {a.Priority} {a.Type} ({a.State}): {a.Summary}"));
+
+    private static string ActionCell(List<NightReportAction>? actions, TimeZoneInfo zone) => actions is null ? "" : string.Join(" | ",
+        actions.Select(x => $"{Local(x.At, zone)} {x.Actor} {x.Action}{(x.AlarmType is null ? "" : " " + x.AlarmType)}{(string.IsNullOrEmpty(x.Detail) ? "" : ": " + x.Detail)}"));
+
+    private sealed class Items
+    {
+        public List<NightReportAlarm> Alarms { get; } = [];
+
+        public List<NightReportAction> Actions { get; } = [];
     }
 
     public static string FileName(NightReport report) =>

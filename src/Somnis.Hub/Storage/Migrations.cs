@@ -80,6 +80,13 @@ internal static class Migrations
                 PRIMARY KEY (facility, bed)
             ) WITHOUT ROWID;
             """),
+        new(3, "alarms by the device time they were raised", """
+            -- Night reports find a night's alarms by the sleeper's clock (device time), which can be far from the hub's
+            -- (replayed or accelerated data). Existing rows are filled from the record's raisedEventTime.
+            ALTER TABLE alarms ADD COLUMN raised_event_at INTEGER;   -- event (device) time, Unix milliseconds UTC
+            UPDATE alarms SET raised_event_at = CAST(ROUND((julianday(json_extract(json, '$.raisedEventTime')) - 2440587.5) * 86400000) AS INTEGER);
+            CREATE INDEX alarms_by_raised_event ON alarms (raised_event_at);
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -28,8 +28,8 @@ internal sealed partial class SomnisStore : IAlarmStore
             using var cmd = c.CreateCommand();
             cmd.Transaction = tx;
             cmd.CommandText = """
-                INSERT INTO alarms (id, facility, bed, type, priority, closed, raised_at, json)
-                VALUES ($id, $facility, $bed, $type, $priority, $closed, $raised, $json)
+                INSERT INTO alarms (id, facility, bed, type, priority, closed, raised_at, raised_event_at, json)
+                VALUES ($id, $facility, $bed, $type, $priority, $closed, $raised, $raisedEvent, $json)
                 ON CONFLICT (id) DO UPDATE SET priority = excluded.priority, closed = excluded.closed, json = excluded.json;
                 """;
             cmd.Parameters.AddWithValue("$id", alarm.Id);
@@ -39,6 +39,7 @@ internal sealed partial class SomnisStore : IAlarmStore
             cmd.Parameters.AddWithValue("$priority", alarm.Priority);
             cmd.Parameters.AddWithValue("$closed", alarm.Closed ? 1 : 0);
             cmd.Parameters.AddWithValue("$raised", alarm.RaisedAt.ToUnixTimeMilliseconds());
+            cmd.Parameters.AddWithValue("$raisedEvent", alarm.RaisedEventTime.ToUnixTimeMilliseconds());
             cmd.Parameters.AddWithValue("$json", JsonSerializer.Serialize(alarm, HubJsonContext.Default.Alarm));
             cmd.ExecuteNonQuery();
         }
@@ -70,6 +71,7 @@ internal sealed partial class SomnisStore : IAlarmStore
         SELECT json FROM alarms
         WHERE ($facility IS NULL OR facility = $facility) AND ($bed IS NULL OR bed = $bed) AND ($type IS NULL OR type = $type)
           AND ($priority IS NULL OR priority = $priority) AND ($closed IS NULL OR closed = $closed)
+          AND ($from IS NULL OR raised_event_at >= $from) AND ($to IS NULL OR raised_event_at < $to)
         ORDER BY raised_at DESC LIMIT $limit;
         """,
         p =>
@@ -79,6 +81,8 @@ internal sealed partial class SomnisStore : IAlarmStore
             p.AddWithValue("$type", (object?)f.Type ?? DBNull.Value);
             p.AddWithValue("$priority", (object?)f.Priority ?? DBNull.Value);
             p.AddWithValue("$closed", f.State == AlarmStates.Cleared ? 1 : DBNull.Value);
+            p.AddWithValue("$from", f.RaisedEventFrom is { } from ? from.ToUnixTimeMilliseconds() : DBNull.Value);
+            p.AddWithValue("$to", f.RaisedEventTo is { } to ? to.ToUnixTimeMilliseconds() : DBNull.Value);
             p.AddWithValue("$limit", f.Limit);
         });
 
@@ -95,6 +99,7 @@ internal sealed partial class SomnisStore : IAlarmStore
                 SELECT seq, at, event_at, facility, bed, alarm_id, action, actor, detail FROM audit
                 WHERE ($facility IS NULL OR facility = $facility) AND ($bed IS NULL OR bed = $bed)
                   AND ($alarm IS NULL OR alarm_id = $alarm) AND ($from IS NULL OR at >= $from) AND ($to IS NULL OR at <= $to)
+                  AND ($prefix IS NULL OR substr(action, 1, length($prefix)) = $prefix)
                 ORDER BY seq DESC LIMIT $limit)
             ORDER BY seq;
             """;
@@ -104,6 +109,7 @@ internal sealed partial class SomnisStore : IAlarmStore
         cmd.Parameters.AddWithValue("$from", f.From is { } from ? from.ToUnixTimeMilliseconds() : DBNull.Value);
         cmd.Parameters.AddWithValue("$to", f.To is { } to ? to.ToUnixTimeMilliseconds() : DBNull.Value);
         cmd.Parameters.AddWithValue("$limit", f.Limit);
+        cmd.Parameters.AddWithValue("$prefix", (object?)f.ActionPrefix ?? DBNull.Value);
         using var r = cmd.ExecuteReader();
         var result = new List<AuditEntry>();
         while (r.Read())

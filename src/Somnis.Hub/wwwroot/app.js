@@ -86,6 +86,8 @@ function createTile(bed) {
   ward.grid.insertBefore(tile, after ? tiles.get(after) : null);
   tiles.set(bed.id, tile);
   stats.tiles = tiles.size;
+  // alarms.js decorates the new tile (alarm badge, Architect controls).
+  document.dispatchEvent(new CustomEvent("somnis:tile", { detail: bed.id }));
   return tile;
 }
 

@@ -1,5 +1,6 @@
-// Bed detail: tonight's hypnogram and vitals trends (Architect stimulation shaded), metrics, sleep debt and
-// delivery health. Live values come from /api/events; the night and history are refetched at most every 10 s.
+// Bed detail: tonight's hypnogram, alarm timeline and vitals trends on one time axis (Architect stimulation shaded),
+// metrics, sleep debt and delivery health. Live values and alarm changes come from /api/events; the night and history
+// are refetched at most every 10 s.
 "use strict";
 
 const bedId = new URLSearchParams(location.search).get("id") ?? "";
@@ -10,6 +11,11 @@ let night = null;
 let vitals = [];
 let loading = null;
 let lastLoad = 0;
+const bedAlarms = new Map();
+let axis = null;
+const ICON = { high: "▲▲▲", medium: "▲▲", low: "▲" };
+const RANK = { high: 3, medium: 2, low: 1 };
+const SHORT = { "architect-deprivation": "deprivation", "acute-sleep-loss": "sleep loss", "sustained-arousal": "arousal", "facility-incident": "incident", "edge-offline": "offline", "sensor-fault": "sensor", "stale-data": "stale data", "data-gap": "data gap", "clock-skew": "clock skew" };
 
 document.title = `${bedId} — Somnis Facility`;
 el("title").textContent = bedId;
@@ -36,7 +42,9 @@ async function loadHistory(from) {
 
 async function load() {
   lastLoad = performance.now();
-  const [b, n] = await Promise.all([json(`/api/beds/${encodeURIComponent(bedId)}`), json(`/api/beds/${encodeURIComponent(bedId)}/night`)]);
+  const [b, n, al] = await Promise.all([json(`/api/beds/${encodeURIComponent(bedId)}`), json(`/api/beds/${encodeURIComponent(bedId)}/night`),
+    json(`/api/alarms?bed=${encodeURIComponent(bedId)}&limit=300`).catch(() => null)]);
+  if (al) { bedAlarms.clear(); for (const a of al) bedAlarms.set(a.id, a); }
   if (!b) { el("bed").innerHTML = `<p class="panel" role="alert">No bed '${bedId.replace(/[<&"]/g, "")}'. <a href="/">Back to the console</a></p>`; return; }
   bed = b;
   night = n;
@@ -91,18 +99,31 @@ function kv(target, rows) {
   }
 }
 
+// Delivery health: is everything the bed measured here (docs/operations.md, "Delivery")? Icon + words, never colour alone.
 function renderDelivery() {
-  const rows = [
-    ["Last sequence", String(bed.lastSequence)],
-    ["Messages received", String(bed.received)],
+  const d = bed.delivery;
+  const c = bed.clock;
+  const state = !d ? "–" : d.lost > 0 ? `⚠ Incomplete: ${d.lost} message(s) lost` : d.missing > 0 || d.backlog > 0 ? "⏳ Delayed: data still on its way" : "✓ Data complete";
+  const rows = [["Delivery", state]];
+  if (d) {
+    rows.push(
+      ["Received / duplicates / late", `${d.received} / ${d.duplicates} / ${d.late}`],
+      ["Missing (awaiting replay)", String(d.missing)],
+      ["Queued at the bedside", d.backlog > 0 ? `${d.backlog} (oldest ${Somnis.fmt(d.oldestBacklogTs, "datetime")})` : "0"],
+      ["Lost", d.lost > 0 ? `${d.lost}: seq ${d.lostRanges.map((r) => (r.from === r.to ? r.from : `${r.from}–${r.to}`)).join(", ")}` : "0"],
+      ["Journal", d.journal ?? "–"],
+      ["Edge sequence / last received", `${d.edgeSequence} / ${d.lastSequence}`],
+    );
+  } else {
+    rows.push(["Last sequence", String(bed.lastSequence)], ["Messages received", String(bed.received)]);
+  }
+  rows.push(
     ["Last message (hub)", Somnis.fmt(bed.lastSeen, "datetime")],
     ["Newest data (device)", Somnis.fmt(bed.lastEventTime, "datetime")],
+    ["Clock", !c ? "–" : c.problem ? `🕒 ${c.problem}${c.skewSeconds != null ? ` (${Somnis.num(c.skewSeconds, 1)} s)` : ""}` : c.synchronised === false ? "🕒 not synchronised" : `✓ ${c.skewSeconds != null ? `skew ${Somnis.num(c.skewSeconds, 1)} s` : "ok"}`],
     ["Mode", bed.mode ?? "–"],
-  ];
-  // Added by the delivery work when present: render whatever it reports.
-  if (bed.delivery && typeof bed.delivery === "object") {
-    for (const [k, v] of Object.entries(bed.delivery)) rows.push([k.replace(/([A-Z])/g, " $1").toLowerCase(), typeof v === "object" ? JSON.stringify(v) : String(v)]);
-  }
+  );
+  el("delivery").dataset.state = !d ? "unknown" : d.lost > 0 ? "incomplete" : d.missing > 0 || d.backlog > 0 ? "delayed" : "complete";
   kv(el("delivery"), rows);
 }
 
@@ -165,8 +186,12 @@ function renderCharts() {
   const to = Math.max(lastVital ?? 0, lastEpoch ?? 0, night?.provisional ? Date.parse(night.provisional.start) + 30000 : 0);
   if (from === null || !to) {
     Charts.hypnogram(el("hypnogram"), { from: 0, to: 0, epochs: [] });
+    axis = null;
+    renderAlarms();
     return;
   }
+  axis = { from, to };
+  renderAlarms();
   el("night-range").textContent = `${Somnis.fmt(from, "datetime")} – ${Somnis.fmt(to)}`;
   const vts = (p) => Date.parse(p.ts);
   const shading = vitals.length ? periods(vitals, (p) => p.architectStimulating, vts) : periods(epochs, (e) => e.stimulating, (e) => Date.parse(e.start));
@@ -181,6 +206,31 @@ function renderCharts() {
   ] });
 }
 
+/** The night's alarms (raised before the chart's end, not cleared before its start), in device time like the hypnogram. */
+function renderAlarms() {
+  const list = el("alarm-events");
+  const end = (a) => (a.closed || !a.active ? Date.parse(a.lastEventTime) : Infinity);
+  const night = axis ? [...bedAlarms.values()].filter((a) => Date.parse(a.raisedEventTime) < axis.to && end(a) >= axis.from)
+    .sort((x, y) => (x.raisedEventTime < y.raisedEventTime ? -1 : 1)) : [];
+  const lanes = [...new Set(night.slice().sort((x, y) => RANK[y.priority] - RANK[x.priority]).map((a) => a.type))];
+  Charts.alarms(el("chart-alarms"), {
+    from: axis?.from ?? 0, to: axis?.to ?? 0, lanes: lanes.map((t) => SHORT[t] ?? t),
+    items: night.map((a) => ({
+      id: a.id, lane: lanes.indexOf(a.type), start: Date.parse(a.raisedEventTime), end: Math.min(end(a), axis.to), priority: a.priority, cls: a.class,
+      title: `${a.priority} ${a.type} ${Somnis.fmt(a.raisedEventTime)}–${end(a) === Infinity ? "now" : Somnis.fmt(end(a))}: ${a.summary}`,
+    })),
+  });
+  list.replaceChildren();
+  if (!night.length) { list.innerHTML = '<li class="empty">No alarms tonight.</li>'; return; }
+  for (const a of night) {
+    const li = document.createElement("li");
+    Object.assign(li.dataset, { alarmId: a.id, priority: a.priority, state: a.state });
+    const until = end(a) === Infinity ? "now" : Somnis.fmt(end(a));
+    li.textContent = `${ICON[a.priority] ?? ""} ${a.type.replaceAll("-", " ")} (${a.priority}) ${Somnis.fmt(a.raisedEventTime)}–${until} · ${a.state.replaceAll("-", " ")}${a.ackedBy ? ` · ✓ ack ${a.ackedBy}` : ""}${a.shelvedBy ? ` · shelved by ${a.shelvedBy}` : ""}${a.assignedTo ? ` · assigned ${a.assignedTo}` : ""} — ${a.summary}`;
+    list.append(li);
+  }
+}
+
 function renderAll() {
   renderNow();
   renderCharts();
@@ -193,6 +243,17 @@ function renderAll() {
 
 let resizeTimer = 0;
 window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(renderCharts, 150); });
+
+// Alarm changes for this bed arrive on the live feed: update the timeline at once.
+let alarmFrame = 0;
+document.addEventListener("somnis:source", (e) => {
+  e.detail.addEventListener("alarm", (m) => {
+    const a = JSON.parse(m.data);
+    if (a.bed !== bedId) return;
+    bedAlarms.set(a.id, a);
+    if (!alarmFrame) alarmFrame = requestAnimationFrame(() => { alarmFrame = 0; renderAlarms(); });
+  });
+});
 
 Somnis.user();
 Somnis.layout().then(() => {

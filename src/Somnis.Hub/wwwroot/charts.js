@@ -126,5 +126,27 @@ const Charts = (() => {
     svg.innerHTML = out;
   }
 
-  return { lines, hypnogram, bars };
+  /**
+   * Alarm timeline on the same time axis (and left padding) as the hypnogram and trends: one lane per alarm type,
+   * a bar from raised to cleared (or to the chart's end while open). items: [{ id, lane, start, end, priority, cls, title }].
+   */
+  function alarms(svg, { from, to, items, lanes }) {
+    const w = widthOf(svg);
+    svg.dataset.alarms = String(items.length);
+    // Nothing to draw: the list under the chart says "No alarms tonight".
+    if (!items.length || to <= from) { svg.innerHTML = ""; svg.setAttribute("height", 0); return; }
+    const laneH = 18, h = PAD.top + lanes.length * laneH + PAD.bottom;
+    const sx = (t) => PAD.left + ((Math.min(Math.max(t, from), to) - from) / (to - from)) * (w - PAD.left - PAD.right);
+    let out = timeAxis(from, to, w, h);
+    lanes.forEach((name, i) => { out += `<text class="lane" x="${PAD.left - 4}" y="${(PAD.top + laneH * i + laneH / 2 + 4).toFixed(1)}" text-anchor="end">${name}</text>`; });
+    for (const it of items) {
+      const x = sx(it.start), y = PAD.top + it.lane * laneH + 3;
+      out += `<rect class="alarm-bar" data-alarm-id="${it.id}" data-priority="${it.priority}" data-class="${it.cls}" x="${x.toFixed(1)}" y="${y}" width="${Math.max(3, sx(it.end) - x).toFixed(1)}" height="${laneH - 6}" rx="2"><title>${it.title.replace(/[<&]/g, "")}</title></rect>`;
+    }
+    svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+    svg.setAttribute("height", h);
+    svg.innerHTML = out;
+  }
+
+  return { lines, hypnogram, bars, alarms };
 })();

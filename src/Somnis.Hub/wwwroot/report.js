@@ -1,5 +1,6 @@
-// Night report for one sleeper or the facility: a table (printable with the print stylesheet) and the same data as
-// CSV from /api/reports/night. Nights are named by the facility-local date of the evening they began.
+// Night report for one sleeper or the facility: night metrics, the night's alarms and the operator actions on them
+// (tables, printable with the print stylesheet) and the same data as CSV from /api/reports/night. Nights are named by
+// the facility-local date of the evening they began.
 "use strict";
 
 const q = new URLSearchParams(location.search);
@@ -34,11 +35,39 @@ async function show() {
     const cells = [row.bed, row.ward, Somnis.fmt(row.lightsOff, "datetime"), row.inProgress ? "in progress" : Somnis.fmt(row.end, "datetime"),
       min(row.timeInBedMin), min(row.totalSleepMin), pct(row.sleepEfficiency), min(row.sleepOnsetLatencyMin), min(row.wasoMin), String(row.awakenings),
       row.arousalIndex === null ? "–" : row.arousalIndex.toFixed(1), pct(row.hrDip), min(row.stimulatedMin),
-      `${pct(row.efficiencyStimulated)} / ${pct(row.efficiencyUnstimulated)}`, `${row.debtHours.toFixed(1)} h`, row.assessments.join("; ") || "–"];
+      `${pct(row.efficiencyStimulated)} / ${pct(row.efficiencyUnstimulated)}`, `${row.debtHours.toFixed(1)} h`, row.assessments.join("; ") || "–",
+      String(report.alarms.filter((a) => a.bed === row.bed && a.facility === row.facility).length)];
     for (const c of cells) { const td = document.createElement("td"); td.textContent = c; tr.append(td); }
     body.append(tr);
   }
+  renderAlarms(report);
   document.body.dataset.loaded = "true";
+}
+
+const ICON = { high: "▲▲▲", medium: "▲▲", low: "▲" };
+
+function fill(table, items, cells, caption) {
+  table.querySelector("caption").textContent = caption;
+  table.tHead.hidden = !items.length;
+  table.tBodies[0].replaceChildren(...items.map((it) => {
+    const tr = document.createElement("tr");
+    if (it.priority) tr.dataset.priority = it.priority;
+    if (it.id) tr.dataset.alarmId = it.id; else if (it.alarmId) tr.dataset.alarmId = it.alarmId;
+    if (it.action) tr.dataset.action = it.action;
+    for (const c of cells(it)) { const td = document.createElement("td"); td.textContent = c; tr.append(td); }
+    return tr;
+  }));
+}
+
+function renderAlarms(report) {
+  const where = (x) => x.bed ?? `facility ${x.facility}`;
+  fill(document.getElementById("report-alarms"), report.alarms,
+    (a) => [Somnis.fmt(a.raisedEventTime, "datetime"), where(a), `${ICON[a.priority] ?? ""} ${a.type.replaceAll("-", " ")} (${a.priority}${a.class === "technical" ? ", technical" : ""})`,
+      a.state.replaceAll("-", " "), a.ackedBy ? `${a.ackedBy} ${Somnis.fmt(a.ackedAt, "datetime")}` : "–", a.summary],
+    report.alarms.length ? `${report.alarms.length} alarm(s) raised during the night` : "No alarms raised during the night.");
+  fill(document.getElementById("report-actions"), report.actions,
+    (x) => [Somnis.fmt(x.at, "datetime"), x.actor, x.action.replaceAll("-", " "), where(x), x.alarmType ? x.alarmType.replaceAll("-", " ") : "–", x.detail ?? ""],
+    report.actions.length ? `${report.actions.length} operator action(s) on these alarms and the Architect` : "No operator actions on this night's alarms or Architect.");
 }
 
 document.getElementById("choose").addEventListener("submit", (e) => { e.preventDefault(); show(); });

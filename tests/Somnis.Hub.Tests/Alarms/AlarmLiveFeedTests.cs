@@ -7,7 +7,7 @@ namespace Somnis.Hub.Tests.Alarms;
 public sealed class AlarmLiveFeedTests
 {
     [Fact]
-    public async Task An_alarm_change_is_pushed_at_once_and_open_alarms_come_first_on_connect()
+    public async Task An_alarm_change_is_pushed_at_once_and_open_alarms_come_first_on_connect_then_ready()
     {
         await using var hub = new HubFactory();
         using var _ = hub.CreateClient();
@@ -22,6 +22,8 @@ public sealed class AlarmLiveFeedTests
         Assert.True(await stream.MoveNextAsync());
         Assert.Equal("alarm", stream.Current.EventType);
         Assert.Contains("first gap", stream.Current.Data, StringComparison.Ordinal);
+        Assert.True(await stream.MoveNextAsync());
+        Assert.Equal("ready", stream.Current.EventType);
 
         // Pushed by the change itself, not by the 250 ms tick: the item is there before any tick could run.
         engine.ReportDataGap("nexus", "bed-02", true, AlarmEngineTests.T0, "second gap");

@@ -5,7 +5,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Somnis.Contracts;
+using Somnis.Hub.Alarms;
 using Somnis.Hub.Dashboard;
+using Somnis.Hub.Detection;
 using Somnis.Hub.Ingestion;
 using Somnis.Hub.Tests.Storage;
 
@@ -80,6 +82,46 @@ public sealed class DashboardApiTests
         var json = await client.GetFromJsonAsync<NightReport>("/api/reports/night.json?bed=bed-07");
         Assert.Equal((new DateOnly(2026, 3, 28), "bed-07"), (json!.Night, json.Rows.Single().Bed));
         Assert.Equal(TimeSpan.FromHours(23), json.To - json.From);
+    }
+
+    [Fact]
+    public async Task Night_report_lists_the_night_alarms_and_who_acted_on_them_per_sleeper_and_for_the_facility()
+    {
+        await using var hub = Hub();
+        using var tess = Client(hub);
+        using var sam = Client(hub, "sam");
+        Feed(hub, "bed-07", 180);
+        var engine = hub.Services.GetRequiredService<AlarmEngine>();
+        // During the night of 28 March (device time): a deprivation on bed-07, a data gap on bed-30 (no night of its own);
+        // and one from the night before, which neither report may list.
+        engine.OnAssessment(new AssessmentUpdate(AlarmTypes.ArchitectDeprivation, "nexus", "bed-07", true, LightsOff.AddMinutes(20), "kept awake 80 %", null));
+        engine.ReportDataGap("nexus", "bed-30", true, LightsOff.AddMinutes(25), "seq 10-42 lost");
+        engine.ReportDataGap("nexus", "bed-31", true, LightsOff.AddDays(-1), "seq 1-2 lost");
+        var deprivation = engine.Open().Single(a => a.Type == AlarmTypes.ArchitectDeprivation);
+
+        Assert.Equal(HttpStatusCode.OK, (await tess.PostAsJsonAsync($"/api/alarms/{deprivation.Id}/ack", new { comment = "went to see" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await tess.PostAsJsonAsync($"/api/alarms/{deprivation.Id}/comment", new { text = "sleeper calm" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, (await sam.PostAsJsonAsync("/api/beds/bed-07/architect/pause", new { reason = "deprivation" })).StatusCode);
+
+        var bed = await tess.GetFromJsonAsync<NightReport>("/api/reports/night.json?date=2026-03-28&bed=bed-07");
+        var alarm = Assert.Single(bed!.Alarms);
+        Assert.Equal((deprivation.Id, "bed-07", "high", "active-acknowledged", "tess"), (alarm.Id, alarm.Bed, alarm.Priority, alarm.State, alarm.AckedBy));
+        Assert.Equal(
+            [("acknowledged", "tess", "architect-deprivation"), ("commented", "tess", "architect-deprivation"), ("architect-pause-requested", "sam", null)],
+            bed.Actions.Select(x => (x.Action, x.Actor, x.AlarmType)));
+        Assert.Equal("sleeper calm", bed.Actions[1].Detail);
+
+        var lines = (await tess.GetStringAsync(new Uri("/api/reports/night?date=2026-03-28", UriKind.Relative))).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.EndsWith(",assessments,alarms,actions", lines[0], StringComparison.Ordinal);
+        Assert.Equal(3, lines.Length);
+        var bed07 = lines.Single(l => l.StartsWith("2026-03-28,bed-07,", StringComparison.Ordinal));
+        Assert.Contains("2026-03-28T22:20:00+01:00 high architect-deprivation (active-acknowledged): kept awake 80 %", bed07, StringComparison.Ordinal);
+        Assert.Matches(@"T\d\d:\d\d:\d\d[+-]\d\d:\d\d tess acknowledged architect-deprivation: after [\d.]+ s: went to see \| [^|]+ tess commented architect-deprivation: sleeper calm \| [^|]+ sam architect-pause-requested: command \w+: deprivation""?$", bed07);
+        // bed-30 has no night row: its line has the alarm and empty metrics; bed-31's gap belongs to the night before.
+        var bed30 = lines.Single(l => l.StartsWith("2026-03-28,bed-30,nexus,South ward,,,", StringComparison.Ordinal));
+        Assert.Contains("low data-gap (active-unacknowledged): seq 10-42 lost", bed30, StringComparison.Ordinal);
+        Assert.DoesNotContain(lines, l => l.Contains("bed-31", StringComparison.Ordinal));
+        Assert.Equal(NightReports.CsvHeader.Length, lines[2].Split(',').Length);
     }
 
     [Theory]

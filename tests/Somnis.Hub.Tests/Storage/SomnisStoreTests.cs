@@ -5,6 +5,7 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Somnis.Contracts;
+using Somnis.Hub.Alarms;
 using Somnis.Hub.Storage;
 
 namespace Somnis.Hub.Tests.Storage;
@@ -62,6 +63,42 @@ public sealed class SomnisStoreTests : IDisposable
         var ex = Assert.Throws<InvalidOperationException>(() => _store.Migrate());
         Assert.Contains($"schema version {Migrations.Latest + 1}", ex.Message, StringComparison.Ordinal);
         Assert.Contains("newer Somnis", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Step_3_fills_the_device_time_of_alarms_stored_before_it_and_the_history_query_filters_by_it()
+    {
+        // A database as a hub at schema version 2 left it, with one alarm raised (device time) at 23:40+01:00.
+        var dir = Directory.CreateTempSubdirectory("somnis-store-v2-").FullName;
+        try
+        {
+            var old = new SomnisStore(Options.Create(new HubOptions { DataDirectory = dir }));
+            var alarm = new Alarm("a1", "nexus", "bed-01", "data-gap", "low", "technical", true, true, false, false, T0, new DateTimeOffset(2026, 3, 1, 23, 40, 0, 123, TimeSpan.FromHours(1)),
+                T0, T0, null, null, null, null, null, null, null, false, null, null, 1, false, 0, "gap", null, null);
+            using (var c = old.Open())
+            using (var cmd = c.CreateCommand())
+            {
+                cmd.CommandText = Migrations.All[0].Sql + Migrations.All[1].Sql + "PRAGMA user_version = 2; INSERT INTO alarms (id, facility, bed, type, priority, closed, raised_at, json) VALUES ('a1', 'nexus', 'bed-01', 'data-gap', 'low', 0, 0, $json);";
+                cmd.Parameters.AddWithValue("$json", System.Text.Json.JsonSerializer.Serialize(alarm, HubJsonContext.Default.Alarm));
+                cmd.ExecuteNonQuery();
+            }
+
+            Assert.Contains(old.Migrate(), m => m.Version == 3);
+            AlarmFilter Window(int fromMinute, int toMinute) => new(null, null, null, null, null, 10,
+                new DateTimeOffset(2026, 3, 1, 22, fromMinute, 0, TimeSpan.Zero), new DateTimeOffset(2026, 3, 1, 22, toMinute, 0, TimeSpan.Zero));
+            Assert.Equal("a1", Assert.Single(old.QueryAlarms(Window(40, 41))).Id);
+            Assert.Empty(old.QueryAlarms(Window(0, 40)));
+            Assert.Empty(old.QueryAlarms(Window(41, 59)));
+
+            // New rows get the column when stored.
+            old.Save(alarm with { Id = "a2", RaisedEventTime = T0.AddDays(1) }, []);
+            Assert.Equal("a2", Assert.Single(old.QueryAlarms(new AlarmFilter(null, null, null, null, null, 10, T0.AddDays(1), T0.AddDays(1).AddSeconds(1)))).Id);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

@@ -11,10 +11,11 @@ public sealed class HubProcess : IAsyncDisposable
     private DotnetProcess _process;
     private readonly string[] _args;
 
-    private HubProcess(DotnetProcess process, int port, string dataDir, string[] args)
+    private HubProcess(DotnetProcess process, int port, int brokerPort, string dataDir, string[] args)
     {
         _process = process;
         Port = port;
+        BrokerPort = brokerPort;
         DataDirectory = dataDir;
         _args = args;
         Http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(10) };
@@ -22,6 +23,9 @@ public sealed class HubProcess : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>The embedded broker's port (anonymous, loopback), unless the arguments name another broker.</summary>
+    public int BrokerPort { get; }
 
     public string Url => $"http://127.0.0.1:{Port}";
 
@@ -40,8 +44,15 @@ public sealed class HubProcess : IAsyncDisposable
     {
         var port = Net.FreePort();
         var data = Directory.CreateTempSubdirectory("somnis-hub-").FullName;
-        string[] all = ["demo", "--urls", $"http://127.0.0.1:{port}", "--data", data, "--Broker:EmbeddedPort", Net.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), .. args];
-        var hub = new HubProcess(DotnetProcess.Start(RepoPaths.HubDll, all), port, data, all);
+        // Two quick picks can return the same port: the broker must not take the web port.
+        var brokerPort = Net.FreePort();
+        while (brokerPort == port)
+        {
+            brokerPort = Net.FreePort();
+        }
+
+        string[] all = ["demo", "--urls", $"http://127.0.0.1:{port}", "--data", data, "--Broker:EmbeddedPort", brokerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args];
+        var hub = new HubProcess(DotnetProcess.Start(RepoPaths.HubDll, all), port, brokerPort, data, all);
         await hub.WaitReadyAsync();
         return hub;
     }
