@@ -120,11 +120,13 @@ internal sealed class Phases(Plan plan, string hubDll, string edgeDll, string wo
         var dir = Subdir("edge");
         using var broker = await Broker.StartAsync(dir);
         // The deployed unit's GC heap limit (deploy/systemd/somnis-edge.service), so RSS is what a Pi would see.
+        // Started in its own directory, as the systemd unit does, so it reads its appsettings (the sensor wiring).
+        var edgeHome = Path.GetDirectoryName(edgeDll)!;
         var env = new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x4000000", ["Logging__LogLevel__Default"] = "Warning" };
         var hardware = Rig.Start(Rig.Dotnet, [edgeDll, "--broker", broker.Url, "--facility", "edgebench", "--bed", "hw-1", "--mode", "hardware", "--emulate-chips",
-            "--speed", "1", "--journal", Path.Combine(dir, "journal-hw")], Path.Combine(dir, "edge-hw.log"), env);
+            "--speed", "1", "--journal", Path.Combine(dir, "journal-hw")], Path.Combine(dir, "edge-hw.log"), env, edgeHome);
         var fleet = Rig.Start(Rig.Dotnet, [edgeDll, "--broker", broker.Url, "--facility", "edgebench", "--beds", plan.EdgeFleetBeds.ToString(CultureInfo.InvariantCulture),
-            "--mode", "simulated", "--speed", "1", "--journal", Path.Combine(dir, "journal-fleet")], Path.Combine(dir, "edge-fleet.log"));
+            "--mode", "simulated", "--speed", "1", "--journal", Path.Combine(dir, "journal-fleet")], Path.Combine(dir, "edge-fleet.log"), env, edgeHome);
         try
         {
             // Start-up (JIT, connect) is not the steady state: measure after a quarter of the run.
@@ -161,6 +163,36 @@ internal sealed class Phases(Plan plan, string hubDll, string edgeDll, string wo
         {
             Rig.Stop(hardware);
             Rig.Stop(fleet);
+        }
+    }
+
+    /// <summary>BenchmarkDotNet micro-benchmarks of the hot paths, in their own process (bench/Somnis.Bench.Micro).</summary>
+    public async Task MicroAsync(string microDll)
+    {
+        if (plan.Micro == "none")
+        {
+            return;
+        }
+
+        var dir = Subdir("micro");
+        var output = Path.Combine(dir, "micro.json");
+        using var p = Rig.Start(Rig.Dotnet, [microDll, "--job", plan.Micro, "--out", output], Path.Combine(dir, "micro.log"));
+        using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(15)))
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+
+        if (p.ExitCode != 0 || !File.Exists(output))
+        {
+            throw new InvalidOperationException($"micro-benchmarks failed (exit {p.ExitCode}); see {dir}/micro.log");
+        }
+
+        var micro = JsonNode.Parse(await File.ReadAllTextAsync(output))!.AsArray();
+        results["micro"] = micro.DeepClone();
+        foreach (var m in micro)
+        {
+            var mean = m!["mean_ns"]?.GetValue<double>() ?? double.NaN;
+            report($"micro: {m["name"]}", $"{(mean >= 1000 ? $"{mean / 1000:0.00} µs" : $"{mean:0} ns")}/op, {m["allocated_bytes"]} B allocated/op");
         }
     }
 

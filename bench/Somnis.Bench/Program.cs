@@ -74,6 +74,11 @@ try
     {
         await phases.EdgeAsync();
     }
+
+    if (Run("micro"))
+    {
+        await phases.MicroAsync(Path.Combine(repo, "bench", "Somnis.Bench.Micro", "bin", config, "net10.0", "Somnis.Bench.Micro.dll"));
+    }
 }
 catch (Exception ex)
 {
@@ -92,12 +97,19 @@ Console.WriteLine($"somnis-bench: {total.Elapsed.TotalSeconds:0} s; results in {
 double Num(string key) => results.TryGetPropertyValue(key, out var n) && n is not null ? n.GetValue<double>() : double.NaN;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"RESULT ingest_ratio={Num("ingest_ratio"):0.00} hub_msgs_per_s={Num("hub_msgs_per_s"):0} ceiling_msgs_per_s={Num("ceiling_msgs_per_s"):0} alarm_p99_ms={Num("alarm_p99_ms"):0} hub_rss_mb={Num("hub_rss_mb"):0}"));
-try
+if (!results.ContainsKey("error"))
 {
-    Directory.Delete(work, recursive: true);
+    try
+    {
+        Directory.Delete(work, recursive: true);
+    }
+    catch (IOException)
+    {
+    }
 }
-catch (IOException)
+else
 {
+    Console.WriteLine($"somnis-bench: logs kept in {work}");
 }
 
 return results.ContainsKey("error") ? 1 : 0;

@@ -51,9 +51,14 @@ internal static class Rig
         }
     }
 
-    public static Process Start(string file, IEnumerable<string> args, string? log, IDictionary<string, string>? env = null)
+    public static Process Start(string file, IEnumerable<string> args, string? log, IDictionary<string, string>? env = null, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (workingDirectory is not null)
+        {
+            psi.WorkingDirectory = workingDirectory;
+        }
+
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);

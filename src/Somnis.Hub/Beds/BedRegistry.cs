@@ -19,7 +19,9 @@ public sealed class BedOptions
 internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> options, DeliveryTracker delivery, DetectionService? detection = null)
 {
     private readonly ConcurrentDictionary<(string Facility, string Bed), BedState> _beds = new();
-    private readonly ConcurrentDictionary<(string Facility, string Bed), byte> _dirty = new();
+    // Beds changed since the live feed last looked, each queued once (BedState.Dirty). A ConcurrentDictionary here made
+    // every message take a stripe lock that the feed's key snapshot (all locks) held up (docs/performance.md).
+    private readonly ConcurrentQueue<BedState> _changed = new();
 
     public int Count => _beds.Count;
 
@@ -77,9 +79,9 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
     /// <summary>Marks a bed changed for the live feed (e.g. its delivery accounting moved without new vitals).</summary>
     public void MarkChanged(string facility, string bed)
     {
-        if (_beds.ContainsKey((facility, bed)))
+        if (_beds.TryGetValue((facility, bed), out var state))
         {
-            _dirty[(facility, bed)] = 0;
+            MarkDirty(state);
         }
     }
 
@@ -93,12 +95,11 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
     public IReadOnlyList<BedSummary> TakeChanged()
     {
         var changed = new List<BedSummary>();
-        foreach (var key in _dirty.Keys)
+        for (var n = _changed.Count; n > 0 && _changed.TryDequeue(out var bed); n--)
         {
-            if (_dirty.TryRemove(key, out _) && _beds.TryGetValue(key, out var bed))
-            {
-                changed.Add(Snapshot(bed));
-            }
+            // Cleared before the snapshot: a change made while it is taken queues the bed again, so none is missed.
+            Volatile.Write(ref bed.Dirty, 0);
+            changed.Add(Snapshot(bed));
         }
 
         return changed;
@@ -113,7 +114,7 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
             if (!lastStale.TryGetValue(key, out var was) || was != stale)
             {
                 lastStale[key] = stale;
-                _dirty[key] = 0;
+                MarkDirty(bed);
             }
         }
     }
@@ -128,7 +129,13 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
 
     private BedState Get(string facility, string bed) => _beds.GetOrAdd((facility, bed), k => new BedState(k.Facility, k.Bed));
 
-    private void MarkDirty(BedState bed) => _dirty[(bed.Facility, bed.Bed)] = 0;
+    private void MarkDirty(BedState bed)
+    {
+        if (Interlocked.Exchange(ref bed.Dirty, 1) == 0)
+        {
+            _changed.Enqueue(bed);
+        }
+    }
 
     /// <summary>The scorer's newest epoch when there is one (validated on PSG), else the rough movement rule;
     /// always unknown for an offline or stale bed.</summary>

@@ -17,6 +17,9 @@ public enum SleeperState
 /// </summary>
 internal sealed class BedState(string facility, string bed)
 {
+    /// <summary>1 while the bed is queued for the live feed (BedRegistry.MarkDirty); a field for Interlocked.</summary>
+    public int Dirty;
+
     // Recent activity (event time, count) for the rough live sleep/wake state: 5 minutes of intervals.
     private readonly Queue<(DateTimeOffset Ts, double Count)> _recentActivity = new();
     private double _recentActivitySum;

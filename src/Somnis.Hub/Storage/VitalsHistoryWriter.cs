@@ -20,6 +20,8 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
     private readonly ILogger<VitalsHistoryWriter> _logger;
     private readonly int _batchSize;
     private readonly Channel<RecordedVitals> _queue;
+    private readonly int _capacity;
+    private int _count;
     private readonly List<RecordedVitals> _pending = [];
     private readonly Counter<long> _written;
     private readonly Counter<long> _dropped;
@@ -36,35 +38,40 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
         _time = time;
         _logger = logger;
         _batchSize = options.Value.BatchSize;
-        _queue = Channel.CreateBounded<RecordedVitals>(new BoundedChannelOptions(options.Value.QueueCapacity) { SingleReader = true });
+        // An unbounded single-reader channel is lock-free for the writer (the bounded one takes a lock shared with the
+        // reader on every item, which made ingestion wait on the store's batching); the bound is kept by _count.
+        _capacity = options.Value.QueueCapacity;
+        _queue = Channel.CreateUnbounded<RecordedVitals>(new UnboundedChannelOptions { SingleReader = true });
         var meter = meters.Create(HubMetrics.MeterName);
         _written = meter.CreateCounter<long>("somnis.store.vitals.written", "{message}", "Vitals written to the embedded store (redeliveries excluded)");
         _dropped = meter.CreateCounter<long>("somnis.store.vitals.dropped", "{message}", "Vitals not stored because the store's queue was full");
         _failures = meter.CreateCounter<long>("somnis.store.write.failures", "{batch}", "Failed write transactions of the embedded store (retried)");
-        meter.CreateObservableGauge("somnis.store.vitals.queued", () => (long)_queue.Reader.Count, "{message}", "Vitals waiting to be written to the embedded store");
+        meter.CreateObservableGauge("somnis.store.vitals.queued", () => (long)Volatile.Read(ref _count), "{message}", "Vitals waiting to be written to the embedded store");
     }
 
     public long Written => Interlocked.Read(ref _writtenCount);
 
     public long Dropped => Interlocked.Read(ref _droppedCount);
 
-    public int Queued => _queue.Reader.Count + _pending.Count;
+    public int Queued => Volatile.Read(ref _count) + _pending.Count;
 
     /// <summary>Why the last write failed, or null when the last write succeeded.</summary>
     public string? Failure => Volatile.Read(ref _failure);
 
     public void Record(string facility, VitalsMessage vitals)
     {
-        if (_queue.Writer.TryWrite(new RecordedVitals(facility, vitals)))
+        if (Interlocked.Increment(ref _count) <= _capacity && _queue.Writer.TryWrite(new RecordedVitals(facility, vitals)))
         {
             return;
         }
+
+        Interlocked.Decrement(ref _count);
 
         var total = Interlocked.Increment(ref _droppedCount);
         _dropped.Add(1);
         if (Interlocked.Exchange(ref _dropping, 1) == 0)
         {
-            Log.StoreQueueFull(_logger, _queue.Reader.Count, total);
+            Log.StoreQueueFull(_logger, Volatile.Read(ref _count), total);
         }
     }
 
@@ -76,6 +83,7 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
         {
             while (_pending.Count < _batchSize && _queue.Reader.TryRead(out var item))
             {
+                Interlocked.Decrement(ref _count);
                 _pending.Add(item);
             }
         }
@@ -108,7 +116,7 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
         }
 
         // The drop episode ends once the queue has room again; report how much history it cost.
-        if (Volatile.Read(ref _dropping) == 1 && _queue.Reader.Count < _batchSize)
+        if (Volatile.Read(ref _dropping) == 1 && Volatile.Read(ref _count) < _batchSize)
         {
             Interlocked.Exchange(ref _dropping, 0);
             var total = Dropped;

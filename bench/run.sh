@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The performance benchmark (docs/performance.md): the broker's ceiling, the hub's sustained ingestion and its ratio to
+# it, alarm latency at 10/50/90 % load, the soak night (full run), the edge footprint and the micro-benchmarks.
+#   bench/run.sh           full run (about 15-20 minutes on 2 cores)
+#   bench/run.sh --quick   the same method, smaller (under 3 minutes)
+# Writes bench/results/<date>.json and a table next to it; the last line is "RESULT ...".
+# Needs Debian's mosquitto and mosquitto-clients (./test.sh installs them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for tool in /usr/sbin/mosquitto mosquitto_sub; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "bench/run.sh: $tool is missing; run ./test.sh (it installs mosquitto and mosquitto-clients)"; exit 1; }
+done
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build bench/Somnis.Bench/Somnis.Bench.csproj -c Release -nologo -clp:ErrorsOnly >/dev/null
+dotnet build bench/Somnis.Bench.Micro/Somnis.Bench.Micro.csproj -c Release -nologo -clp:ErrorsOnly >/dev/null
+dotnet build src/Somnis.Hub/Somnis.Hub.csproj -c Release -nologo -clp:ErrorsOnly >/dev/null
+exec dotnet bench/Somnis.Bench/bin/Release/net10.0/Somnis.Bench.dll "$@"
