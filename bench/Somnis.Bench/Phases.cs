@@ -17,7 +17,7 @@ internal sealed class Phases(Plan plan, string hubDll, string edgeDll, string wo
     {
         var dir = Subdir("ceiling");
         using var broker = await Broker.StartAsync(dir);
-        var fleet = new Fleet("ceiling", plan.Beds, Scenarios.Mix, Interval);
+        var fleet = new Fleet("ceiling", plan.Beds, Scenarios.Mix, Interval, padding: plan.Padding);
         var gen = Stopwatch.StartNew();
         var messages = fleet.Next(plan.MessagesPerBed);
         report("generator: payload build", $"{messages.Length / gen.Elapsed.TotalSeconds:0} msg/s ({messages.Average(m => m.Payload.Length):0} B/message)");
@@ -67,7 +67,7 @@ internal sealed class Phases(Plan plan, string hubDll, string edgeDll, string wo
         await using var publisher = await Publisher.ConnectAsync("127.0.0.1", broker.Port, "bench-gen", plan.Connections, plan.Inflight, CancellationToken.None);
 
         // 1. Sustained ingestion: a burst the hub drains as fast as it can (the broker queues what it has not taken yet).
-        var fleet = new Fleet("bench", plan.Beds, Scenarios.Mix, Interval);
+        var fleet = new Fleet("bench", plan.Beds, Scenarios.Mix, Interval, padding: plan.Padding);
         await BirthAsync(hub, publisher, fleet);
         var messages = fleet.Next(plan.MessagesPerBed);
         var cpu0 = hub.CpuSeconds;

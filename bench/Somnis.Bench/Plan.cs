@@ -14,6 +14,7 @@ namespace Somnis.Bench;
 /// <param name="EdgeSeconds">Real-time seconds each edge footprint run lasts.</param>
 /// <param name="EdgeFleetBeds">Beds of the fleet-mode edge footprint run.</param>
 /// <param name="Micro">Run the BenchmarkDotNet micro-benchmarks ("short" or "quick" job), or "none".</param>
+/// <param name="Padding">Extra bytes in every throughput payload (an ignored JSON member), to see the effect of message size; 0 = real messages.</param>
 internal sealed record Plan(
     int Beds,
     int MessagesPerBed,
@@ -25,7 +26,8 @@ internal sealed record Plan(
     int SoakHours,
     int EdgeSeconds,
     int EdgeFleetBeds,
-    string Micro)
+    string Micro,
+    int Padding = 0)
 {
     public static Plan Full { get; } = new(1000, 200, 8, 256, 200, 40, 30, 8, 120, 50, "short");
 

@@ -36,6 +36,11 @@ if (Arg("--beds") is { } beds)
     plan = plan with { Beds = int.Parse(beds, CultureInfo.InvariantCulture) };
 }
 
+if (Arg("--padding") is { } padding)
+{
+    plan = plan with { Padding = int.Parse(padding, CultureInfo.InvariantCulture) };
+}
+
 if (args.Contains("--no-latency"))
 {
     plan = plan with { LatencySeconds = 0 };
