@@ -43,21 +43,27 @@ internal sealed class AlarmClock(
     internal void RunOnce()
     {
         var now = time.GetUtcNow();
-        foreach (var bed in beds.All())
+        var all = beds.All();
+        foreach (var bed in all)
         {
             ObserveBed(bed, now);
         }
 
         engine.Tick();
-        interlock.Check(beds.All());
+        interlock.Check(all);
     }
 
     private void ObserveBed(BedSummary bed, DateTimeOffset now)
     {
         var eventTime = bed.LastEventTime ?? engine.EventClock(bed.Facility, null) ?? now;
-        var evidence = JsonSerializer.SerializeToElement(
-            new BedConditionEvidence(bed.LastSeen, bed.LastEventTime, [.. bed.Sensors.Where(s => !s.Healthy)]),
-            HubJsonContext.Default.BedConditionEvidence);
+        // Evidence only matters while a condition holds; serialising it for every healthy bed on every tick cost
+        // thousands of JSON documents a second at 1,000 beds (docs/performance.md).
+        var problem = !bed.Online || bed.Stale || bed.Sensors.Any(s => !s.Healthy);
+        var evidence = problem
+            ? JsonSerializer.SerializeToElement(
+                new BedConditionEvidence(bed.LastSeen, bed.LastEventTime, [.. bed.Sensors.Where(s => !s.Healthy)]),
+                HubJsonContext.Default.BedConditionEvidence)
+            : (JsonElement?)null;
         var since = bed.LastSeen is { } seen ? $"last message {(now - seen).TotalSeconds:0} s ago" : "never heard from";
         engine.Observe(new ConditionInput(AlarmTypes.EdgeOffline, bed.Facility, bed.Id, !bed.Online, now, eventTime,
             $"Edge offline ({since})", evidence));
