@@ -31,6 +31,9 @@ internal sealed class BedLink : IAsyncDisposable
 {
     private static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a clean stop goes on delivering the journal (systemd's stop timeout is 90 s by default).</summary>
+    private static readonly TimeSpan ShutdownDrain = TimeSpan.FromSeconds(10);
     private const int PublishWindow = 32;
 
     private readonly string _facility;
@@ -526,37 +529,46 @@ internal sealed class BedLink : IAsyncDisposable
     }
 
     /// <summary>
-    /// Clean shutdown: delivers what the journal holds for up to 5 s (whatever is left stays journaled for the next
-    /// start), publishes the final status (offline, with the backlog left), disconnects and closes the journal.
+    /// Clean shutdown: delivers what the journal holds for up to 10 s, reconnecting if the connection is down (a
+    /// connection lost just before the stop must not leave data behind that a moment's reconnect would deliver); what
+    /// is left stays journaled for the next start, and is logged. Then publishes the final status (offline, with the
+    /// backlog left), disconnects and closes the journal.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
         try
         {
-            if (_client.IsConnected)
+            _journal.Flush();
+            using (var drain = new CancellationTokenSource(ShutdownDrain, _time))
             {
-                _journal.Flush();
-                using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+                var failures = 0;
+                while (!drain.IsCancellationRequested && failures < 3 && _journal.Next(replayAllowed: true, out _) is { } entry)
                 {
-                    var failures = 0;
-                    while (!drain.IsCancellationRequested && failures < 3 && _journal.Next(replayAllowed: true, out _) is { } entry)
+                    try
                     {
-                        try
-                        {
-                            await PublishAsync(Topics.For(_facility, _bed, entry.TopicKind), entry.Payload, retain: false, drain.Token);
-                            _journal.Acknowledge(entry);
-                        }
-                        catch (Exception ex)
-                        {
-                            // By design: what is not delivered now stays journaled for the next start.
-                            _journal.Failed(entry);
-                            failures++;
-                            Log.PublishFailed(_logger, _bed, ex.Message);
-                        }
+                        await EnsureConnectedAsync(ping: false, drain.Token);
+                        await PublishAsync(Topics.For(_facility, _bed, entry.TopicKind), entry.Payload, retain: false, drain.Token);
+                        _journal.Acknowledge(entry);
+                        failures = 0;
+                    }
+                    catch (Exception ex)
+                    {
+                        // By design: what is not delivered now stays journaled for the next start.
+                        _journal.Failed(entry);
+                        failures++;
+                        Log.PublishFailed(_logger, _bed, ex.Message);
                     }
                 }
+            }
 
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            if (_journal.Backlog > 0)
+            {
+                Log.StoppedWithBacklog(_logger, _bed, _journal.Backlog);
+            }
+
+            if (_client.IsConnected)
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3), _time);
                 await PublishAsync(OutgoingMessage.Status(_facility, CurrentStatus(DeviceStates.Offline)), cts.Token);
                 await _client.DisconnectAsync(cancellationToken: cts.Token);
             }
