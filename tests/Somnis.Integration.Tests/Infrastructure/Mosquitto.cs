@@ -11,13 +11,14 @@ public sealed class Mosquitto : IAsyncDisposable
     private readonly string _dir;
     private Process? _process;
 
-    private Mosquitto(string dir, int port, string extraConfig)
+    private Mosquitto(string dir, int port, string extraConfig, string? alsoListenOn)
     {
         _dir = dir;
         Port = port;
         ConfigPath = Path.Combine(dir, "mosquitto.conf");
         File.WriteAllText(ConfigPath, $"""
             listener {port} 127.0.0.1
+            {(alsoListenOn is null ? "" : $"listener {port} {alsoListenOn}")}
             allow_anonymous true
             set_tcp_nodelay true
             persistence true
@@ -38,10 +39,12 @@ public sealed class Mosquitto : IAsyncDisposable
 
     public static string Executable => File.Exists("/usr/sbin/mosquitto") ? "/usr/sbin/mosquitto" : "mosquitto";
 
-    public static async Task<Mosquitto> StartAsync(string extraConfig = "")
+    /// <param name="extraConfig">More configuration lines.</param>
+    /// <param name="alsoListenOn">A second address to listen on (same port), e.g. the host end of a <see cref="VethLink"/>.</param>
+    public static async Task<Mosquitto> StartAsync(string extraConfig = "", string? alsoListenOn = null)
     {
         var dir = Directory.CreateTempSubdirectory("somnis-mosquitto-").FullName;
-        var broker = new Mosquitto(dir, Net.FreePort(), extraConfig);
+        var broker = new Mosquitto(dir, Net.FreePort(), extraConfig, alsoListenOn);
         await broker.RestartAsync();
         return broker;
     }
