@@ -47,6 +47,9 @@ internal sealed class BedLink : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private IMqttClient _client;
+
+    /// <summary>The connection whose birth status is out: data goes only over it (see <see cref="EnsureConnectedAsync"/>).</summary>
+    private IMqttClient? _born;
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly ResiliencePipeline _publishPipeline;
@@ -223,7 +226,9 @@ internal sealed class BedLink : IAsyncDisposable
         // publish window on a busy machine could otherwise time out and drop a healthy connection).
         var acked = _time.GetElapsedTime(Interlocked.Read(ref _lastAckTimestamp)) < _options.KeepAlive;
         var client = _client;
-        if (client.IsConnected && (!ping || acked || await AliveAsync(ct)))
+        // A connection counts once its birth status is out: data published on it before the birth could reach the
+        // hub ahead of a birth that carries a lower sequence number, which would read as an edge that lost its numbering.
+        if (client.IsConnected && client == Volatile.Read(ref _born) && (!ping || acked || await AliveAsync(ct)))
         {
             return;
         }
@@ -233,7 +238,7 @@ internal sealed class BedLink : IAsyncDisposable
         {
             // Whoever held the lock before may have just connected: never replace a connection that another caller
             // made meanwhile (that would fail its in-flight publishes and trip the circuit breaker).
-            if (_client.IsConnected && (!ping || client != _client))
+            if (_client.IsConnected && _client == _born && (!ping || client != _client))
             {
                 return;
             }
@@ -313,6 +318,7 @@ internal sealed class BedLink : IAsyncDisposable
         _journal.MarkReconnected();
         _replaying = _journal.HasBacklog;
         await PublishAsync(OutgoingMessage.Status(_facility, CurrentStatus(DeviceStates.Online)), ct);
+        Volatile.Write(ref _born, _client);
         Log.ConnectedWithBacklog(_logger, _bed, _broker.ToString(), result.IsSessionPresent, _journal.Backlog);
         Ring();
     }

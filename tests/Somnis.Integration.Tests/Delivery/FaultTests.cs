@@ -170,14 +170,16 @@ public sealed partial class FaultTests(ITestOutputHelper output)
         await using var rig = await DeliveryRig.StartAsync(Beds, Speed, cuttable: true, journal: disk.Path, "--Edge:JournalSegmentBytes", "16384");
         output.WriteLine($"network: {rig.NetworkDescription}; journal on a 1 MiB tmpfs at {disk.Path}");
         await rig.WaitForSequenceAsync(300, "data flowing");
-        // Connected, the disk fills with delivered segments (kept for resends): they go first, nothing lost.
-        await rig.WaitForEdgeOutputAsync("journal: disk full", 1, "the disk to fill with delivered data");
-        Assert.Equal(0, rig.EdgeCount("journal: dropped"));
+        // Connected, the disk fills with delivered segments (kept for resends): they go first, without loss. (On a
+        // loaded machine a bed's undelivered backlog can outgrow its share of 1 MiB even before the cut: such drops
+        // are counted and reported like the others.)
+        await rig.WaitForEdgeOutputAsync(", 0 undelivered message(s) among them", 1, "the disk to fill with delivered data, removed without loss");
+        var before = Enumerable.Range(1, Beds).Select(i => rig.EdgeCount($"Bed bed-0{i} journal: dropped")).ToList();
         rig.CutNetwork();
         await Eventually.UntilAsync(
-            () => Task.FromResult(Enumerable.Range(1, Beds).All(i => rig.EdgeCount($"Bed bed-0{i} journal: dropped") > 0)),
+            () => Task.FromResult(Enumerable.Range(1, Beds).All(i => rig.EdgeCount($"Bed bed-0{i} journal: dropped") > before[i - 1])),
             TimeSpan.FromSeconds(120),
-            "every bed to drop data for lack of disk space");
+            "every bed to drop data for lack of disk space during the cut");
         rig.RestoreNetwork();
         await DeliverMoreAsync(rig, 500);
         await rig.StopEdgeAsync();
@@ -186,7 +188,8 @@ public sealed partial class FaultTests(ITestOutputHelper output)
         AssertLostIsExactlyTheReportedGap(rig, beds, GapReasons.DiskFull);
         Assert.Contains("reason disk-full", rig.Hub.Process.Output, StringComparison.Ordinal);
         Assert.Equal(0, rig.EdgeCount("loop failed"));
-        output.WriteLine($"disk-full removals: {rig.EdgeCount("journal: disk full")}; records held in memory only: {rig.EdgeCount("journal write failed")} episode(s)");
+        output.WriteLine($"disk-full removals: {rig.EdgeCount("journal: disk full")} ({rig.EdgeCount(", 0 undelivered message(s) among them")} of delivered data only); "
+            + $"drop reports before the cut: {before.Sum()}; records held in memory only: {rig.EdgeCount("journal write failed")} episode(s)");
         Report(watch, beds);
     }
 
