@@ -34,6 +34,9 @@ internal sealed class BedLink : IAsyncDisposable
 
     /// <summary>How long a clean stop goes on delivering the journal (systemd's stop timeout is 90 s by default).</summary>
     private static readonly TimeSpan ShutdownDrain = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long publishes already in flight may still take once the bed stops.</summary>
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
     private const int PublishWindow = 32;
 
     private readonly string _facility;
@@ -356,11 +359,16 @@ internal sealed class BedLink : IAsyncDisposable
 
     private async Task DrainAsync(CancellationToken ct)
     {
+        // Publishes already on their way get a grace period when the bed stops instead of being cancelled at once: a
+        // QoS 1 publish cancelled mid-flight leaves a PUBACK the client no longer expects, and the client then drops
+        // the connection (MQTTnet), just when the stop wants it to deliver what is left.
+        using var inFlight = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+        using var stopping = ct.Register(() => inFlight.CancelAfter(StopGrace));
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await DrainOnceAsync(ct);
+                await DrainOnceAsync(ct, inFlight.Token);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -376,7 +384,7 @@ internal sealed class BedLink : IAsyncDisposable
     }
 
     /// <summary>One step of the drain loop: the status if due, else one journaled message, else wait.</summary>
-    internal async Task DrainOnceAsync(CancellationToken ct)
+    internal async Task DrainOnceAsync(CancellationToken ct, CancellationToken inFlight)
     {
         if (_client.IsConnected && Interlocked.Exchange(ref _statusDirty, 0) == 1)
         {
@@ -419,7 +427,7 @@ internal sealed class BedLink : IAsyncDisposable
 
         // Up to PublishWindow QoS 1 publishes in flight at once: a round trip per message would cap a bed at a few
         // hundred messages/s on a busy machine, too slow to catch up after an outage.
-        var failures = await Task.WhenAll(batch.Select(b => PublishEntryAsync(b.Entry, b.Replay, ct)));
+        var failures = await Task.WhenAll(batch.Select(b => PublishEntryAsync(b.Entry, b.Replay, inFlight)));
         if (failures.OfType<BrokenCircuitException>().FirstOrDefault() is { } broken)
         {
             Log.CircuitOpen(_logger, _bed, _journal.Backlog);

@@ -252,8 +252,11 @@ public sealed class DeliveryRig : IAsyncDisposable
         }
         catch (TimeoutException ex)
         {
-            var detail = last is null ? "" : string.Join("\n", last.Select(kv => $"{kv.Key}: {kv.Value}"));
-            throw new TimeoutException($"{ex.Message}\n{detail}\n--- edge tail ---\n{Tail(EdgeOutput)}\n--- hub tail ---\n{Tail(Hub.Process.Output)}", ex);
+            var detail = last is null ? "" : string.Join("\n", last.Select(kv => $"{kv.Key}: {kv.Value}; edge journal state: {StateText(kv.Key)}"));
+            var runs = $"edge runs: {_previousEdges.Count + 1}; stops that left data: {EdgeCount("still journaled")}; "
+                + $"edge lines about the final drain: {string.Join(" | ", Edge.Lines.Where(l => l.Contains("publish failed", StringComparison.Ordinal) || l.Contains("still journaled", StringComparison.Ordinal)).TakeLast(5))}";
+            var broker = string.Join("\n", Broker.LogLines("edge-" + Facility).TakeLast(12));
+            throw new TimeoutException($"{ex.Message}\n{detail}\n{runs}\n--- broker, edge clients ---\n{broker}\n--- edge tail ---\n{Tail(EdgeOutput)}\n--- hub tail ---\n{Tail(Hub.Process.Output)}", ex);
         }
     }
 
@@ -263,6 +266,18 @@ public sealed class DeliveryRig : IAsyncDisposable
     /// <summary>How many data messages the bed's journal dropped (bound, disk full, corruption) in all its runs, from
     /// its state file (written on the clean stop): the edge's own count, whatever its log kept.</summary>
     public long EdgeDropped(string bed) => long.Parse(State(bed)[5], CultureInfo.InvariantCulture);
+
+    private string StateText(string bed)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(JournalDirectory, Facility, bed, "state"));
+        }
+        catch (IOException e)
+        {
+            return e.Message;
+        }
+    }
 
     // "v1 ackedBelow nextIndex lastSeq lastEventMs dropped", replaced atomically (rename): never read half-written.
     private string[] State(string bed) => File.ReadAllText(Path.Combine(JournalDirectory, Facility, bed, "state")).Split(' ');

@@ -9,6 +9,7 @@ namespace Somnis.Integration.Tests.Infrastructure;
 public sealed class Mosquitto : IAsyncDisposable
 {
     private readonly string _dir;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log = new();
     private Process? _process;
 
     private Mosquitto(string dir, int port, string extraConfig, string? alsoListenOn)
@@ -68,11 +69,22 @@ public sealed class Mosquitto : IAsyncDisposable
             throw new InvalidOperationException("mosquitto is not installed: run ./test.sh (it installs the Debian package) or apt-get install mosquitto mosquitto-clients", ex);
         }
 
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         await Net.WaitForListenerAsync(Port, TimeSpan.FromSeconds(15));
+    }
+
+    /// <summary>The broker's log lines (all runs) that contain <paramref name="text"/>, for failure messages.</summary>
+    public IEnumerable<string> LogLines(string text) => _log.Where(l => l.Contains(text, StringComparison.Ordinal));
+
+    private void Keep(string? line)
+    {
+        if (line is not null && _log.Count < 100_000)
+        {
+            _log.Enqueue(line);
+        }
     }
 
     /// <summary>kill -9: no clean shutdown, as in a crash.</summary>
