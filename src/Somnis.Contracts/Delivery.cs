@@ -45,6 +45,9 @@ public static class GapReasons
     /// <summary>Undelivered data reached the journal's age bound.</summary>
     public const string JournalAge = "journal-age";
 
+    /// <summary>The journal's file system was full; the oldest undelivered data was dropped to make room.</summary>
+    public const string DiskFull = "disk-full";
+
     /// <summary>A journal record was unreadable at start-up (torn write, bad checksum).</summary>
     public const string JournalCorrupt = "journal-corrupt";
 
@@ -52,7 +55,7 @@ public static class GapReasons
     /// edge no longer holds it.</summary>
     public const string NotRetained = "not-retained";
 
-    public static bool IsKnown(string reason) => reason is JournalFull or JournalAge or JournalCorrupt or NotRetained;
+    public static bool IsKnown(string reason) => reason is JournalFull or JournalAge or DiskFull or JournalCorrupt or NotRetained;
 }
 
 /// <summary>What the edge still holds for the hub, reported in every status (docs/protocol-delivery.md).</summary>

@@ -80,6 +80,15 @@ internal static partial class Log
     [LoggerMessage(214, LogLevel.Warning, "Bed {Bed}: the broker did not answer a ping within {KeepAlive}; dropping the connection and reconnecting")]
     public static partial void PingUnanswered(ILogger logger, string bed, TimeSpan keepAlive);
 
+    [LoggerMessage(215, LogLevel.Warning, "Bed {Bed} journal: disk full; removed the oldest segment ({Bytes} bytes, {Undelivered} undelivered message(s) among them, reported as a disk-full gap) to make room")]
+    public static partial void JournalDiskFull(ILogger logger, string bed, long bytes, int undelivered);
+
+    [LoggerMessage(216, LogLevel.Warning, "Bed {Bed} journal: {Reason}; records stay fsynced, but a segment created or deleted just before a power cut may be missing or come back")]
+    public static partial void JournalDirectorySyncFailed(ILogger logger, string bed, string reason);
+
+    [LoggerMessage(217, LogLevel.Warning, "Bed {Bed} stopped with {Backlog} message(s) still journaled; they are delivered after the next start")]
+    public static partial void StoppedWithBacklog(ILogger logger, string bed, int backlog);
+
     [LoggerMessage(8, LogLevel.Warning, "Bed {Bed} Architect interlock {Engaged} ({Cause})")]
     public static partial void InterlockChanged(ILogger logger, string bed, bool engaged, string cause);
 

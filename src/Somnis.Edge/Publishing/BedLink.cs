@@ -31,6 +31,12 @@ internal sealed class BedLink : IAsyncDisposable
 {
     private static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a clean stop goes on delivering the journal (systemd's stop timeout is 90 s by default).</summary>
+    private static readonly TimeSpan ShutdownDrain = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long publishes already in flight may still take once the bed stops.</summary>
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
     private const int PublishWindow = 32;
 
     private readonly string _facility;
@@ -44,6 +50,9 @@ internal sealed class BedLink : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private IMqttClient _client;
+
+    /// <summary>The connection whose birth status is out: data goes only over it (see <see cref="EnsureConnectedAsync"/>).</summary>
+    private IMqttClient? _born;
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly ResiliencePipeline _publishPipeline;
@@ -220,7 +229,9 @@ internal sealed class BedLink : IAsyncDisposable
         // publish window on a busy machine could otherwise time out and drop a healthy connection).
         var acked = _time.GetElapsedTime(Interlocked.Read(ref _lastAckTimestamp)) < _options.KeepAlive;
         var client = _client;
-        if (client.IsConnected && (!ping || acked || await AliveAsync(ct)))
+        // A connection counts once its birth status is out: data published on it before the birth could reach the
+        // hub ahead of a birth that carries a lower sequence number, which would read as an edge that lost its numbering.
+        if (client.IsConnected && client == Volatile.Read(ref _born) && (!ping || acked || await AliveAsync(ct)))
         {
             return;
         }
@@ -230,7 +241,7 @@ internal sealed class BedLink : IAsyncDisposable
         {
             // Whoever held the lock before may have just connected: never replace a connection that another caller
             // made meanwhile (that would fail its in-flight publishes and trip the circuit breaker).
-            if (_client.IsConnected && (!ping || client != _client))
+            if (_client.IsConnected && _client == _born && (!ping || client != _client))
             {
                 return;
             }
@@ -310,6 +321,7 @@ internal sealed class BedLink : IAsyncDisposable
         _journal.MarkReconnected();
         _replaying = _journal.HasBacklog;
         await PublishAsync(OutgoingMessage.Status(_facility, CurrentStatus(DeviceStates.Online)), ct);
+        Volatile.Write(ref _born, _client);
         Log.ConnectedWithBacklog(_logger, _bed, _broker.ToString(), result.IsSessionPresent, _journal.Backlog);
         Ring();
     }
@@ -347,11 +359,16 @@ internal sealed class BedLink : IAsyncDisposable
 
     private async Task DrainAsync(CancellationToken ct)
     {
+        // Publishes already on their way get a grace period when the bed stops instead of being cancelled at once: a
+        // QoS 1 publish cancelled mid-flight leaves a PUBACK the client no longer expects, and the client then drops
+        // the connection (MQTTnet), just when the stop wants it to deliver what is left.
+        using var inFlight = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+        using var stopping = ct.Register(() => inFlight.CancelAfter(StopGrace));
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                await DrainOnceAsync(ct);
+                await DrainOnceAsync(ct, inFlight.Token);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -367,7 +384,7 @@ internal sealed class BedLink : IAsyncDisposable
     }
 
     /// <summary>One step of the drain loop: the status if due, else one journaled message, else wait.</summary>
-    internal async Task DrainOnceAsync(CancellationToken ct)
+    internal async Task DrainOnceAsync(CancellationToken ct, CancellationToken inFlight)
     {
         if (_client.IsConnected && Interlocked.Exchange(ref _statusDirty, 0) == 1)
         {
@@ -410,7 +427,7 @@ internal sealed class BedLink : IAsyncDisposable
 
         // Up to PublishWindow QoS 1 publishes in flight at once: a round trip per message would cap a bed at a few
         // hundred messages/s on a busy machine, too slow to catch up after an outage.
-        var failures = await Task.WhenAll(batch.Select(b => PublishEntryAsync(b.Entry, b.Replay, ct)));
+        var failures = await Task.WhenAll(batch.Select(b => PublishEntryAsync(b.Entry, b.Replay, inFlight)));
         if (failures.OfType<BrokenCircuitException>().FirstOrDefault() is { } broken)
         {
             Log.CircuitOpen(_logger, _bed, _journal.Backlog);
@@ -526,37 +543,46 @@ internal sealed class BedLink : IAsyncDisposable
     }
 
     /// <summary>
-    /// Clean shutdown: delivers what the journal holds for up to 5 s (whatever is left stays journaled for the next
-    /// start), publishes the final status (offline, with the backlog left), disconnects and closes the journal.
+    /// Clean shutdown: delivers what the journal holds for up to 10 s, reconnecting if the connection is down (a
+    /// connection lost just before the stop must not leave data behind that a moment's reconnect would deliver); what
+    /// is left stays journaled for the next start, and is logged. Then publishes the final status (offline, with the
+    /// backlog left), disconnects and closes the journal.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
         try
         {
-            if (_client.IsConnected)
+            _journal.Flush();
+            using (var drain = new CancellationTokenSource(ShutdownDrain, _time))
             {
-                _journal.Flush();
-                using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+                var failures = 0;
+                while (!drain.IsCancellationRequested && failures < 3 && _journal.Next(replayAllowed: true, out _) is { } entry)
                 {
-                    var failures = 0;
-                    while (!drain.IsCancellationRequested && failures < 3 && _journal.Next(replayAllowed: true, out _) is { } entry)
+                    try
                     {
-                        try
-                        {
-                            await PublishAsync(Topics.For(_facility, _bed, entry.TopicKind), entry.Payload, retain: false, drain.Token);
-                            _journal.Acknowledge(entry);
-                        }
-                        catch (Exception ex)
-                        {
-                            // By design: what is not delivered now stays journaled for the next start.
-                            _journal.Failed(entry);
-                            failures++;
-                            Log.PublishFailed(_logger, _bed, ex.Message);
-                        }
+                        await EnsureConnectedAsync(ping: false, drain.Token);
+                        await PublishAsync(Topics.For(_facility, _bed, entry.TopicKind), entry.Payload, retain: false, drain.Token);
+                        _journal.Acknowledge(entry);
+                        failures = 0;
+                    }
+                    catch (Exception ex)
+                    {
+                        // By design: what is not delivered now stays journaled for the next start.
+                        _journal.Failed(entry);
+                        failures++;
+                        Log.PublishFailed(_logger, _bed, ex.Message);
                     }
                 }
+            }
 
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            if (_journal.Backlog > 0)
+            {
+                Log.StoppedWithBacklog(_logger, _bed, _journal.Backlog);
+            }
+
+            if (_client.IsConnected)
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3), _time);
                 await PublishAsync(OutgoingMessage.Status(_facility, CurrentStatus(DeviceStates.Offline)), cts.Token);
                 await _client.DisconnectAsync(cancellationToken: cts.Token);
             }

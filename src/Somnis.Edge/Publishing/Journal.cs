@@ -62,6 +62,9 @@ internal sealed class JournalSegment(long firstIndex, string? path, FileStream? 
 
     public long Bytes { get; set; }
 
+    /// <summary>Bytes actually in the file (records that could not be written are counted in <see cref="Bytes"/> only).</summary>
+    public long DiskBytes { get; set; }
+
     public int Pending { get; set; }
 
     /// <summary>Lowest and highest data sequence number written to the segment (0 when none).</summary>
@@ -105,6 +108,18 @@ internal sealed record JournalSettings(string? Directory, long MaxBytes, TimeSpa
 /// Bounds: when the journal's bytes exceed <see cref="JournalSettings.MaxBytes"/> the oldest segment is dropped (usually
 /// one whose records were all delivered: nothing lost); an undelivered record older than <see cref="JournalSettings.MaxAge"/> is dropped. Either way the drop is counted, logged and
 /// reported as a gap with its sequence and event-time range; gap reports themselves are carried forward, never dropped.
+/// <para>
+/// Disk full (ENOSPC, or the quota): the same rule, the oldest data goes. The bed removes its oldest segment (delivered
+/// segments kept for resends are the oldest, so usually nothing is lost), truncates the torn write and tries again,
+/// segment by segment; undelivered records removed this way are counted, logged and reported as a <c>disk-full</c> gap
+/// with their sequence and event-time range. Only when the bed has nothing left to remove (another program filled the
+/// disk) is a record held in memory alone (counted in <see cref="WriteFailures"/>, logged): it is still published, but
+/// would not survive a restart. The edge never stops for a full disk.
+/// </para>
+/// <para>
+/// Names are made durable too: the directory is fsynced after a segment file is created or deleted (see
+/// <see cref="DirectorySync"/>), only then, so it costs a few fsyncs per segment.
+/// </para>
 /// </summary>
 internal sealed class Journal : IDisposable
 {
@@ -134,6 +149,8 @@ internal sealed class Journal : IDisposable
     private long _totalBytes;
     private long _unflushedBytes;
     private long _writeFailures;
+    private bool _writeFailing;
+    private bool _syncFailureLogged;
     private bool _stateDirty;
     private DateTimeOffset _stateWrittenAt;
     private bool _disposed;
@@ -449,7 +466,7 @@ internal sealed class Journal : IDisposable
             var became = FlushLocked();
             if (_stateDirty && now - _stateWrittenAt >= StateInterval)
             {
-                WriteState();
+                TryWriteState();
             }
 
             return became;
@@ -468,9 +485,9 @@ internal sealed class Journal : IDisposable
             try
             {
                 FlushLocked();
-                if (OnDisk)
+                if (OnDisk && !TryWriteState())
                 {
-                    WriteState();
+                    Log.JournalWriteFailed(_logger, _bed, "the state file could not be written at shutdown (disk full); the next start reads the records instead");
                 }
             }
             catch (IOException ex)
@@ -523,9 +540,11 @@ internal sealed class Journal : IDisposable
             Roll();
         }
 
+        // The index is taken only once the record has its place: making room on a full disk may roll to a new
+        // segment, which is named after the index of its first record.
         var entry = new JournalEntry
         {
-            Index = _nextIndex++,
+            Index = _nextIndex,
             Kind = kind,
             Seq = seq,
             EventTs = eventTs,
@@ -533,38 +552,17 @@ internal sealed class Journal : IDisposable
             Payload = payload,
             Segment = _current,
         };
-        var size = HeaderBytes + BodyFixedBytes + payload.Length;
-        if (_current.Stream is { } stream)
+        List<(List<JournalEntry> Carried, List<JournalEntry> Dropped)>? removed = null;
+        if (_settings.Directory is not null)
         {
-            var record = Encode(entry);
-            try
-            {
-                // One write per record: in the OS page cache at once, so it survives kill -9; fsync is batched.
-                stream.Write(record);
-            }
-            catch (IOException ex)
-            {
-                // Disk full or failing: make room by dropping the oldest segment (reported as a gap) and try once more;
-                // if that fails too the record is kept in memory only, counted and logged, never silently lost.
-                if (_segments.Count > 1)
-                {
-                    DropSegment(_segments.First!.Value, GapReasons.JournalFull);
-                }
-
-                try
-                {
-                    stream.Write(record);
-                }
-                catch (IOException)
-                {
-                    Interlocked.Increment(ref _writeFailures);
-                    Log.JournalWriteFailed(_logger, _bed, ex.Message);
-                }
-            }
+            removed = Write(entry);
         }
 
-        _current.Bytes += size;
-        _current.Pending++;
+        _nextIndex++;
+        var segment = entry.Segment!;
+        var size = HeaderBytes + BodyFixedBytes + payload.Length;
+        segment.Bytes += size;
+        segment.Pending++;
         _totalBytes += size;
         _unflushedBytes += size;
         entry.Node = _pending.AddLast(entry);
@@ -575,8 +573,8 @@ internal sealed class Journal : IDisposable
 
         if (entry.IsData)
         {
-            _current.MinSeq = _current.MinSeq == 0 ? seq : Math.Min(_current.MinSeq, seq);
-            _current.MaxSeq = Math.Max(_current.MaxSeq, seq);
+            segment.MinSeq = segment.MinSeq == 0 ? seq : Math.Min(segment.MinSeq, seq);
+            segment.MaxSeq = Math.Max(segment.MaxSeq, seq);
             _lastSeq = Math.Max(_lastSeq, seq);
             _lastEventTs = _lastEventTs is { } last && last > eventTs ? last : eventTs;
         }
@@ -590,6 +588,111 @@ internal sealed class Journal : IDisposable
         else if (_unflushedBytes >= _settings.FlushBytes)
         {
             FlushLocked();
+        }
+
+        // What making room removed is carried forward and reported only now, after this record: those appends may
+        // need room themselves, and the journal's order (index) must stay the order of the pending list.
+        if (removed is not null)
+        {
+            foreach (var (carried, dropped) in removed)
+            {
+                CarryAndReport(carried, dropped, GapReasons.DiskFull);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the record to the current segment with one <c>write</c> (in the OS page cache at once, so it survives
+    /// kill -9; fsync is batched). On a full disk the torn write is cut off and the oldest segment removed, until the
+    /// record fits or nothing is left to remove; then it is held in memory only (counted, logged). Returns what was
+    /// removed, to be carried forward and reported by the caller.
+    /// </summary>
+    private List<(List<JournalEntry> Carried, List<JournalEntry> Dropped)>? Write(JournalEntry entry)
+    {
+        List<(List<JournalEntry> Carried, List<JournalEntry> Dropped)>? removed = null;
+        var record = Encode(entry);
+        while (true)
+        {
+            var segment = _current;
+            entry.Segment = segment;
+            if (segment.Stream is not { } stream)
+            {
+                // The segment file could not even be created (see NewSegment).
+                WriteFailed("no segment file");
+                return removed;
+            }
+
+            try
+            {
+                stream.Write(record);
+                segment.DiskBytes += record.Length;
+                _writeFailing = false;
+                return removed;
+            }
+            catch (IOException ex)
+            {
+                CutTornWrite(segment);
+                if (DirectorySync.IsDiskFull(ex) && MakeRoom(removed ??= []))
+                {
+                    continue;
+                }
+
+                WriteFailed(ex.Message);
+                return removed;
+            }
+        }
+    }
+
+    /// <summary>A partly written record would read as a torn tail at the next start (a false "lost" report): cut it off.</summary>
+    private void CutTornWrite(JournalSegment segment)
+    {
+        try
+        {
+            if (segment.Stream is { } stream && stream.Length > segment.DiskBytes)
+            {
+                stream.SetLength(segment.DiskBytes);
+            }
+        }
+        catch (IOException ex)
+        {
+            // By design: at worst the next start reports a torn tail as a gap; nothing is silent.
+            Log.JournalWriteFailed(_logger, _bed, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Disk full: removes this bed's oldest segment (rolling first when the current one is all there is). Delivered
+    /// records go without loss; undelivered ones are dropped (the caller reports them as a <c>disk-full</c> gap).
+    /// False when there is nothing left to remove.
+    /// </summary>
+    private bool MakeRoom(List<(List<JournalEntry> Carried, List<JournalEntry> Dropped)> removed)
+    {
+        if (_segments.Count == 1)
+        {
+            if (_current.DiskBytes == 0)
+            {
+                return false;
+            }
+
+            Roll();
+        }
+
+        var oldest = _segments.First!.Value;
+        var bytes = oldest.DiskBytes;
+        var (carried, dropped) = RemoveSegment(oldest, GapReasons.DiskFull);
+        removed.Add((carried, dropped));
+        Log.JournalDiskFull(_logger, _bed, bytes, dropped.Count);
+        return true;
+    }
+
+    private void WriteFailed(string reason)
+    {
+        Interlocked.Increment(ref _writeFailures);
+        if (!_writeFailing)
+        {
+            // Logged when writes start failing, not for every record (hundreds a second); the count is exact.
+            _writeFailing = true;
+            Log.JournalWriteFailed(_logger, _bed, reason);
         }
     }
 
@@ -606,7 +709,7 @@ internal sealed class Journal : IDisposable
         _stateDirty = true;
         var segment = entry.Segment!;
         segment.Pending--;
-        if (segment.Pending == 0 && segment != _current && !OnDisk)
+        if (segment.Pending == 0 && segment != _current && segment.Path is null)
         {
             // On disk, delivered segments are kept (within the size bound) so the hub can ask for a resend.
             DeleteSegment(segment);
@@ -620,7 +723,7 @@ internal sealed class Journal : IDisposable
         _current.Stream = null;
         var old = _current;
         _current = NewSegment(_nextIndex);
-        if (old.Pending == 0 && !OnDisk)
+        if (old.Pending == 0 && old.Path is null)
         {
             DeleteSegment(old);
         }
@@ -632,9 +735,20 @@ internal sealed class Journal : IDisposable
         if (_settings.Directory is { } dir)
         {
             var path = Path.Combine(dir, firstIndex.ToString("D20", CultureInfo.InvariantCulture) + ".seg");
-            // No user-space buffer: each record goes to the kernel with one write (see the class comment).
-            var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
-            segment = new JournalSegment(firstIndex, path, stream);
+            try
+            {
+                // No user-space buffer: each record goes to the kernel with one write (see the class comment).
+                var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
+                segment = new JournalSegment(firstIndex, path, stream);
+                SyncDirectory();
+            }
+            catch (IOException ex)
+            {
+                // By design (e.g. no room for a directory entry): the segment is held in memory; its records are
+                // still published, counted as write failures; the next roll tries the disk again.
+                WriteFailed(ex.Message);
+                segment = new JournalSegment(firstIndex, null, null);
+            }
         }
         else
         {
@@ -647,11 +761,20 @@ internal sealed class Journal : IDisposable
 
     private void DeleteSegment(JournalSegment segment)
     {
+        // Out of the list first: making room for the state file below must not pick this segment again.
+        _totalBytes -= segment.Bytes;
+        _segments.Remove(segment);
         if (segment.Path is { } path)
         {
-            // The state must cover this segment's sequence numbers before the file goes.
-            WriteState();
             segment.Stream?.Dispose();
+            // The state (last sequence number) must cover this segment's numbers before the file goes, durably (the
+            // rename of the state file, then the directory), or a power cut could make the bed reuse them.
+            var covered = TryWriteState();
+            if (covered)
+            {
+                SyncDirectory();
+            }
+
             try
             {
                 File.Delete(path);
@@ -660,10 +783,16 @@ internal sealed class Journal : IDisposable
             {
                 Log.JournalWriteFailed(_logger, _bed, ex.Message);
             }
-        }
 
-        _totalBytes -= segment.Bytes;
-        _segments.Remove(segment);
+            if (!covered)
+            {
+                // The disk was too full for the state file: the deleted segment made room. (Until this write a crash
+                // could only reuse numbers if this was the bed's newest data: making room removes the oldest first.)
+                TryWriteState();
+            }
+
+            SyncDirectory();
+        }
     }
 
     private void EnforceSize()
@@ -675,6 +804,16 @@ internal sealed class Journal : IDisposable
     }
 
     private void DropSegment(JournalSegment segment, string reason)
+    {
+        var (carried, dropped) = RemoveSegment(segment, reason);
+        CarryAndReport(carried, dropped, reason);
+    }
+
+    /// <summary>
+    /// Removes a segment and its pending records: returns the gap reports it held (to be carried forward) and the
+    /// undelivered data records (to be reported). Records in flight are marked and reported only if their publish fails.
+    /// </summary>
+    private (List<JournalEntry> Carried, List<JournalEntry> Dropped) RemoveSegment(JournalSegment segment, string reason)
     {
         var dropped = new List<JournalEntry>();
         var carried = new List<JournalEntry>();
@@ -710,11 +849,18 @@ internal sealed class Journal : IDisposable
         {
             Roll();
         }
-        else
+
+        if (_segments.Contains(segment))
         {
+            // (A memory segment left empty is already gone with the roll; a file may be gone to make room for the state.)
             DeleteSegment(segment);
         }
 
+        return (carried, dropped);
+    }
+
+    private void CarryAndReport(List<JournalEntry> carried, List<JournalEntry> dropped, string reason)
+    {
         var now = _time.GetUtcNow();
         foreach (var gap in carried)
         {
@@ -852,6 +998,12 @@ internal sealed class Journal : IDisposable
             .Where(f => f.First >= 0)
             .OrderBy(f => f.First)
             .ToList();
+        foreach (var empty in files.Where(f => new FileInfo(f.Path).Length == 0).ToList())
+        {
+            // Created just before a crash, never written: it holds nothing, and the new current segment may take its name.
+            File.Delete(empty.Path);
+            files.Remove(empty);
+        }
 
         var survivors = new List<(JournalEntry Entry, int File)>();
         var segmentInfo = new List<(long Bytes, long MinSeq, long MaxSeq)>();
@@ -946,6 +1098,7 @@ internal sealed class Journal : IDisposable
                 segments[i] = new JournalSegment(files[i].First, files[i].Path, null)
                 {
                     Bytes = segmentInfo[i].Bytes,
+                    DiskBytes = segmentInfo[i].Bytes,
                     MinSeq = segmentInfo[i].MinSeq,
                     MaxSeq = segmentInfo[i].MaxSeq,
                 };
@@ -968,7 +1121,7 @@ internal sealed class Journal : IDisposable
                 Log.JournalRecovered(_logger, _bed, survivors.Count, _lastSeq);
             }
 
-            WriteState();
+            TryWriteState();
             EnforceSize();
             return;
         }
@@ -993,14 +1146,84 @@ internal sealed class Journal : IDisposable
         _durableBelow = _nextIndex;
         _liveFrom = _nextIndex;
         _firstLive = null;
-        WriteState();
-        foreach (var (path, _) in files)
+        if (TryWriteState())
         {
-            File.Delete(path);
+            // Only once the state covers the lost range: else the next start reads (and reports) the old files again.
+            foreach (var (path, _) in files)
+            {
+                File.Delete(path);
+            }
+
+            SyncDirectory();
         }
 
         Log.JournalRecovered(_logger, _bed, survivors.Count, _lastSeq);
         EnforceSize();
+    }
+
+    /// <summary>
+    /// Writes the state file; on a full disk it makes room by removing the oldest delivered segment (nothing is lost:
+    /// those records are only kept for resends) and tries again. False when it could not: a stale state only costs
+    /// duplicates, and it stays due, so the next flush writes it.
+    /// </summary>
+    private bool TryWriteState()
+    {
+        while (true)
+        {
+            try
+            {
+                WriteState();
+                return true;
+            }
+            catch (IOException ex)
+            {
+                _stateDirty = true;
+                try
+                {
+                    // A partly written temporary file would hold room a full disk needs.
+                    File.Delete(Path.Combine(_settings.Directory!, StateFile + ".tmp"));
+                }
+                catch (IOException)
+                {
+                }
+
+                var full = DirectorySync.IsDiskFull(ex);
+                if (full && _segments.FirstOrDefault(g => g != _current && g.Pending == 0 && g.Path is not null) is { } delivered)
+                {
+                    // Removed without a state write of its own (that is what needs the room); the write right after
+                    // covers its numbers. Only a crash in between, if it held the bed's newest data, could cost a reuse.
+                    _totalBytes -= delivered.Bytes;
+                    _segments.Remove(delivered);
+                    try
+                    {
+                        File.Delete(delivered.Path!);
+                    }
+                    catch (IOException)
+                    {
+                    }
+
+                    SyncDirectory();
+                    Log.JournalDiskFull(_logger, _bed, delivered.DiskBytes, 0);
+                    continue;
+                }
+
+                if (!full)
+                {
+                    Log.JournalWriteFailed(_logger, _bed, ex.Message);
+                }
+
+                return false;
+            }
+        }
+    }
+
+    private void SyncDirectory()
+    {
+        if (_settings.Directory is { } dir && DirectorySync.Sync(dir) is { } error && !_syncFailureLogged)
+        {
+            _syncFailureLogged = true;
+            Log.JournalDirectorySyncFailed(_logger, _bed, error);
+        }
     }
 
     private void WriteState()

@@ -325,12 +325,20 @@ internal sealed class DeliveryTracker
     }
 
     /// <summary>Saves the state when it changed since the last save (write, fsync, rename). Returns false when unchanged.</summary>
-    public bool Save()
+    public bool Save() => Write(Snapshot());
+
+    /// <summary>
+    /// The state as of now, to be written by <see cref="Write"/> (null when unchanged since the last save). Taken
+    /// apart from the write so the ingestor can take it together with the list of messages it covers, while no message
+    /// is being applied: a save must cover exactly the messages it acknowledges, or a message applied between the two
+    /// (say a status) would be redelivered after a crash and applied a second time over its own later effects.
+    /// </summary>
+    internal Checkpoint? Snapshot()
     {
         var version = Interlocked.Read(ref _version);
         if (version == _savedVersion)
         {
-            return false;
+            return null;
         }
 
         var states = new List<BedDeliveryState>();
@@ -347,18 +355,31 @@ internal sealed class DeliveryTracker
             }
         }
 
+        return new Checkpoint(version, states);
+    }
+
+    /// <summary>Writes a snapshot (write, fsync, rename); false when there was nothing to write.</summary>
+    internal bool Write(Checkpoint? checkpoint)
+    {
+        if (checkpoint is not { } c)
+        {
+            return false;
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
         var tmp = _path + ".tmp";
         using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024))
         {
-            JsonSerializer.Serialize(f, states, HubJsonContext.Default.ListBedDeliveryState);
+            JsonSerializer.Serialize(f, c.States, HubJsonContext.Default.ListBedDeliveryState);
             f.Flush(flushToDisk: true);
         }
 
         File.Move(tmp, _path, overwrite: true);
-        _savedVersion = version;
+        _savedVersion = c.Version;
         return true;
     }
+
+    internal sealed record Checkpoint(long Version, List<BedDeliveryState> States);
 
     private void Load()
     {

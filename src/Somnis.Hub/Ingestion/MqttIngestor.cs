@@ -26,6 +26,9 @@ internal sealed class MqttIngestor(
     ILogger<MqttIngestor> logger) : BackgroundService
 {
     private readonly System.Collections.Concurrent.ConcurrentQueue<MqttApplicationMessageReceivedEventArgs> _unacknowledged = new();
+
+    // Held while a message is applied and queued for acknowledgement, and while a checkpoint takes its snapshot.
+    private readonly Lock _cut = new();
     private IMqttClient? _client;
     private System.Security.Cryptography.X509Certificates.X509Certificate2Collection? _ca;
 
@@ -44,17 +47,20 @@ internal sealed class MqttIngestor(
             // Acknowledged by the checkpoint loop once the accounting that includes this message is on disk; queued
             // only after it was applied, so a checkpoint never acknowledges a message its save did not cover.
             e.AutoAcknowledge = false;
-            try
+            lock (_cut)
             {
-                pipeline.Process(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload, e.ApplicationMessage.Retain);
-            }
-            catch (Exception ex)
-            {
-                // By design: one message must never stop ingestion; it is acknowledged and logged.
-                Log.IngestFailed(logger, e.ApplicationMessage.Topic, ex);
-            }
+                try
+                {
+                    pipeline.Process(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload, e.ApplicationMessage.Retain);
+                }
+                catch (Exception ex)
+                {
+                    // By design: one message must never stop ingestion; it is acknowledged and logged.
+                    Log.IngestFailed(logger, e.ApplicationMessage.Topic, ex);
+                }
 
-            _unacknowledged.Enqueue(e);
+                _unacknowledged.Enqueue(e);
+            }
 
             return Task.CompletedTask;
         };
@@ -173,18 +179,28 @@ internal sealed class MqttIngestor(
     /// <summary>Saves the accounting, then acknowledges every message it covers, in the order received.</summary>
     internal async Task CheckpointOnceAsync(CancellationToken ct)
     {
-        var covered = _unacknowledged.Count;
-        if (covered == 0)
+        int covered;
+        DeliveryTracker.Checkpoint? snapshot;
+        lock (_cut)
         {
-            return;
+            // One cut: the snapshot covers exactly the messages applied so far, and those are the ones acknowledged.
+            covered = _unacknowledged.Count;
+            if (covered == 0)
+            {
+                return;
+            }
+
+            snapshot = tracker.Snapshot();
         }
 
+        // Outside the cut, so neither holds up ingestion: first the work features deferred off the ingestion thread
+        // (e.g. alarm changes; a superset of what the cut covers), then the accounting; only then the acknowledgements.
         foreach (var d in deferred)
         {
             d.Flush();
         }
 
-        tracker.Save();
+        tracker.Write(snapshot);
         for (var i = 0; i < covered && _unacknowledged.TryDequeue(out var e); i++)
         {
             try

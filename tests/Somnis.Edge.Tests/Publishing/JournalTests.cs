@@ -257,6 +257,26 @@ public sealed class JournalTests : IDisposable
     }
 
     [Fact]
+    public void The_journal_directory_can_be_fsynced_so_segment_names_are_durable()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Null(DirectorySync.Sync(_dir));
+            return;
+        }
+
+        // Really calls open + fsync: a directory that is not there is an error (errno 2), an existing one is fsynced.
+        Assert.Null(DirectorySync.Sync(_dir));
+        Assert.Contains("errno 2", DirectorySync.Sync(Path.Combine(_dir, "missing")), StringComparison.Ordinal);
+        using (var j = Open(Settings(segmentBytes: 4096)))
+        {
+            AppendData(j, 1, 100);
+        }
+
+        Assert.DoesNotContain(_log.Lines, l => l.Contains("records stay fsynced", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void An_unwritable_journal_directory_fails_validation_naming_the_option()
     {
         var file = Path.Combine(_dir, "not-a-directory");

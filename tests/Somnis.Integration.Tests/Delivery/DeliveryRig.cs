@@ -7,21 +7,29 @@ using Somnis.Integration.Tests.Infrastructure;
 namespace Somnis.Integration.Tests.Delivery;
 
 /// <summary>
-/// The whole delivery path as separate real processes: a simulated fleet (edge process with a journal) → optionally a
-/// <see cref="TcpProxy"/> → a real Mosquitto (persistence on, <c>set_tcp_nodelay true</c>) → a hub process. Faults are
-/// applied to the real processes; every wait is on observable state (the hub's API, process output), never a sleep.
+/// The whole delivery path as separate real processes: a simulated fleet (edge process with a journal) → a real
+/// Mosquitto (persistence on, <c>set_tcp_nodelay true</c>) → a hub process. With <c>cuttable</c> the edge reaches the
+/// broker over a link the test can cut: a veth pair into a network namespace of the test's own (<see cref="VethLink"/>),
+/// or, where the machine does not allow that (not root), a <see cref="TcpProxy"/>; <see cref="NetworkDescription"/>
+/// says which. Faults are applied to the real processes; every wait is on observable state (the hub's API, process
+/// output, counted over all of it), never a sleep.
 /// </summary>
 public sealed class DeliveryRig : IAsyncDisposable
 {
     public const string Facility = "fault";
     private readonly string[] _edgeArgs;
+    private readonly bool _ownJournal;
+    private readonly List<DotnetProcess> _previousEdges = [];
 
-    private DeliveryRig(Mosquitto broker, HubProcess hub, TcpProxy? proxy, string journal, int beds, string[] edgeArgs)
+    private DeliveryRig(Mosquitto broker, HubProcess hub, VethLink? link, TcpProxy? proxy, string network, string journal, bool ownJournal, int beds, string[] edgeArgs)
     {
         Broker = broker;
         Hub = hub;
+        Link = link;
         Proxy = proxy;
+        NetworkDescription = network;
         JournalDirectory = journal;
+        _ownJournal = ownJournal;
         Beds = beds;
         _edgeArgs = edgeArgs;
         Edge = StartEdge();
@@ -31,7 +39,14 @@ public sealed class DeliveryRig : IAsyncDisposable
 
     public HubProcess Hub { get; }
 
+    /// <summary>The veth link the edge reaches the broker through (null without <c>cuttable</c> or when unavailable).</summary>
+    public VethLink? Link { get; }
+
+    /// <summary>The fallback: a TCP proxy between edge and broker, used only when <see cref="VethLink"/> is unavailable.</summary>
     public TcpProxy? Proxy { get; }
+
+    /// <summary>How the edge reaches the broker, for the test output.</summary>
+    public string NetworkDescription { get; }
 
     public DotnetProcess Edge { get; private set; }
 
@@ -39,36 +54,89 @@ public sealed class DeliveryRig : IAsyncDisposable
 
     public int Beds { get; }
 
-    /// <summary>Everything the edge processes of this rig printed (all runs).</summary>
-    public string EdgeOutput => _previousOutput + Edge.Output;
+    /// <summary>Everything the edge processes of this rig printed (all runs; each run's tail only).</summary>
+    public string EdgeOutput => string.Concat(_previousEdges.Select(e => e.Output)) + Edge.Output;
 
-    private string _previousOutput = "";
+    /// <summary>Every line the edge processes of this rig printed (all runs, whole).</summary>
+    public IEnumerable<string> EdgeLines => _previousEdges.SelectMany(e => e.Lines).Concat(Edge.Lines);
+
+    /// <summary>How many lines of all edge runs contain <paramref name="text"/>; never goes down.</summary>
+    public int EdgeCount(string text) => _previousEdges.Sum(e => e.CountLines(text)) + Edge.CountLines(text);
 
     /// <summary>Starts broker, hub and an edge with <paramref name="beds"/> simulated beds at <paramref name="speed"/>.</summary>
-    public static async Task<DeliveryRig> StartAsync(int beds, double speed, bool viaProxy = false, params string[] extraEdgeArgs)
+    /// <param name="cuttable">The edge reaches the broker over a link that <see cref="CutNetwork"/> can cut.</param>
+    /// <param name="journal">The journal directory (default: a fresh temporary one, removed with the rig).</param>
+    public static async Task<DeliveryRig> StartAsync(int beds, double speed, bool cuttable = false, string? journal = null, params string[] extraEdgeArgs)
     {
-        var broker = await Mosquitto.StartAsync();
-        var hub = await HubProcess.StartAsync("--broker", broker.Url, "--beds", "0", "--Delivery:ResendAfter", "00:00:02");
-        var proxy = viaProxy ? new TcpProxy(broker.Port) : null;
-        var journal = Directory.CreateTempSubdirectory("somnis-journal-").FullName;
-        string[] args =
-        [
-            "--broker", proxy?.Url ?? broker.Url, "--facility", Facility, "--beds", beds.ToString(CultureInfo.InvariantCulture),
-            "--speed", speed.ToString(CultureInfo.InvariantCulture), "--seed", "11", "--scenario", "mix", "--journal", journal,
-            "--replay-rate", "5000", "--Edge:StatusInterval", "00:00:01", "--Edge:KeepAlive", "00:00:02", "--Edge:ReconnectMaxDelay", "00:00:01",
-            .. extraEdgeArgs,
-        ];
-        return new DeliveryRig(broker, hub, proxy, journal, beds, args);
+        VethLink? link = null;
+        var network = "direct (loopback)";
+        if (cuttable)
+        {
+            link = VethLink.TryCreate(out var whyNot);
+            network = link is not null ? link.Describe() : $"TCP proxy on loopback (FALLBACK: no network namespace: {whyNot})";
+        }
+
+        try
+        {
+            var broker = await Mosquitto.StartAsync(alsoListenOn: link?.HostAddress);
+            var hub = await HubProcess.StartAsync("--broker", broker.Url, "--beds", "0", "--Delivery:ResendAfter", "00:00:02");
+            var proxy = cuttable && link is null ? new TcpProxy(broker.Port) : null;
+            var ownJournal = journal is null;
+            journal ??= Directory.CreateTempSubdirectory("somnis-journal-").FullName;
+            var url = link is not null ? $"mqtt://{link.HostAddress}:{broker.Port}" : proxy?.Url ?? broker.Url;
+            string[] args =
+            [
+                "--broker", url, "--facility", Facility, "--beds", beds.ToString(CultureInfo.InvariantCulture),
+                "--speed", speed.ToString(CultureInfo.InvariantCulture), "--seed", "11", "--scenario", "mix", "--journal", journal,
+                "--replay-rate", "5000", "--Edge:StatusInterval", "00:00:01", "--Edge:KeepAlive", "00:00:02", "--Edge:ReconnectMaxDelay", "00:00:01",
+                .. extraEdgeArgs,
+            ];
+            return new DeliveryRig(broker, hub, link, proxy, network, journal, ownJournal, beds, args);
+        }
+        catch
+        {
+            if (link is not null)
+            {
+                await link.DisposeAsync();
+            }
+
+            throw;
+        }
     }
 
-    public DotnetProcess StartEdge() => DotnetProcess.Start(RepoPaths.EdgeDll, _edgeArgs);
+    public DotnetProcess StartEdge() => DotnetProcess.StartWrapped(Link?.ExecPrefix ?? [], RepoPaths.EdgeDll, _edgeArgs);
+
+    /// <summary>Cuts the network between edge and broker (veth link down, or the proxy's black hole).</summary>
+    public void CutNetwork()
+    {
+        if (Link is not null)
+        {
+            Link.Cut();
+        }
+        else
+        {
+            (Proxy ?? throw new InvalidOperationException("the rig was started without a cuttable network")).Cut();
+        }
+    }
+
+    public void RestoreNetwork()
+    {
+        if (Link is not null)
+        {
+            Link.Restore();
+        }
+        else
+        {
+            Proxy!.Restore();
+        }
+    }
 
     /// <summary>kill -9 the edge and start it again on the same journal.</summary>
     public async Task RestartEdgeAfterKillAsync()
     {
         Edge.Kill();
-        _previousOutput += Edge.Output;
         await Edge.DisposeAsync();
+        _previousEdges.Add(Edge);
         Edge = StartEdge();
     }
 
@@ -112,7 +180,7 @@ public sealed class DeliveryRig : IAsyncDisposable
     {
         try
         {
-            await Eventually.UntilAsync(() => Task.FromResult(Count(EdgeOutput, text) >= atLeast), TimeSpan.FromSeconds(timeoutSeconds), what);
+            await Eventually.UntilAsync(() => Task.FromResult(EdgeCount(text) >= atLeast), TimeSpan.FromSeconds(timeoutSeconds), what);
         }
         catch (TimeoutException ex)
         {
@@ -120,35 +188,39 @@ public sealed class DeliveryRig : IAsyncDisposable
         }
     }
 
-    public static int Count(string haystack, string needle)
-    {
-        var n = 0;
-        for (var i = haystack.IndexOf(needle, StringComparison.Ordinal); i >= 0; i = haystack.IndexOf(needle, i + needle.Length, StringComparison.Ordinal))
-        {
-            n++;
-        }
-
-        return n;
-    }
-
     /// <summary>
     /// Waits until the running edge has caught up (the hub sees no bed with a backlog held at the bedside or missing
-    /// numbers), then SIGTERM: the edge delivers whatever is left (up to 10 s), reports offline and exits 0.
+    /// numbers), then SIGTERM: the edge delivers whatever is left (for up to 10 s, reconnecting if needed), reports
+    /// offline and exits 0. If it still had to leave messages journaled (it says so; seen on a heavily loaded machine),
+    /// it is started again on its journal, which delivers them, and stopped again: that is the guarantee for data left
+    /// at a stop.
     /// </summary>
     public async Task StopEdgeAsync()
     {
-        await Eventually.UntilAsync(
-            async () => (await DeliveryAsync()) is { } all && all.Count == Beds
-                && all.Values.All(d => d.GetProperty("backlog").GetInt64() == 0 && d.GetProperty("missing").GetInt64() == 0),
-            TimeSpan.FromSeconds(120),
-            "every bed to catch up (no backlog, nothing missing)");
-
-        using (var term = Process.Start("kill", ["-TERM", Edge.Id.ToString(CultureInfo.InvariantCulture)]))
+        for (var attempt = 1; ; attempt++)
         {
-            await term.WaitForExitAsync();
-        }
+            await Eventually.UntilAsync(
+                async () => (await DeliveryAsync()) is { } all && all.Count == Beds
+                    && all.Values.All(d => d.GetProperty("backlog").GetInt64() == 0 && d.GetProperty("missing").GetInt64() == 0),
+                TimeSpan.FromSeconds(120),
+                "every bed to catch up (no backlog, nothing missing)");
 
-        Assert.Equal(0, await Edge.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            using (var term = Process.Start("kill", ["-TERM", Edge.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await term.WaitForExitAsync();
+            }
+
+            Assert.Equal(0, await Edge.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            if (Edge.CountLines("still journaled") == 0)
+            {
+                return;
+            }
+
+            Assert.True(attempt < 3, $"the edge stopped with messages still journaled {attempt} times in a row:\n{Tail(Edge.Output)}");
+            await Edge.DisposeAsync();
+            _previousEdges.Add(Edge);
+            Edge = StartEdge();
+        }
     }
 
     /// <summary>
@@ -180,20 +252,41 @@ public sealed class DeliveryRig : IAsyncDisposable
         }
         catch (TimeoutException ex)
         {
-            var detail = last is null ? "" : string.Join("\n", last.Select(kv => $"{kv.Key}: {kv.Value}"));
-            throw new TimeoutException($"{ex.Message}\n{detail}\n--- edge tail ---\n{Tail(EdgeOutput)}\n--- hub tail ---\n{Tail(Hub.Process.Output)}", ex);
+            var detail = last is null ? "" : string.Join("\n", last.Select(kv => $"{kv.Key}: {kv.Value}; edge journal state: {StateText(kv.Key)}"));
+            var runs = $"edge runs: {_previousEdges.Count + 1}; stops that left data: {EdgeCount("still journaled")}; "
+                + $"edge lines about the final drain: {string.Join(" | ", Edge.Lines.Where(l => l.Contains("publish failed", StringComparison.Ordinal) || l.Contains("still journaled", StringComparison.Ordinal)).TakeLast(5))}";
+            var broker = string.Join("\n", Broker.LogLines("edge-" + Facility).TakeLast(12));
+            throw new TimeoutException($"{ex.Message}\n{detail}\n{runs}\n--- broker, edge clients ---\n{broker}\n--- edge tail ---\n{Tail(EdgeOutput)}\n--- hub tail ---\n{Tail(Hub.Process.Output)}", ex);
         }
     }
 
     /// <summary>The last sequence number a bed assigned, from its journal's state file (written on the clean stop).</summary>
-    public long EdgeLastSequence(string bed) =>
-        long.Parse(File.ReadAllText(Path.Combine(JournalDirectory, Facility, bed, "state")).Split(' ')[3], CultureInfo.InvariantCulture);
+    public long EdgeLastSequence(string bed) => long.Parse(State(bed)[3], CultureInfo.InvariantCulture);
+
+    /// <summary>How many data messages the bed's journal dropped (bound, disk full, corruption) in all its runs, from
+    /// its state file (written on the clean stop): the edge's own count, whatever its log kept.</summary>
+    public long EdgeDropped(string bed) => long.Parse(State(bed)[5], CultureInfo.InvariantCulture);
+
+    private string StateText(string bed)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(JournalDirectory, Facility, bed, "state"));
+        }
+        catch (IOException e)
+        {
+            return e.Message;
+        }
+    }
+
+    // "v1 ackedBelow nextIndex lastSeq lastEventMs dropped", replaced atomically (rename): never read half-written.
+    private string[] State(string bed) => File.ReadAllText(Path.Combine(JournalDirectory, Facility, bed, "state")).Split(' ');
 
     private static string Tail(string s) => s.Length > 4000 ? s[^4000..] : s;
 
     public async ValueTask DisposeAsync()
     {
-        // Each part is stopped even if another one fails to: no process may outlive the test.
+        // Each part is stopped even if another one fails to: no process, namespace or link may outlive the test.
         try
         {
             await Edge.DisposeAsync();
@@ -202,6 +295,11 @@ public sealed class DeliveryRig : IAsyncDisposable
         {
             try
             {
+                if (Link is not null)
+                {
+                    await Link.DisposeAsync();
+                }
+
                 if (Proxy is not null)
                 {
                     await Proxy.DisposeAsync();
@@ -220,12 +318,15 @@ public sealed class DeliveryRig : IAsyncDisposable
             }
         }
 
-        try
+        if (_ownJournal)
         {
-            Directory.Delete(JournalDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
+            try
+            {
+                Directory.Delete(JournalDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
         }
     }
 }

@@ -37,9 +37,34 @@ public sealed class DotnetProcess : IAsyncDisposable
         }
     }
 
-    public static DotnetProcess Start(string dll, params string[] args)
+    /// <summary>Every line printed so far (not only the tail that <see cref="Output"/> keeps).</summary>
+    public IEnumerable<string> Lines => _lines;
+
+    /// <summary>
+    /// How many lines printed so far contain <paramref name="text"/>. Counts over all output, so it never goes down
+    /// (counting in <see cref="Output"/> could: it keeps only the tail).
+    /// </summary>
+    public int CountLines(string text) => _lines.Count(l => l.Contains(text, StringComparison.Ordinal));
+
+    public static DotnetProcess Start(string dll, params string[] args) => StartWrapped([], dll, args);
+
+    /// <summary>
+    /// Starts the program through a wrapper command that execs it (e.g. <c>ip netns exec NAME</c>), so the process id
+    /// is still the program's own.
+    /// </summary>
+    public static DotnetProcess StartWrapped(IReadOnlyList<string> wrapper, string dll, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(wrapper.Count > 0 ? wrapper[0] : "dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (wrapper.Count > 0)
+        {
+            foreach (var w in wrapper.Skip(1))
+            {
+                psi.ArgumentList.Add(w);
+            }
+
+            psi.ArgumentList.Add("dotnet");
+        }
+
         psi.ArgumentList.Add(dll);
         foreach (var a in args)
         {
@@ -79,7 +104,7 @@ public sealed class DotnetProcess : IAsyncDisposable
         _lines.Enqueue(line);
         lock (_all)
         {
-            // Keep the tail only: a long test must not hold its whole log in memory.
+            // The text keeps the tail only (for failure messages); the lines stay for counting.
             if (_all.Length > 200_000)
             {
                 _all.Remove(0, 100_000);

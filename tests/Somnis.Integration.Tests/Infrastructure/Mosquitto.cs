@@ -9,15 +9,17 @@ namespace Somnis.Integration.Tests.Infrastructure;
 public sealed class Mosquitto : IAsyncDisposable
 {
     private readonly string _dir;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log = new();
     private Process? _process;
 
-    private Mosquitto(string dir, int port, string extraConfig)
+    private Mosquitto(string dir, int port, string extraConfig, string? alsoListenOn)
     {
         _dir = dir;
         Port = port;
         ConfigPath = Path.Combine(dir, "mosquitto.conf");
         File.WriteAllText(ConfigPath, $"""
             listener {port} 127.0.0.1
+            {(alsoListenOn is null ? "" : $"listener {port} {alsoListenOn}")}
             allow_anonymous true
             set_tcp_nodelay true
             persistence true
@@ -38,10 +40,12 @@ public sealed class Mosquitto : IAsyncDisposable
 
     public static string Executable => File.Exists("/usr/sbin/mosquitto") ? "/usr/sbin/mosquitto" : "mosquitto";
 
-    public static async Task<Mosquitto> StartAsync(string extraConfig = "")
+    /// <param name="extraConfig">More configuration lines.</param>
+    /// <param name="alsoListenOn">A second address to listen on (same port), e.g. the host end of a <see cref="VethLink"/>.</param>
+    public static async Task<Mosquitto> StartAsync(string extraConfig = "", string? alsoListenOn = null)
     {
         var dir = Directory.CreateTempSubdirectory("somnis-mosquitto-").FullName;
-        var broker = new Mosquitto(dir, Net.FreePort(), extraConfig);
+        var broker = new Mosquitto(dir, Net.FreePort(), extraConfig, alsoListenOn);
         await broker.RestartAsync();
         return broker;
     }
@@ -65,11 +69,22 @@ public sealed class Mosquitto : IAsyncDisposable
             throw new InvalidOperationException("mosquitto is not installed: run ./test.sh (it installs the Debian package) or apt-get install mosquitto mosquitto-clients", ex);
         }
 
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         await Net.WaitForListenerAsync(Port, TimeSpan.FromSeconds(15));
+    }
+
+    /// <summary>The broker's log lines (all runs) that contain <paramref name="text"/>, for failure messages.</summary>
+    public IEnumerable<string> LogLines(string text) => _log.Where(l => l.Contains(text, StringComparison.Ordinal));
+
+    private void Keep(string? line)
+    {
+        if (line is not null && _log.Count < 100_000)
+        {
+            _log.Enqueue(line);
+        }
     }
 
     /// <summary>kill -9: no clean shutdown, as in a crash.</summary>

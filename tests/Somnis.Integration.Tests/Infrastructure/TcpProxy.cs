@@ -8,8 +8,8 @@ namespace Somnis.Integration.Tests.Infrastructure;
 /// <see cref="Cut"/> is a black hole, like a pulled cable or a dead Wi-Fi: bytes stop flowing both ways and new
 /// connections are accepted but go nowhere; nothing is closed, so each side only notices through its own timeouts
 /// (MQTT keep-alive). <see cref="Restore"/> resets every connection of the cut (as the peers' TCP stacks eventually
-/// would) and forwards new ones again. Used instead of a network namespace with iptables because this machine has
-/// no iptables/nftables, and a proxy needs no root on CI.
+/// would) and forwards new ones again. Only the fallback for a real cut (<see cref="VethLink"/>: a network namespace
+/// and a veth pair), where the machine does not allow that (no root).
 /// </summary>
 public sealed class TcpProxy : IAsyncDisposable
 {
