@@ -36,6 +36,16 @@ if (Arg("--beds") is { } beds)
     plan = plan with { Beds = int.Parse(beds, CultureInfo.InvariantCulture) };
 }
 
+if (Arg("--connections") is { } connections)
+{
+    plan = plan with { Connections = int.Parse(connections, CultureInfo.InvariantCulture) };
+}
+
+if (Arg("--inflight") is { } inflight)
+{
+    plan = plan with { Inflight = int.Parse(inflight, CultureInfo.InvariantCulture) };
+}
+
 if (Arg("--padding") is { } padding)
 {
     plan = plan with { Padding = int.Parse(padding, CultureInfo.InvariantCulture) };
