@@ -47,7 +47,9 @@ internal sealed partial class SomnisStore
         var c = new SqliteConnection(_connectionString);
         c.Open();
         // NORMAL in WAL mode: a crash of the hub loses nothing committed; a power cut may lose the last commits.
-        Execute(c, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+        // busy_timeout: SQLite's own busy handler waits for the write lock in steps of a few milliseconds. Without it the
+        // driver's retry loop sleeps 150 ms per attempt, which put ~1-s stalls into alarm latency (docs/performance.md).
+        Execute(c, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;");
         return c;
     }
 
