@@ -83,6 +83,11 @@ public static class MessageValidator
             return Parsed<StatusMessage>.Reject(RejectReason.OutOfRange, "state");
         }
 
+        if (m.Boot is { Length: > 64 })
+        {
+            return Parsed<StatusMessage>.Reject(RejectReason.OutOfRange, "boot");
+        }
+
         return parsed;
     }
 

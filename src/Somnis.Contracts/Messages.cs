@@ -94,6 +94,13 @@ public sealed record StatusMessage
 
     /// <summary>Quality of the edge's clock; absent from older edges.</summary>
     public ClockStatus? Clock { get; init; }
+
+    /// <summary>
+    /// Identifies one run of the edge program (random at its start, at most 64 characters); absent from older edges.
+    /// Lets the hub tell a new run whose numbering went back (an edge without a journal) from a status of the same run
+    /// that the broker delivered again (after a hub crash).
+    /// </summary>
+    public string? Boot { get; init; }
 }
 
 public static class DeviceStates

@@ -16,6 +16,9 @@ internal sealed class BedRunner
     private static readonly string Software =
         typeof(BedRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 
+    /// <summary>This run of the edge program, in every status (see <see cref="StatusMessage.Boot"/>).</summary>
+    private static readonly string Boot = Guid.NewGuid().ToString("N");
+
     private readonly string _facility;
     private readonly string _bed;
     private readonly IBedSource _source;
@@ -121,6 +124,7 @@ internal sealed class BedRunner
         Software = Software,
         Simulation = _source.Simulation,
         Sensors = _sensors,
+        Boot = Boot,
     };
 
     /// <summary>Produces every interval that is due by now (at most <paramref name="max"/>), in order.</summary>

@@ -75,7 +75,8 @@ public sealed record BedDeliveryState(
     List<SequenceRange> Missing,
     List<SequenceRange> Lost,
     DateTimeOffset? NewestEventTs,
-    DateTimeOffset? DeviceFrontier);
+    DateTimeOffset? DeviceFrontier,
+    List<string>? Boots = null);
 
 /// <summary>
 /// Per-bed sequence accounting, the heart of idempotent ingestion. Every bed numbers its data messages 1, 2, 3…
@@ -89,6 +90,7 @@ public sealed record BedDeliveryState(
 internal sealed class DeliveryTracker
 {
     private const string FileName = "delivery.json";
+    private const int MaxBoots = 8;
     private readonly ConcurrentDictionary<(string Facility, string Bed), BedDelivery> _beds = new();
     private readonly TimeProvider _time;
     private readonly DeliveryOptions _o;
@@ -249,7 +251,11 @@ internal sealed class DeliveryTracker
             if (m.State == DeviceStates.Online)
             {
                 d.LastBirthSeq = m.Seq;
-                if (m.Seq < d.LastSequence)
+                // Only a run the hub has not seen can have gone back in its numbering: a status of a known run that the
+                // broker delivered again (a hub crash between its save and its acknowledgements) is old news, however
+                // far behind its number is. Edges that send no boot id get the old rule.
+                var newRun = m.Boot is not { } boot || RememberBoot(d, boot);
+                if (m.Seq < d.LastSequence && newRun)
                 {
                     d.Resets++;
                     var lost = d.Missing.Count;
@@ -351,7 +357,8 @@ internal sealed class DeliveryTracker
                     [.. d.Missing.Ranges.Select(r => new SequenceRange(r.From, r.To))],
                     [.. d.Lost.Ranges.Select(r => new SequenceRange(r.From, r.To))],
                     d.NewestEventTs,
-                    d.DeviceFrontier));
+                    d.DeviceFrontier,
+                    [.. d.Boots]));
             }
         }
 
@@ -402,6 +409,7 @@ internal sealed class DeliveryTracker
                 d.Resets = s.Resets;
                 d.NewestEventTs = s.NewestEventTs;
                 d.DeviceFrontier = s.DeviceFrontier;
+                d.Boots.AddRange(s.Boots ?? []);
                 foreach (var r in s.Missing)
                 {
                     d.Missing.Add(r.From, r.To);
@@ -451,6 +459,23 @@ internal sealed class DeliveryTracker
         }
     }
 
+    /// <summary>Records a run's boot id; true when it was not known (the last <see cref="MaxBoots"/> runs are kept).</summary>
+    private static bool RememberBoot(BedDelivery d, string boot)
+    {
+        if (d.Boots.Contains(boot))
+        {
+            return false;
+        }
+
+        d.Boots.Add(boot);
+        if (d.Boots.Count > MaxBoots)
+        {
+            d.Boots.RemoveAt(0);
+        }
+
+        return true;
+    }
+
     private BedDelivery Get(string facility, string bed) => _beds.GetOrAdd((facility, bed), _ => new BedDelivery());
 
     private sealed class BedDelivery
@@ -492,6 +517,9 @@ internal sealed class DeliveryTracker
         public long LastBirthSeq { get; set; } = -1;
 
         public long EdgeSequence { get; set; }
+
+        /// <summary>Boot ids of the bed's recent runs seen in live statuses, oldest first.</summary>
+        public List<string> Boots { get; } = [];
 
         /// <summary>Hub time the missing set last changed; a set that stops changing triggers a resend request.</summary>
         public DateTimeOffset MissingChangedAt { get; set; }

@@ -186,6 +186,35 @@ public sealed class DeliveryTrackerTests : IDisposable
         Assert.Equal((0L, 0L, 3L), (d.LastSequence, d.Missing, d.Lost));
         Assert.Equal(IngestionResult.Accepted, Data(t, 1, Ts(7)).Result);
     }
+
+    [Fact]
+    public void A_status_of_a_known_run_delivered_again_after_a_hub_crash_is_not_taken_for_a_restart()
+    {
+        var t = Tracker();
+        t.ApplyStatus("nexus", Status(0, Ts(0)) with { Boot = "run-a" }, retained: false);
+        for (var seq = 1; seq <= 5; seq++)
+        {
+            Data(t, seq);
+        }
+
+        t.ApplyStatus("nexus", Status(3, Ts(3)) with { Boot = "run-a" }, retained: false);
+        Assert.True(t.Save());
+
+        // The hub crashed after that save but before acknowledging: the broker delivers the status and data again.
+        var again = Tracker();
+        again.ApplyStatus("nexus", Status(3, Ts(3)) with { Boot = "run-a" }, retained: false);
+        Assert.Equal(IngestionResult.Duplicate, Data(again, 4).Result);
+        Assert.Equal(IngestionResult.Duplicate, Data(again, 5).Result);
+        Assert.Equal(IngestionResult.Accepted, Data(again, 6).Result);
+        var d = Delivery(again);
+        Assert.Equal((6L, 6L, 0L, 0L), (d.LastSequence, d.Received, d.Missing, d.Lost));
+
+        // A run the hub has not seen, numbering from the start again: the edge lost its numbering (no journal).
+        again.ApplyStatus("nexus", Status(0, Ts(7)) with { Boot = "run-b" }, retained: false);
+        d = Delivery(again);
+        Assert.Equal((0L, 0L), (d.LastSequence, d.Missing));
+        Assert.Equal(IngestionResult.Accepted, Data(again, 1, Ts(8)).Result);
+    }
 }
 
 public sealed class SequenceRangesTests

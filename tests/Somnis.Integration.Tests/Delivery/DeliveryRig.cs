@@ -164,9 +164,28 @@ public sealed class DeliveryRig : IAsyncDisposable
         return beds.Length < Beds ? 0 : beds.Min(b => b.TryGetProperty("delivery", out var d) && d.ValueKind == JsonValueKind.Object ? d.GetProperty("lastSequence").GetInt64() : 0);
     }
 
+    /// <summary>A hub that ingests nothing for this long is stuck (a loaded machine only makes it slow).</summary>
+    public static readonly TimeSpan HubStall = TimeSpan.FromSeconds(60);
+
+    /// <summary>The longest any one wait on the hub may take, however slowly it moves.</summary>
+    public static readonly TimeSpan HubWaitMax = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Waits until <paramref name="done"/> holds for the beds' <c>delivery</c> objects, for as long as the hub keeps
+    /// ingesting (on a loaded machine it may drain the broker's queue at a tenth of its usual speed; only a hub that
+    /// stopped moving for <see cref="HubStall"/> fails the wait).
+    /// </summary>
+    public Task<Dictionary<string, JsonElement>> WaitForHubAsync(Func<Dictionary<string, JsonElement>, bool> done, string what) =>
+        Eventually.WhileProgressingAsync(DeliveryAsync, d => d.Count == Beds && done(d), Ingested, HubStall, HubWaitMax, what);
+
+    /// <summary>Everything the hub has taken in for the rig's beds: it only grows while the hub ingests.</summary>
+    private static long Ingested(Dictionary<string, JsonElement> beds) => beds.Values.Sum(d =>
+        d.GetProperty("received").GetInt64() + d.GetProperty("duplicates").GetInt64() + d.GetProperty("lost").GetInt64()
+        + d.GetProperty("lastSequence").GetInt64() + d.GetProperty("edgeSequence").GetInt64());
+
     /// <summary>Waits until every bed's data reached <paramref name="minSeq"/> at the hub.</summary>
-    public Task WaitForSequenceAsync(long minSeq, string what, int timeoutSeconds = 120) =>
-        Eventually.UntilAsync(async () => await MinLastSequenceAsync() >= minSeq, TimeSpan.FromSeconds(timeoutSeconds), $"{what} (every bed at sequence {minSeq})");
+    public Task WaitForSequenceAsync(long minSeq, string what) =>
+        WaitForHubAsync(d => d.Values.All(b => b.GetProperty("lastSequence").GetInt64() >= minSeq), $"{what} (every bed at sequence {minSeq})");
 
     /// <summary>Waits until every bed moved at least <paramref name="more"/> sequence numbers past where it is now.</summary>
     public async Task<long> WaitForProgressAsync(long more, string what)
@@ -199,10 +218,8 @@ public sealed class DeliveryRig : IAsyncDisposable
     {
         for (var attempt = 1; ; attempt++)
         {
-            await Eventually.UntilAsync(
-                async () => (await DeliveryAsync()) is { } all && all.Count == Beds
-                    && all.Values.All(d => d.GetProperty("backlog").GetInt64() == 0 && d.GetProperty("missing").GetInt64() == 0),
-                TimeSpan.FromSeconds(120),
+            await WaitForHubAsync(
+                all => all.Values.All(d => d.GetProperty("backlog").GetInt64() == 0 && d.GetProperty("missing").GetInt64() == 0),
                 "every bed to catch up (no backlog, nothing missing)");
 
             using (var term = Process.Start("kill", ["-TERM", Edge.Id.ToString(CultureInfo.InvariantCulture)]))
@@ -229,25 +246,22 @@ public sealed class DeliveryRig : IAsyncDisposable
     /// at least the edge's own last number, and received + lost accounts for all of them. (Whatever the edge may still hold
     /// then, <c>backlog</c>, can only be copies of numbers the hub already has; it is shown in the test output.)
     /// </summary>
-    public async Task<Dictionary<string, JsonElement>> WaitCompleteAsync(int timeoutSeconds = 120)
+    public async Task<Dictionary<string, JsonElement>> WaitCompleteAsync()
     {
         Dictionary<string, JsonElement>? last = null;
         try
         {
-            return await Eventually.UntilAsync(
-                async () =>
+            return await WaitForHubAsync(
+                all =>
                 {
-                    last = await DeliveryAsync();
-                    return last.Count == Beds && last.All(kv =>
+                    last = all;
+                    return all.All(kv =>
                         kv.Value.GetProperty("missing").GetInt64() == 0
                         // At least the edge's own last number (its state file can trail the last assignment by a
                         // write; the hub can never hold a number the edge did not assign), with no hole below it.
                         && kv.Value.GetProperty("lastSequence").GetInt64() >= EdgeLastSequence(kv.Key)
-                        && kv.Value.GetProperty("received").GetInt64() + kv.Value.GetProperty("lost").GetInt64() == kv.Value.GetProperty("lastSequence").GetInt64())
-                        ? last
-                        : null;
+                        && kv.Value.GetProperty("received").GetInt64() + kv.Value.GetProperty("lost").GetInt64() == kv.Value.GetProperty("lastSequence").GetInt64());
                 },
-                TimeSpan.FromSeconds(timeoutSeconds),
                 "every bed complete at the hub");
         }
         catch (TimeoutException ex)

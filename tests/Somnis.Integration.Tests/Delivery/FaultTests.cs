@@ -111,7 +111,9 @@ public sealed partial class FaultTests(ITestOutputHelper output)
         var cutAt = await rig.MinLastSequenceAsync();
         rig.RestoreNetwork();
         cut.Stop();
-        await Eventually.UntilAsync(async () => (await rig.Hub.BedsAsync()).All(b => b.GetProperty("online").GetBoolean()), TimeSpan.FromSeconds(120), "every bed online again");
+        await Eventually.WhileProgressingAsync(
+            rig.Hub.BedsAsync, beds => beds.All(b => b.GetProperty("online").GetBoolean()), beds => beds.Sum(b => b.TryGetProperty("delivery", out var d) && d.ValueKind == System.Text.Json.JsonValueKind.Object ? d.GetProperty("received").GetInt64() : 0),
+            DeliveryRig.HubStall, DeliveryRig.HubWaitMax, "every bed online again");
         await rig.WaitForSequenceAsync(Math.Max(Night, cutAt + 1000), "a simulated night");
         await rig.StopEdgeAsync();
         var beds = await rig.WaitCompleteAsync();
@@ -197,9 +199,8 @@ public sealed partial class FaultTests(ITestOutputHelper output)
     private static async Task DeliverMoreAsync(DeliveryRig rig, long more)
     {
         var received = (await rig.DeliveryAsync()).ToDictionary(kv => kv.Key, kv => kv.Value.GetProperty("received").GetInt64());
-        await Eventually.UntilAsync(
-            async () => (await rig.DeliveryAsync()).All(kv => kv.Value.GetProperty("received").GetInt64() >= received.GetValueOrDefault(kv.Key) + more),
-            TimeSpan.FromSeconds(120),
+        await rig.WaitForHubAsync(
+            all => all.All(kv => kv.Value.GetProperty("received").GetInt64() >= received.GetValueOrDefault(kv.Key) + more),
             $"every bed to deliver {more} more messages after the cut");
     }
 

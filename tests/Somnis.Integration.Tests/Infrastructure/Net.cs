@@ -73,4 +73,49 @@ public static class Eventually
 
     public static Task UntilAsync(Func<Task<bool>> probe, TimeSpan timeout, string what) =>
         UntilAsync<object>(async () => await probe() ? new object() : null, timeout, what);
+
+    /// <summary>
+    /// Waits for a condition on a system that may be slow (a loaded machine) but keeps moving: fails only when the
+    /// progress measure has not changed for <paramref name="stall"/>, or after <paramref name="max"/> in all. A hub
+    /// draining a backlog at a tenth of its usual speed is slow, not broken; one that stopped is broken.
+    /// </summary>
+    public static async Task<T> WhileProgressingAsync<T>(Func<Task<T>> probe, Func<T, bool> done, Func<T, long> progress, TimeSpan stall, TimeSpan max, string what)
+    {
+        var total = System.Diagnostics.Stopwatch.StartNew();
+        var still = System.Diagnostics.Stopwatch.StartNew();
+        long? lastProgress = null;
+        Exception? lastError = null;
+        var lastValue = default(T);
+        while (true)
+        {
+            try
+            {
+                var value = await probe();
+                lastValue = value;
+                if (done(value))
+                {
+                    return value;
+                }
+
+                var p = progress(value);
+                if (p != lastProgress)
+                {
+                    lastProgress = p;
+                    still.Restart();
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
+            {
+                lastError = ex;
+            }
+
+            if (still.Elapsed > stall || total.Elapsed > max)
+            {
+                var why = still.Elapsed > stall ? $"no progress for {stall.TotalSeconds:0} s" : $"still not done after {max.TotalSeconds:0} s";
+                throw new TimeoutException($"{why} waiting for {what} (progress measure {lastProgress}; last value {lastValue})" + (lastError is null ? "" : $" (last error: {lastError.Message})"));
+            }
+
+            await Task.Delay(PollInterval);
+        }
+    }
 }
