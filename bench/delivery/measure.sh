@@ -17,6 +17,7 @@ now() { date +%s.%N; }
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
 
 broker_port=$(free_port)
+# As root Mosquitto would switch to its own user and could not save into $work (persistence silently off).
 start_broker() {
   cat > "$work/mosquitto.conf" <<CONF
 listener $broker_port 127.0.0.1
@@ -27,6 +28,7 @@ persistence_location $work/
 autosave_interval 1
 max_queued_messages 1000000
 max_inflight_messages 0
+$( [ "$(id -u)" -eq 0 ] && echo "user root" )
 CONF
   /usr/sbin/mosquitto -c "$work/mosquitto.conf" > "$work/mosquitto.log" 2>&1 &
   broker_pid=$!; pids+=("$broker_pid")

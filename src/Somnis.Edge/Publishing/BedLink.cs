@@ -302,7 +302,7 @@ internal sealed class BedLink : IAsyncDisposable
         MqttClientConnectResult result;
         try
         {
-            result = await Task.Run(() => client.ConnectAsync(builder.Build(), connectTimeout.Token), ct).WaitAsync(handshake + TimeSpan.FromSeconds(1), _time, ct);
+            result = await Task.Run(() => client.ConnectAsync(BrokerSocket.Widen(builder.Build()), connectTimeout.Token), ct).WaitAsync(handshake + TimeSpan.FromSeconds(1), _time, ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested && ex is OperationCanceledException or TimeoutException)
         {

@@ -5,6 +5,8 @@ namespace Somnis.Integration.Tests.Infrastructure;
 /// <summary>
 /// A real Mosquitto broker on a free loopback port, with <c>set_tcp_nodelay true</c> (without it a QoS 1 subscriber
 /// draining a burst falls to ~160 messages/s) and persistence on. It can be killed and restarted on the same port.
+/// Started as root, Mosquitto would switch to its own user and could not write its database into the test's private
+/// directory (persistence silently off: every restart would lose all sessions); <c>user root</c> keeps it root.
 /// </summary>
 public sealed class Mosquitto : IAsyncDisposable
 {
@@ -24,6 +26,7 @@ public sealed class Mosquitto : IAsyncDisposable
             set_tcp_nodelay true
             persistence true
             persistence_location {dir}/
+            {(Environment.UserName == "root" ? "user root" : "")}
             autosave_interval 1
             max_queued_messages 1000000
             max_inflight_messages 0
