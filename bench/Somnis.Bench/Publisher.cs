@@ -34,7 +34,9 @@ internal sealed class Publisher : IAsyncDisposable
                 .WithKeepAlivePeriod(TimeSpan.FromSeconds(60))
                 .WithTimeout(TimeSpan.FromSeconds(30))
                 .Build();
-            await clients[i].ConnectAsync(options, ct);
+
+            // The same socket buffers as edge and hub (MQTTnet's 8 KiB default turns off TCP window scaling).
+            await clients[i].ConnectAsync(Somnis.Edge.BrokerSocket.Widen(options), ct);
         }
 
         return new Publisher(clients, inflight);
