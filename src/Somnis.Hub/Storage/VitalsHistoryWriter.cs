@@ -1,5 +1,5 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Somnis.Contracts;
 using Somnis.Hub.Ingestion;
@@ -19,7 +19,9 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
     private readonly TimeProvider _time;
     private readonly ILogger<VitalsHistoryWriter> _logger;
     private readonly int _batchSize;
-    private readonly Channel<RecordedVitals> _queue;
+    private readonly ConcurrentQueue<RecordedVitals> _queue = new();
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _idle;
     private readonly int _capacity;
     private int _count;
     private readonly List<RecordedVitals> _pending = [];
@@ -38,10 +40,10 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
         _time = time;
         _logger = logger;
         _batchSize = options.Value.BatchSize;
-        // An unbounded single-reader channel is lock-free for the writer (the bounded one takes a lock shared with the
-        // reader on every item, which made ingestion wait on the store's batching); the bound is kept by _count.
+        // A lock-free queue, the bound kept by _count, and a wake-up only when the writer sleeps: ingestion never takes
+        // a lock here. (A bounded channel shares a lock with its reader on every item; even the unbounded one takes
+        // a monitor whenever the reader waits, and that monitor spun on the ingestion thread, docs/performance.md.)
         _capacity = options.Value.QueueCapacity;
-        _queue = Channel.CreateUnbounded<RecordedVitals>(new UnboundedChannelOptions { SingleReader = true });
         var meter = meters.Create(HubMetrics.MeterName);
         _written = meter.CreateCounter<long>("somnis.store.vitals.written", "{message}", "Vitals written to the embedded store (redeliveries excluded)");
         _dropped = meter.CreateCounter<long>("somnis.store.vitals.dropped", "{message}", "Vitals not stored because the store's queue was full");
@@ -60,8 +62,14 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
 
     public void Record(string facility, VitalsMessage vitals)
     {
-        if (Interlocked.Increment(ref _count) <= _capacity && _queue.Writer.TryWrite(new RecordedVitals(facility, vitals)))
+        if (Interlocked.Increment(ref _count) <= _capacity)
         {
+            _queue.Enqueue(new RecordedVitals(facility, vitals));
+            if (Volatile.Read(ref _idle) == 1 && Interlocked.Exchange(ref _idle, 0) == 1)
+            {
+                Volatile.Read(ref _wake).TrySetResult();
+            }
+
             return;
         }
 
@@ -81,7 +89,7 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
     {
         if (_pending.Count == 0)
         {
-            while (_pending.Count < _batchSize && _queue.Reader.TryRead(out var item))
+            while (_pending.Count < _batchSize && _queue.TryDequeue(out var item))
             {
                 Interlocked.Decrement(ref _count);
                 _pending.Add(item);
@@ -134,9 +142,9 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
         {
             try
             {
-                if (_pending.Count == 0 && !await _queue.Reader.WaitToReadAsync(stoppingToken))
+                if (_pending.Count == 0)
                 {
-                    break;
+                    await WaitForWorkAsync(stoppingToken);
                 }
 
                 WriteOnce();
@@ -162,6 +170,25 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
 
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
+        }
+    }
+
+    private async Task WaitForWorkAsync(CancellationToken ct)
+    {
+        while (_queue.IsEmpty)
+        {
+            // Publish the wake-up before saying "idle", then look again: a message enqueued in between is either seen
+            // here or its writer sees "idle" and completes this wake-up. No lost wake-up, no lock.
+            var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _wake, wake);
+            Interlocked.Exchange(ref _idle, 1);
+            if (!_queue.IsEmpty)
+            {
+                Interlocked.Exchange(ref _idle, 0);
+                return;
+            }
+
+            await wake.Task.WaitAsync(ct);
         }
     }
 
