@@ -88,6 +88,18 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
     public IReadOnlyList<BedSummary> All() =>
         [.. _beds.Values.Select(Snapshot).OrderBy(b => b.Facility, StringComparer.Ordinal).ThenBy(b => b.Id, StringComparer.Ordinal)];
 
+    /// <summary>Every bed, in no particular order (for the rounds that visit all beds and need no sorting).</summary>
+    public List<BedSummary> Unordered()
+    {
+        var result = new List<BedSummary>(_beds.Count);
+        foreach (var bed in _beds.Values)
+        {
+            result.Add(Snapshot(bed));
+        }
+
+        return result;
+    }
+
     public BedSummary? Find(string bed, string? facility = null) =>
         _beds.Values.Where(b => b.Bed == bed && (facility is null || b.Facility == facility)).Select(Snapshot).FirstOrDefault();
 
@@ -152,11 +164,13 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
 
     private BedSummary Snapshot(BedState bed)
     {
+        // Taken before the bed's lock, not inside it: a nested lock would hold up ingestion of this bed for as long as the
+        // delivery tracker's lock is contended.
+        var accounting = delivery.Summary(bed.Facility, bed.Bed);
         lock (bed.Sync)
         {
             var stale = bed.Online && bed.LastSeen is { } seen && time.GetUtcNow() - seen > options.Value.StaleAfter;
             var v = bed.Latest;
-            var accounting = delivery.Summary(bed.Facility, bed.Bed);
             return new BedSummary(
                 Id: bed.Bed,
                 Facility: bed.Facility,

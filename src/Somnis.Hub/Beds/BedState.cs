@@ -24,7 +24,7 @@ internal sealed class BedState(string facility, string bed)
     private readonly Queue<(DateTimeOffset Ts, double Count)> _recentActivity = new();
     private double _recentActivitySum;
 
-    public object Sync { get; } = new();
+    public Lock Sync { get; } = new();
 
     public string Facility { get; } = facility;
 

@@ -24,7 +24,7 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
         List<AssessmentUpdate> updates;
         List<DateTimeOffset> onsets;
         DateTimeOffset? scoredUntil;
-        lock (tracker)
+        lock (tracker.Sync)
         {
             updates = tracker.Add(m);
             onsets = [.. tracker.NewOnsets];
@@ -52,7 +52,7 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
             return null;
         }
 
-        lock (t)
+        lock (t.Sync)
         {
             return new BedNight(
                 t.Facility,
@@ -76,7 +76,7 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
             return null;
         }
 
-        lock (t)
+        lock (t.Sync)
         {
             return t.LatestState switch
             {
@@ -95,7 +95,7 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
     {
         var o = options.Value;
         var state = _facilities.GetOrAdd(facility, _ => new FacilityState());
-        lock (state)
+        lock (state.Sync)
         {
             if (now > state.Latest)
             {
@@ -154,6 +154,8 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
 
     private sealed class FacilityState
     {
+        public Lock Sync { get; } = new();
+
         public List<(string Bed, DateTimeOffset Onset)> Onsets { get; } = [];
 
         public DateTimeOffset Latest { get; set; }

@@ -16,6 +16,9 @@ internal sealed record NightSummary(DateTimeOffset Start, DateTimeOffset? End, N
 internal sealed class SleepTracker(string facility, string bed, DetectionOptions options)
 {
     private const int MaxPastNights = 30;
+
+    /// <summary>Guards the tracker between the ingestion thread and the API (a Lock: it does not spin, see Somnis.Hub.csproj).</summary>
+    public Lock Sync { get; } = new();
     private readonly List<ScoredEpoch> _night = [];
     private readonly List<NightSummary> _past = [];
     private readonly SleepDebt _debt = new(options.NeedHours);

@@ -120,7 +120,7 @@ internal sealed class DeliveryTracker
     {
         var d = Get(facility, bed);
         IngestionOutcome outcome;
-        lock (d)
+        lock (d.Sync)
         {
             var missingBefore = d.Missing.Count;
             var frontier = d.Frontier;
@@ -196,7 +196,7 @@ internal sealed class DeliveryTracker
     {
         var d = Get(facility, gap.Bed);
         long lost = 0;
-        lock (d)
+        lock (d.Sync)
         {
             // Numbers above the highest received are not missing yet: record them lost too, so they never become missing.
             if (gap.ToSeq > d.LastSequence)
@@ -225,7 +225,7 @@ internal sealed class DeliveryTracker
     public void ApplyStatus(string facility, StatusMessage m, bool retained)
     {
         var d = Get(facility, m.Bed);
-        lock (d)
+        lock (d.Sync)
         {
             d.Backlog = m.Delivery?.Backlog ?? 0;
             d.OldestBacklogTs = m.Delivery?.OldestBacklogTs;
@@ -287,7 +287,7 @@ internal sealed class DeliveryTracker
         var due = new List<(string, string, List<(long, long)>)>();
         foreach (var ((facility, bed), d) in _beds)
         {
-            lock (d)
+            lock (d.Sync)
             {
                 if (d.Missing.Count == 0 || now - d.MissingChangedAt < _o.ResendAfter || now - d.LastResendAt < _o.ResendAfter)
                 {
@@ -315,7 +315,7 @@ internal sealed class DeliveryTracker
             return null;
         }
 
-        lock (d)
+        lock (d.Sync)
         {
             var state = d.Missing.Count > 0 || d.Backlog > 0 ? "delayed" : d.Lost.Count > 0 ? "incomplete" : "complete";
             var delivery = new DeliverySummary(
@@ -350,7 +350,7 @@ internal sealed class DeliveryTracker
         var states = new List<BedDeliveryState>();
         foreach (var ((facility, bed), d) in _beds)
         {
-            lock (d)
+            lock (d.Sync)
             {
                 states.Add(new BedDeliveryState(
                     facility, bed, d.LastSequence, d.Received, d.Duplicates, d.Late, d.Resets,
@@ -480,6 +480,10 @@ internal sealed class DeliveryTracker
 
     private sealed class BedDelivery
     {
+        // A Lock, not a monitor on the object: the hub sets it not to spin (Somnis.Hub.csproj), and a monitor would spin
+        // whenever a reader (alarm clock, live feed, checkpoint) meets the ingestion thread here.
+        public Lock Sync { get; } = new();
+
         public long LastSequence { get; set; }
 
         public long Received { get; set; }
