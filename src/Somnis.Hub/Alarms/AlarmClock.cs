@@ -43,7 +43,7 @@ internal sealed class AlarmClock(
     internal void RunOnce()
     {
         var now = time.GetUtcNow();
-        var all = beds.All();
+        var all = beds.Unordered();
         foreach (var bed in all)
         {
             ObserveBed(bed, now);
@@ -64,7 +64,8 @@ internal sealed class AlarmClock(
                 new BedConditionEvidence(bed.LastSeen, bed.LastEventTime, [.. bed.Sensors.Where(s => !s.Healthy)]),
                 HubJsonContext.Default.BedConditionEvidence)
             : (JsonElement?)null;
-        var since = bed.LastSeen is { } seen ? $"last message {(now - seen).TotalSeconds:0} s ago" : "never heard from";
+        // The summaries are read only while a condition holds: no strings for the healthy beds on every tick.
+        var since = !problem ? "" : bed.LastSeen is { } seen ? $"last message {(now - seen).TotalSeconds:0} s ago" : "never heard from";
         engine.Observe(new ConditionInput(AlarmTypes.EdgeOffline, bed.Facility, bed.Id, !bed.Online, now, eventTime,
             $"Edge offline ({since})", evidence));
         engine.Observe(new ConditionInput(AlarmTypes.StaleData, bed.Facility, bed.Id, bed.Stale, now, eventTime,
@@ -78,9 +79,8 @@ internal sealed class AlarmClock(
                 var key = (bed.Facility, bed.Id);
                 var grew = d.Lost > _lost.GetValueOrDefault(key);
                 _lost[key] = d.Lost;
-                var ranges = string.Join(", ", d.LostRanges.Select(r => r.From == r.To ? $"{r.From}" : $"{r.From}–{r.To}"));
                 engine.ReportDataGap(bed.Facility, bed.Id, grew, bedTime,
-                    grew ? $"{d.Lost} messages lost for good (seq {ranges})" : "no new loss");
+                    grew ? $"{d.Lost} messages lost for good (seq {string.Join(", ", d.LostRanges.Select(r => r.From == r.To ? $"{r.From}" : $"{r.From}–{r.To}"))})" : "no new loss");
             }
 
             if (bed.Clock?.SkewSeconds is { } skew)
@@ -88,7 +88,7 @@ internal sealed class AlarmClock(
                 engine.ReportClockSkew(bed.Facility, bed.Id, TimeSpan.FromSeconds(skew), bedTime);
             }
 
-            var faulty = bed.Sensors.Where(s => !s.Healthy).ToList();
+            var faulty = problem ? bed.Sensors.Where(s => !s.Healthy).ToList() : [];
             engine.Observe(new ConditionInput(AlarmTypes.SensorFault, bed.Facility, bed.Id, faulty.Count > 0, bedTime, bedTime,
                 faulty.Count > 0 ? "Sensor fault: " + string.Join(", ", faulty.Select(s => $"{s.Name} ({s.Reason ?? "unknown"})")) : "sensors healthy",
                 evidence));

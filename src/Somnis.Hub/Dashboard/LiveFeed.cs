@@ -95,6 +95,16 @@ internal sealed class LiveFeed(BedRegistry beds, TimeProvider time, ILogger<Live
 
     internal void PushChanges()
     {
+        lock (_sync)
+        {
+            // Nobody watching: the changes wait in the registry (at most one entry per bed), and a client that connects
+            // starts from a full snapshot anyway. At 1,000 accelerated beds this was ~10 % of the hub's CPU.
+            if (_clients.Count == 0)
+            {
+                return;
+            }
+        }
+
         beds.MarkStaleTransitions(_lastStale);
         var changed = beds.TakeChanged();
         if (changed.Count == 0)
