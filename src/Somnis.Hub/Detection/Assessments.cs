@@ -167,10 +167,19 @@ internal static class AcuteSleepLoss
         double debtHoursBeforeTonight = 0, AcuteSleepLossOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(epochs);
+        return Assess(epochs.Count(e => e.IsSleep), epochs.Count, nightFinished, debtHoursBeforeTonight, options);
+    }
+
+    /// <summary>As the other overload, from counts kept as the night goes (the live path: no re-count per epoch).</summary>
+    /// <param name="sleepEpochs">Tonight's epochs scored sleep.</param>
+    /// <param name="epochs">Tonight's epochs from lights-off.</param>
+    public static AcuteSleepLossEvidence? Assess(int sleepEpochs, int epochs, bool nightFinished,
+        double debtHoursBeforeTonight = 0, AcuteSleepLossOptions? options = null)
+    {
         var o = options ?? AcuteSleepLossOptions.Default;
         var minutes = EpochScorer.EpochSeconds / 60;
-        var tst = epochs.Count(e => e.IsSleep) * minutes;
-        var elapsed = epochs.Count * minutes;
+        var tst = sleepEpochs * minutes;
+        var elapsed = epochs * minutes;
         var remaining = nightFinished ? 0 : Math.Max(0, o.PlannedTimeInBed.TotalMinutes - elapsed);
         var bestCase = tst + remaining;
         var need = o.NeedHours * 60;

@@ -40,6 +40,8 @@ internal sealed class EpochScorer
     private readonly SleepModel _model;
     private readonly AccumulatorWindow _epochs = new();
     private readonly List<ScoredEpoch> _finalized = [];
+    private readonly bool _retainFinalized;
+    private int _finalizedBase;
     private readonly Histogram _hr = new(20, 250, 0.5);
     private readonly Histogram _activity = new(0, 2000, 1);
     private int _closedThrough = -1;
@@ -49,8 +51,12 @@ internal sealed class EpochScorer
     /// <param name="origin">Start of epoch 0 (recording start or lights-off); the epoch grid is aligned to it.</param>
     /// <param name="lightsOff">Lights-off, as an offset from <paramref name="origin"/>; the clock prior counts from here.</param>
     /// <param name="model">Sleep model; <see cref="SleepModel.Default"/> when null.</param>
-    public EpochScorer(DateTimeOffset origin, TimeSpan lightsOff = default, SleepModel? model = null)
+    /// <param name="retainFinalized">Keep every finalized epoch in <see cref="Finalized"/> (offline analysis). The live
+    /// path takes them with <see cref="TakeFinalized"/> and keeps them itself, compactly: a second full copy of the night
+    /// per bed was most of the hub's growth over a night.</param>
+    public EpochScorer(DateTimeOffset origin, TimeSpan lightsOff = default, SleepModel? model = null, bool retainFinalized = true)
     {
+        _retainFinalized = retainFinalized;
         _origin = origin;
         _lightsOffSeconds = lightsOff.TotalSeconds;
         _model = model ?? SleepModel.Default;
@@ -60,7 +66,12 @@ internal sealed class EpochScorer
     public int LateSamples { get; private set; }
 
     /// <summary>All finalized epochs so far, in order.</summary>
-    public IReadOnlyList<ScoredEpoch> Finalized => _finalized;
+    public IReadOnlyList<ScoredEpoch> Finalized => _retainFinalized
+        ? _finalized
+        : throw new InvalidOperationException("This scorer does not retain its epochs; use TakeFinalized.");
+
+    /// <summary>Number of epochs finalized so far.</summary>
+    public int FinalizedCount => _finalizedBase + _finalized.Count;
 
     /// <summary>What has been learned about the sleeper from the closed epochs.</summary>
     public SleeperBaseline Baseline => new(
@@ -150,9 +161,9 @@ internal sealed class EpochScorer
 
         CloseThrough(_epochs.Count - 1);
         var last = _epochs.Count - 1;
-        while (_finalized.Count <= last)
+        while (FinalizedCount <= last)
         {
-            _finalized.Add(Score(_finalized.Count, last));
+            _finalized.Add(Score(FinalizedCount, last));
         }
 
         _completed = true;
@@ -171,15 +182,21 @@ internal sealed class EpochScorer
     /// <summary>Finalized epochs not returned by a previous call (the live path drains these).</summary>
     public IReadOnlyList<ScoredEpoch> TakeFinalized()
     {
-        var fresh = _finalized.GetRange(_taken, _finalized.Count - _taken);
-        _taken = _finalized.Count;
+        var fresh = _finalized.GetRange(_taken - _finalizedBase, FinalizedCount - _taken);
+        _taken = FinalizedCount;
+        if (!_retainFinalized)
+        {
+            _finalizedBase += _finalized.Count;
+            _finalized.Clear();
+        }
+
         return fresh;
     }
 
     /// <summary>The newest closed but not yet finalized epoch, scored from what is known now (truncated window);
     /// null when every closed epoch is final. Its final score may differ.</summary>
     public ScoredEpoch? Provisional() =>
-        _closedThrough >= _finalized.Count ? Score(_closedThrough, _closedThrough) : null;
+        _closedThrough >= FinalizedCount ? Score(_closedThrough, _closedThrough) : null;
 
     private void EnsureEpoch(int index)
     {
@@ -206,11 +223,11 @@ internal sealed class EpochScorer
             }
 
             var ready = _closedThrough - LookaheadEpochs;
-            if (ready >= 0 && ready == _finalized.Count)
+            if (ready >= 0 && ready == FinalizedCount)
             {
                 _finalized.Add(Score(ready, _closedThrough));
                 // Scoring reaches at most LongPastEpochs behind the epoch it scores: older sums are never read again.
-                _epochs.ForgetBefore(_finalized.Count - LongPastEpochs);
+                _epochs.ForgetBefore(FinalizedCount - LongPastEpochs);
             }
         }
     }

@@ -19,7 +19,7 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
 
     /// <summary>Guards the tracker between the ingestion thread and the API (a Lock: it does not spin, see Somnis.Hub.csproj).</summary>
     public Lock Sync { get; } = new();
-    private readonly List<ScoredEpoch> _night = [];
+    private readonly NightEpochs _night = new();
     private readonly List<NightSummary> _past = [];
     private readonly SleepDebt _debt = new(options.NeedHours);
     private readonly Dictionary<string, bool> _active = [];
@@ -33,6 +33,9 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
     // Running sum of ArchitectDeprivation.SleepingBaseline over _night (kept with it: the baseline is read on every epoch).
     private double _sleepingHrSum;
     private int _sleepingHrCount;
+
+    // Sleep epochs in _night, for acute-sleep-loss on every epoch without re-counting the night.
+    private int _sleepEpochs;
 
     public string Facility { get; } = facility;
 
@@ -91,7 +94,7 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
                 return updates;
             }
 
-            _scorer = new EpochScorer(start);
+            _scorer = new EpochScorer(start, retainFinalized: false);
             _nightStart = start;
             ClearNight();
             _settledRun = 0;
@@ -161,7 +164,7 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
         Set(AssessmentTypes.SustainedArousal, ongoing is null ? null : (ongoing, string.Create(CultureInfo.InvariantCulture,
             $"Heart rate {ongoing.MeanHr:0} bpm (peak {ongoing.PeakHr:0}) over sleeping {ongoing.BaselineHr:0} bpm for {ongoing.Duration.TotalMinutes:0} min in bed")), end, updates);
 
-        var loss = AcuteSleepLoss.Assess(_night, nightFinished, _debt.Hours,
+        var loss = AcuteSleepLoss.Assess(_sleepEpochs, _night.Count, nightFinished, _debt.Hours,
             new AcuteSleepLossOptions(options.PlannedTimeInBed, options.NeedHours, options.MaxDebtHours));
         Set(AssessmentTypes.AcuteSleepLoss, loss is null ? null : (loss, loss.Reason switch
         {
@@ -229,6 +232,7 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
         _night.AddRange(fresh);
         foreach (var e in fresh)
         {
+            _sleepEpochs += e.IsSleep ? 1 : 0;
             if (ArchitectDeprivation.Counts(e))
             {
                 _sleepingHrSum += e.MeanHeartRate!.Value;
@@ -240,6 +244,7 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
     private void ClearNight()
     {
         _night.Clear();
+        _sleepEpochs = 0;
         _sleepingHrSum = 0;
         _sleepingHrCount = 0;
     }

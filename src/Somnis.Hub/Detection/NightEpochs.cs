@@ -1,0 +1,99 @@
+using System.Collections;
+
+namespace Somnis.Hub.Detection;
+
+/// <summary>
+/// One bed's scored epochs of tonight, as the live path keeps them: 32 bytes per epoch instead of a ~170-byte
+/// <see cref="ScoredEpoch"/> object. At 1,000 beds a night is ~1 M epochs, and holding them as objects was most of
+/// the hub's memory growth through a night (docs/performance.md). The newest <see cref="HotTail"/> epochs are also
+/// kept as objects, because the live assessments read the tail on every new epoch; older ones are rebuilt on
+/// access (the API, the night's end). The model features are not kept: only offline analysis reads them.
+/// </summary>
+internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>
+{
+    /// <summary>Epochs kept as objects at the end of the night (64 min: longer than any tail an assessment reads).</summary>
+    public const int HotTail = 128;
+
+    private readonly List<Packed> _packed = [];
+    private readonly ScoredEpoch?[] _recent = new ScoredEpoch?[HotTail];
+    private DateTimeOffset _origin;
+
+    public int Count => _packed.Count;
+
+    public ScoredEpoch this[int index]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(index);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _packed.Count);
+            return index >= _packed.Count - HotTail ? _recent[index % HotTail]! : Unpack(index);
+        }
+    }
+
+    /// <summary>Appends the next epoch; epochs come from one scorer, in order, numbered from 0.</summary>
+    public void Add(ScoredEpoch epoch)
+    {
+        if (epoch.Index != _packed.Count)
+        {
+            throw new ArgumentException($"Epoch {epoch.Index} added as number {_packed.Count}: epochs must be contiguous from 0.", nameof(epoch));
+        }
+
+        if (epoch.Index == 0)
+        {
+            _origin = epoch.Start;
+        }
+
+        var flags = (epoch.Presence is { } present ? Flags.PresenceKnown | (present ? Flags.Present : 0) : 0)
+            | (epoch.Stimulating ? Flags.Stimulating : 0);
+        _packed.Add(new Packed(epoch.PSleep, epoch.ActivityCount ?? double.NaN, epoch.MeanHeartRate ?? double.NaN, epoch.State, flags));
+        _recent[epoch.Index % HotTail] = epoch;
+    }
+
+    public void AddRange(IEnumerable<ScoredEpoch> epochs)
+    {
+        foreach (var e in epochs)
+        {
+            Add(e);
+        }
+    }
+
+    public void Clear()
+    {
+        _packed.Clear();
+        Array.Clear(_recent);
+    }
+
+    public IEnumerator<ScoredEpoch> GetEnumerator()
+    {
+        for (var i = 0; i < _packed.Count; i++)
+        {
+            yield return this[i];
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private ScoredEpoch Unpack(int index)
+    {
+        var p = _packed[index];
+        // The same arithmetic as EpochScorer.Score, so a rebuilt epoch equals the one that was added (features aside).
+        var startSeconds = index * EpochScorer.EpochSeconds;
+        return new ScoredEpoch(index, _origin.AddSeconds(startSeconds), startSeconds, p.State, p.PSleep,
+            double.IsNaN(p.Activity) ? null : p.Activity,
+            double.IsNaN(p.HeartRate) ? null : p.HeartRate,
+            (p.Flags & Flags.PresenceKnown) != 0 ? (p.Flags & Flags.Present) != 0 : null,
+            (p.Flags & Flags.Stimulating) != 0,
+            default);
+    }
+
+    [Flags]
+    private enum Flags : byte
+    {
+        PresenceKnown = 1,
+        Present = 2,
+        Stimulating = 4,
+    }
+
+    /// <summary>NaN stands for "none" (the scorer never produces NaN: its sums are finite).</summary>
+    private readonly record struct Packed(double PSleep, double Activity, double HeartRate, EpochState State, Flags Flags);
+}
