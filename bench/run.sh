@@ -14,4 +14,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build bench/Somnis.Bench/Somnis.Bench.csproj -c Release -nologo -clp:ErrorsOnly >/dev/null
 dotnet build bench/Somnis.Bench.Micro/Somnis.Bench.Micro.csproj -c Release -nologo -clp:ErrorsOnly >/dev/null
 dotnet build src/Somnis.Hub/Somnis.Hub.csproj -c Release -nologo -clp:ErrorsOnly >/dev/null
+# The edge is measured as deployed: self-contained and trimmed (hardware/README.md), for this machine's architecture.
+case "$(uname -m)" in aarch64) rid=linux-arm64 ;; *) rid=linux-x64 ;; esac
+dotnet publish src/Somnis.Edge/Somnis.Edge.csproj -c Release -r "$rid" --self-contained -nologo -clp:ErrorsOnly >/dev/null
 exec dotnet bench/Somnis.Bench/bin/Release/net10.0/Somnis.Bench.dll "$@"

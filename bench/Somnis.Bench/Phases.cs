@@ -7,7 +7,7 @@ using Somnis.Edge.Simulation;
 namespace Somnis.Bench;
 
 /// <summary>The benchmark's phases. Each starts its own broker (and hub), so one phase's backlog never slows the next.</summary>
-internal sealed class Phases(Plan plan, string hubDll, string edgeDll, string work, Action<string, string> report, JsonObject results)
+internal sealed class Phases(Plan plan, string hubDll, string edgeExe, string work, Action<string, string> report, JsonObject results)
 {
     private static readonly IReadOnlyList<Scenario> LatencyMix = [Scenario.ArchitectDeprivation, Scenario.Healthy];
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
@@ -129,13 +129,19 @@ internal sealed class Phases(Plan plan, string hubDll, string edgeDll, string wo
     {
         var dir = Subdir("edge");
         using var broker = await Broker.StartAsync(dir);
-        // The deployed unit's GC heap limit (deploy/systemd/somnis-edge.service), so RSS is what a Pi would see.
-        // Started in its own directory, as the systemd unit does, so it reads its appsettings (the sensor wiring).
-        var edgeHome = Path.GetDirectoryName(edgeDll)!;
-        var env = new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x4000000", ["Logging__LogLevel__Default"] = "Warning" };
-        var hardware = Rig.Start(Rig.Dotnet, [edgeDll, "--broker", broker.Url, "--facility", "edgebench", "--bed", "hw-1", "--mode", "hardware", "--emulate-chips",
+        // The deployed unit's environment (deploy/systemd/somnis-edge.service: GC heap limit, one malloc arena), so RSS
+        // is what a Pi would see. Started in its own directory, as the systemd unit does, so it reads its appsettings
+        // (the sensor wiring).
+        var edgeHome = Path.GetDirectoryName(edgeExe)!;
+        var env = new Dictionary<string, string>
+        {
+            ["DOTNET_GCHeapHardLimit"] = "0x4000000",
+            ["MALLOC_ARENA_MAX"] = "1",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        var hardware = Rig.Start(edgeExe, ["--broker", broker.Url, "--facility", "edgebench", "--bed", "hw-1", "--mode", "hardware", "--emulate-chips",
             "--speed", "1", "--journal", Path.Combine(dir, "journal-hw")], Path.Combine(dir, "edge-hw.log"), env, edgeHome);
-        var fleet = Rig.Start(Rig.Dotnet, [edgeDll, "--broker", broker.Url, "--facility", "edgebench", "--beds", plan.EdgeFleetBeds.ToString(CultureInfo.InvariantCulture),
+        var fleet = Rig.Start(edgeExe, ["--broker", broker.Url, "--facility", "edgebench", "--beds", plan.EdgeFleetBeds.ToString(CultureInfo.InvariantCulture),
             "--mode", "simulated", "--speed", "1", "--journal", Path.Combine(dir, "journal-fleet")], Path.Combine(dir, "edge-fleet.log"), env, edgeHome);
         try
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Somnis.Bench;
@@ -14,14 +15,21 @@ var outDir = Arg("--out") ?? Path.Combine(repo, "bench", "results");
 var config = Arg("--config") ?? "Release";
 var only = Arg("--only")?.Split(',') ?? [];
 var hubDll = Path.Combine(repo, "src", "Somnis.Hub", "bin", config, "net10.0", "Somnis.Hub.dll");
-var edgeDll = Path.Combine(repo, "src", "Somnis.Edge", "bin", config, "net10.0", "Somnis.Edge.dll");
-foreach (var dll in new[] { hubDll, edgeDll })
+// The edge is measured as it is deployed: a self-contained, trimmed publish run through its own executable
+// (deploy/systemd/somnis-edge.service), here for this machine's runtime identifier.
+var edgeRid = RuntimeInformation.RuntimeIdentifier;
+var edgeExe = Path.Combine(repo, "src", "Somnis.Edge", "bin", config, "net10.0", edgeRid, "publish", "Somnis.Edge");
+if (!File.Exists(hubDll))
 {
-    if (!File.Exists(dll))
-    {
-        await Console.Error.WriteLineAsync($"somnis-bench: {dll} is missing; build first (dotnet build -c {config})");
-        return 2;
-    }
+    await Console.Error.WriteLineAsync($"somnis-bench: {hubDll} is missing; build first (dotnet build -c {config})");
+    return 2;
+}
+
+if ((only.Length == 0 || only.Contains("edge")) && !File.Exists(edgeExe))
+{
+    await Console.Error.WriteLineAsync(
+        $"somnis-bench: {edgeExe} is missing; publish first (dotnet publish src/Somnis.Edge -c {config} -r {edgeRid} --self-contained)");
+    return 2;
 }
 
 var work = Directory.CreateTempSubdirectory("somnis-bench-").FullName;
@@ -73,7 +81,7 @@ Console.WriteLine($"somnis-bench: {(quick ? "quick" : "full")} run, work directo
 var total = Stopwatch.StartNew();
 try
 {
-    var phases = new Phases(plan, hubDll, edgeDll, work, Report, results);
+    var phases = new Phases(plan, hubDll, edgeExe, work, Report, results);
     bool Run(string phase) => only.Length == 0 || only.Contains(phase);
     if (Run("ceiling"))
     {
