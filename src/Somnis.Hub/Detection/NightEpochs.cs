@@ -14,28 +14,33 @@ internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>
     /// <summary>Epochs kept as objects at the end of the night (64 min: longer than any tail an assessment reads).</summary>
     public const int HotTail = 128;
 
-    private readonly List<Packed> _packed = [];
+    // Fixed-size chunks (4 KiB each) rather than one growing array: memory rises by a chunk per hour of night, not by
+    // doubling copies of the whole night (which showed as steps in the hub's RSS through the soak).
+    private const int ChunkShift = 7;
+    private const int ChunkSize = 1 << ChunkShift;
+    private readonly List<Packed[]> _chunks = [];
     private readonly ScoredEpoch?[] _recent = new ScoredEpoch?[HotTail];
     private DateTimeOffset _origin;
+    private int _count;
 
-    public int Count => _packed.Count;
+    public int Count => _count;
 
     public ScoredEpoch this[int index]
     {
         get
         {
             ArgumentOutOfRangeException.ThrowIfNegative(index);
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _packed.Count);
-            return index >= _packed.Count - HotTail ? _recent[index % HotTail]! : Unpack(index);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
+            return index >= _count - HotTail ? _recent[index % HotTail]! : Unpack(index);
         }
     }
 
     /// <summary>Appends the next epoch; epochs come from one scorer, in order, numbered from 0.</summary>
     public void Add(ScoredEpoch epoch)
     {
-        if (epoch.Index != _packed.Count)
+        if (epoch.Index != _count)
         {
-            throw new ArgumentException($"Epoch {epoch.Index} added as number {_packed.Count}: epochs must be contiguous from 0.", nameof(epoch));
+            throw new ArgumentException($"Epoch {epoch.Index} added as number {_count}: epochs must be contiguous from 0.", nameof(epoch));
         }
 
         if (epoch.Index == 0)
@@ -45,8 +50,15 @@ internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>
 
         var flags = (epoch.Presence is { } present ? Flags.PresenceKnown | (present ? Flags.Present : 0) : 0)
             | (epoch.Stimulating ? Flags.Stimulating : 0);
-        _packed.Add(new Packed(epoch.PSleep, epoch.ActivityCount ?? double.NaN, epoch.MeanHeartRate ?? double.NaN, epoch.State, flags));
+        if ((_count >> ChunkShift) == _chunks.Count)
+        {
+            _chunks.Add(new Packed[ChunkSize]);
+        }
+
+        _chunks[_count >> ChunkShift][_count & (ChunkSize - 1)] =
+            new Packed(epoch.PSleep, epoch.ActivityCount ?? double.NaN, epoch.MeanHeartRate ?? double.NaN, epoch.State, flags);
         _recent[epoch.Index % HotTail] = epoch;
+        _count++;
     }
 
     public void AddRange(IEnumerable<ScoredEpoch> epochs)
@@ -59,13 +71,14 @@ internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>
 
     public void Clear()
     {
-        _packed.Clear();
+        _chunks.Clear();
         Array.Clear(_recent);
+        _count = 0;
     }
 
     public IEnumerator<ScoredEpoch> GetEnumerator()
     {
-        for (var i = 0; i < _packed.Count; i++)
+        for (var i = 0; i < _count; i++)
         {
             yield return this[i];
         }
@@ -75,7 +88,7 @@ internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>
 
     private ScoredEpoch Unpack(int index)
     {
-        var p = _packed[index];
+        var p = _chunks[index >> ChunkShift][index & (ChunkSize - 1)];
         // The same arithmetic as EpochScorer.Score, so a rebuilt epoch equals the one that was added (features aside).
         var startSeconds = index * EpochScorer.EpochSeconds;
         return new ScoredEpoch(index, _origin.AddSeconds(startSeconds), startSeconds, p.State, p.PSleep,
