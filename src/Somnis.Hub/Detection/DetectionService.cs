@@ -15,6 +15,9 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
     private readonly ConcurrentDictionary<(string Facility, string Bed), SleepTracker> _trackers = new();
     private readonly ConcurrentDictionary<string, FacilityState> _facilities = new();
 
+    // Shared and never written: most messages bring no arousal onset.
+    private static readonly List<DateTimeOffset> NoOnsets = [];
+
     /// <summary>Raised (on the ingestion thread) for every assessment that became true, changed evidence, or cleared.</summary>
     public event Action<AssessmentUpdate>? Changed;
 
@@ -27,7 +30,7 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
         lock (tracker.Sync)
         {
             updates = tracker.Add(m);
-            onsets = [.. tracker.NewOnsets];
+            onsets = tracker.NewOnsets.Count == 0 ? NoOnsets : [.. tracker.NewOnsets];
             tracker.NewOnsets.Clear();
             scoredUntil = tracker.Epochs.Count > 0 ? tracker.Epochs[^1].Start + ScoredEpoch.Length : null;
         }

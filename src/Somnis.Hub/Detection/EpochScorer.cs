@@ -182,6 +182,12 @@ internal sealed class EpochScorer
     /// <summary>Finalized epochs not returned by a previous call (the live path drains these).</summary>
     public IReadOnlyList<ScoredEpoch> TakeFinalized()
     {
+        if (_taken == FinalizedCount)
+        {
+            // Two messages in three close no epoch: no list for them.
+            return [];
+        }
+
         var fresh = _finalized.GetRange(_taken - _finalizedBase, FinalizedCount - _taken);
         _taken = FinalizedCount;
         if (!_retainFinalized)
