@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The performance benchmark (docs/performance.md): the broker's ceiling, the hub's sustained ingestion and its ratio to
 # it, alarm latency at 10/50/90 % load, the soak night (full run), the edge footprint and the micro-benchmarks.
-#   bench/run.sh           full run (about 15-20 minutes on 2 cores)
+#   bench/run.sh           full run (about 11 minutes on 2 cores)
 #   bench/run.sh --quick   the same method, smaller (under 3 minutes)
 # Writes bench/results/<date>.json and a table next to it; the last line is "RESULT ...".
 # Needs Debian's mosquitto and mosquitto-clients (./test.sh installs them).
