@@ -8,20 +8,17 @@ namespace Somnis.Hub.Detection;
 /// the hub's memory growth through a night (docs/performance.md). Only the newest epoch is also kept as an object
 /// (it is read on every message); the others are rebuilt on access, so the copies the assessments read from the
 /// tail die young. Keeping the newest 128 as objects was tried: they died old, an hour later, and that garbage in
-/// the oldest GC generation was +22 % of RSS over a night against +3 % now. The model features are not kept: only
+/// the oldest GC generation was +22 % of RSS over a night against +3–11 % now. The model features are not kept: only
 /// offline analysis reads them.
 /// </summary>
 internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>
 {
-    /// <summary>Epochs kept as objects at the end of the night: the newest only.</summary>
-    public const int HotTail = 1;
-
     // Fixed-size chunks (4 KiB each) rather than one growing array: memory rises by a chunk per hour of night, not by
     // doubling copies of the whole night (which showed as steps in the hub's RSS through the soak).
     private const int ChunkShift = 7;
     private const int ChunkSize = 1 << ChunkShift;
     private readonly List<Packed[]> _chunks = [];
-    private readonly ScoredEpoch?[] _recent = new ScoredEpoch?[HotTail];
+    private ScoredEpoch? _newest;
     private DateTimeOffset _origin;
     private int _count;
 
@@ -33,7 +30,7 @@ internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>
         {
             ArgumentOutOfRangeException.ThrowIfNegative(index);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
-            return index >= _count - HotTail ? _recent[index % HotTail]! : Unpack(index);
+            return index == _count - 1 ? _newest! : Unpack(index);
         }
     }
 
@@ -59,7 +56,7 @@ internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>
 
         _chunks[_count >> ChunkShift][_count & (ChunkSize - 1)] =
             new Packed(epoch.PSleep, epoch.ActivityCount ?? double.NaN, epoch.MeanHeartRate ?? double.NaN, epoch.State, flags);
-        _recent[epoch.Index % HotTail] = epoch;
+        _newest = epoch;
         _count++;
     }
 
@@ -74,7 +71,7 @@ internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>
     public void Clear()
     {
         _chunks.Clear();
-        Array.Clear(_recent);
+        _newest = null;
         _count = 0;
     }
 
