@@ -49,28 +49,36 @@ internal static class ArchitectDeprivation
         ArchitectDeprivationOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(epochs);
+        return Assess(new EpochListFacts(epochs), baselineHr, options);
+    }
+
+    /// <summary>As the other overload, on any form of the night (the live tracker's packed one: nothing allocated).</summary>
+    public static ArchitectDeprivationEvidence? Assess<TEpochs>(TEpochs epochs, double? baselineHr,
+        ArchitectDeprivationOptions? options = null)
+        where TEpochs : IEpochFacts
+    {
         var o = options ?? ArchitectDeprivationOptions.Default;
         if (epochs.Count == 0 || baselineHr is not { } baseline || baseline <= 0)
         {
             return null;
         }
 
-        var end = epochs[^1].Start + ScoredEpoch.Length;
+        var end = epochs.Facts(epochs.Count - 1).Start + ScoredEpoch.Length;
         var start = end - o.Window;
         // Epochs are in time order: only the tail inside the window is read (this runs on every finalized epoch of
         // every bed, so it must not cost the whole night).
         var first = epochs.Count;
-        while (first > 0 && epochs[first - 1].Start >= start)
+        while (first > 0 && epochs.Facts(first - 1).Start >= start)
         {
             first--;
         }
 
         int stimulated = 0, stimulatedAsleep = 0, awakenings = 0, hrCount = 0;
         double hrSum = 0;
-        ScoredEpoch? previous = null;
+        var previousAsleep = false;
         for (var i = first; i < epochs.Count; i++)
         {
-            var e = epochs[i];
+            var e = epochs.Facts(i);
             if (!e.InBed)
             {
                 continue;
@@ -87,10 +95,10 @@ internal static class ArchitectDeprivation
                 }
 
                 // An awakening during stimulation: a stimulated wake epoch right after a sleep epoch (in bed).
-                awakenings += !e.IsSleep && previous is { IsSleep: true } ? 1 : 0;
+                awakenings += !e.IsSleep && previousAsleep ? 1 : 0;
             }
 
-            previous = e;
+            previousAsleep = e.IsSleep;
         }
 
         var windowEpochs = o.Window.TotalSeconds / EpochScorer.EpochSeconds;
@@ -252,6 +260,13 @@ internal static class SustainedArousal
     public static ArousalEpisode? Ongoing(IReadOnlyList<ScoredEpoch> epochs, double? baselineHr, SustainedArousalOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(epochs);
+        return Ongoing(new EpochListFacts(epochs), baselineHr, options);
+    }
+
+    /// <summary>As the other overload, on any form of the night (the live tracker's packed one: nothing allocated).</summary>
+    public static ArousalEpisode? Ongoing<TEpochs>(TEpochs epochs, double? baselineHr, SustainedArousalOptions? options = null)
+        where TEpochs : IEpochFacts
+    {
         var o = options ?? SustainedArousalOptions.Default;
         if (baselineHr is not { } baseline || epochs.Count == 0)
         {
@@ -260,7 +275,7 @@ internal static class SustainedArousal
 
         var limit = baseline + Math.Max(o.MinRiseBpm, o.MinRiseFraction * baseline);
         var first = epochs.Count;
-        while (first > 0 && epochs[first - 1] is { InBed: true, MeanHeartRate: { } hr } && hr >= limit)
+        while (first > 0 && epochs.Facts(first - 1) is { InBed: true, MeanHeartRate: { } hr } && hr >= limit)
         {
             first--;
         }
@@ -274,12 +289,12 @@ internal static class SustainedArousal
         double sum = 0, peak = double.MinValue;
         for (var i = first; i < epochs.Count; i++)
         {
-            var hr = epochs[i].MeanHeartRate!.Value;
+            var hr = epochs.Facts(i).MeanHeartRate!.Value;
             sum += hr;
             peak = Math.Max(peak, hr);
         }
 
-        return new ArousalEpisode(epochs[first].Start, epochs[^1].Start + ScoredEpoch.Length, sum / length, peak, baseline);
+        return new ArousalEpisode(epochs.Facts(first).Start, epochs.Facts(epochs.Count - 1).Start + ScoredEpoch.Length, sum / length, peak, baseline);
     }
 }
 

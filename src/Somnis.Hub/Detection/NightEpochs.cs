@@ -6,12 +6,12 @@ namespace Somnis.Hub.Detection;
 /// One bed's scored epochs of tonight, as the live path keeps them: 32 bytes per epoch instead of a ~170-byte
 /// <see cref="ScoredEpoch"/> object. At 1,000 beds a night is ~1 M epochs, and holding them as objects was most of
 /// the hub's memory growth through a night (docs/performance.md). Only the newest epoch is also kept as an object
-/// (it is read on every message); the others are rebuilt on access, so the copies the assessments read from the
-/// tail die young. Keeping the newest 128 as objects was tried: they died old, an hour later, and that garbage in
-/// the oldest GC generation was +22 % of RSS over a night against +3–11 % now. The model features are not kept: only
-/// offline analysis reads them.
+/// (it is read on every message); the others are rebuilt on access. The live assessments read the tail through
+/// <see cref="IEpochFacts"/>, straight from the packed form, and allocate nothing. Keeping the newest 128 as objects
+/// was tried: they died old, an hour later, and that garbage in the oldest GC generation was +22 % of RSS over a
+/// night. The model features are not kept: only offline analysis reads them.
 /// </summary>
-internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>
+internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>, IEpochFacts
 {
     // Fixed-size chunks (4 KiB each) rather than one growing array: memory rises by a chunk per hour of night, not by
     // doubling copies of the whole night (which showed as steps in the hub's RSS through the soak).
@@ -32,6 +32,14 @@ internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
             return index == _count - 1 ? _newest! : Unpack(index);
         }
+    }
+
+    public EpochFacts Facts(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
+        var p = _chunks[index >> ChunkShift][index & (ChunkSize - 1)];
+        return new EpochFacts(StartOf(index), p.State, double.IsNaN(p.HeartRate) ? null : p.HeartRate, (p.Flags & Flags.Stimulating) != 0);
     }
 
     /// <summary>Appends the next epoch; epochs come from one scorer, in order, numbered from 0.</summary>
@@ -88,15 +96,17 @@ internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>
     private ScoredEpoch Unpack(int index)
     {
         var p = _chunks[index >> ChunkShift][index & (ChunkSize - 1)];
-        // The same arithmetic as EpochScorer.Score, so a rebuilt epoch equals the one that was added (features aside).
-        var startSeconds = index * EpochScorer.EpochSeconds;
-        return new ScoredEpoch(index, _origin.AddSeconds(startSeconds), startSeconds, p.State, p.PSleep,
+        // Rebuilt, it equals the epoch that was added (features aside).
+        return new ScoredEpoch(index, StartOf(index), index * EpochScorer.EpochSeconds, p.State, p.PSleep,
             double.IsNaN(p.Activity) ? null : p.Activity,
             double.IsNaN(p.HeartRate) ? null : p.HeartRate,
             (p.Flags & Flags.PresenceKnown) != 0 ? (p.Flags & Flags.Present) != 0 : null,
             (p.Flags & Flags.Stimulating) != 0,
             default);
     }
+
+    // The same arithmetic as EpochScorer.Score, so a rebuilt start equals the one that was added.
+    private DateTimeOffset StartOf(int index) => _origin.AddSeconds(index * EpochScorer.EpochSeconds);
 
     [Flags]
     private enum Flags : byte

@@ -57,6 +57,32 @@ public sealed class AssessmentTailTests
         Assert.True(seed % 2 == 1 || fired > 0, $"seed {seed}: deprivation never fired");
     }
 
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void The_packed_live_night_gives_the_same_assessments_as_the_list(int seed)
+    {
+        var night = RandomNight(seed);
+        var packed = new NightEpochs();
+        var compared = 0;
+        for (var n = 1; n <= night.Count; n++)
+        {
+            packed.Add(night[n - 1]);
+            if (n % 3 != 0 && n != night.Count)
+            {
+                continue;
+            }
+
+            var prefix = night.Take(n).ToList();
+            var baseline = ArchitectDeprivation.SleepingBaseline(prefix) ?? 55;
+            Assert.Equal(ArchitectDeprivation.Assess(prefix, baseline), ArchitectDeprivation.Assess(packed, baseline));
+            Assert.Equal(SustainedArousal.Ongoing(prefix, baseline), SustainedArousal.Ongoing(packed, baseline));
+            compared++;
+        }
+
+        Assert.True(compared > 100);
+        Assert.Equal(night.Select(EpochFacts.Of), Enumerable.Range(0, packed.Count).Select(packed.Facts));
+    }
+
     /// <summary>The definition as first written: filter the whole night to the window, then count.</summary>
     private static ArchitectDeprivationEvidence? Reference(IReadOnlyList<ScoredEpoch> epochs, double baseline, ArchitectDeprivationOptions o)
     {
