@@ -189,3 +189,55 @@ public class JournalAppend
         }
     }
 }
+
+/// <summary>The embedded store's history write per message, as the hub does it: a 5,000-row batch from a 1,000-bed
+/// facility (5 intervals per bed, arriving bed after bed) taken off the writer's queue and committed in one transaction.
+/// The file grows through the run, as through a night.</summary>
+[MemoryDiagnoser]
+public class StoreAppend
+{
+    private const int Beds = 1000;
+    private const int Batch = 5000;
+    private static readonly DateTimeOffset Start = new(2026, 11, 24, 22, 0, 0, TimeSpan.Zero);
+    private readonly string[] _beds = [.. Enumerable.Range(1, Beds).Select(b => $"bed-{b:0000}")];
+    private readonly VitalsMessage _template = Night.Vitals()[1500];
+    private string _dir = "";
+    private SomnisStore? _store;
+    private VitalsHistoryWriter? _writer;
+    private ServiceProvider? _services;
+    private long _interval;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _dir = Directory.CreateTempSubdirectory("somnis-micro-store-").FullName;
+        _store = new SomnisStore(Options.Create(new HubOptions { DataDirectory = _dir }));
+        _store.Migrate();
+        _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        _writer = new VitalsHistoryWriter(_store, Options.Create(new StorageOptions { BatchSize = Batch }), TimeProvider.System,
+            _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), NullLogger<VitalsHistoryWriter>.Instance);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        ((object?)_store as IDisposable)?.Dispose();
+        _services?.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Benchmark(OperationsPerInvoke = Batch)]
+    public int RecordAndWrite()
+    {
+        for (var i = 0; i < Batch / Beds; i++)
+        {
+            var interval = ++_interval;
+            foreach (var bed in _beds)
+            {
+                _writer!.Record("nexus", _template with { Bed = bed, Seq = interval, Ts = Start.AddSeconds(10 * interval) });
+            }
+        }
+
+        return _writer!.WriteOnce();
+    }
+}

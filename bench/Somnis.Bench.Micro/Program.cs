@@ -7,10 +7,11 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Somnis.Bench.Micro;
 
-// somnis-bench-micro [--job quick|short] [--out FILE.json]: the hot paths under BenchmarkDotNet (docs/performance.md).
+// somnis-bench-micro [--job quick|short] [--only Class[,Class]] [--out FILE.json]: the hot paths under BenchmarkDotNet (docs/performance.md).
 // In-process toolchain: no generated project to build, so it runs from a plain Release build in seconds.
 var job = args.SkipWhile(a => a != "--job").Skip(1).FirstOrDefault() ?? "short";
 var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault();
+var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',');
 var baseJob = job == "quick"
     ? Job.Dry.WithWarmupCount(1).WithIterationCount(3).WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(150)).WithLaunchCount(1).WithStrategy(BenchmarkDotNet.Engines.RunStrategy.Throughput)
     : Job.ShortRun;
@@ -18,7 +19,8 @@ var config = ManualConfig.CreateMinimumViable()
     .AddJob(baseJob.WithToolchain(InProcessEmitToolchain.Instance))
     .AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default)
     .WithOptions(ConfigOptions.DisableLogFile | ConfigOptions.JoinSummary);
-var summary = BenchmarkRunner.Run([typeof(PayloadParseValidate), typeof(EpochScoring), typeof(AlarmEvaluation), typeof(JournalAppend)], config);
+Type[] all = [typeof(PayloadParseValidate), typeof(EpochScoring), typeof(AlarmEvaluation), typeof(JournalAppend), typeof(StoreAppend)];
+var summary = BenchmarkRunner.Run([.. all.Where(t => only is null || only.Contains(t.Name))], config);
 var results = new JsonArray();
 foreach (var s in summary)
 {

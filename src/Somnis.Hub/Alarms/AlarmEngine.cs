@@ -53,8 +53,11 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
 
     // Raise times per bed and type for chatter detection; kept across alarms (a chattering condition opens and closes alarms).
     private readonly Dictionary<(string Facility, string Bed, string Type), Queue<DateTimeOffset>> _raises = [];
-    private readonly ConcurrentDictionary<(string Facility, string Bed), DateTimeOffset> _bedClock = new();
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _facilityClock = new();
+    // Event clocks are moved lock-free (EventTimeMark): every message of a facility advances the same facility clock,
+    // and ConcurrentDictionary.AddOrUpdate takes that key's bucket lock, where the ingestion threads spun (4.6 % of the
+    // hub's CPU, docs/performance.md).
+    private readonly ConcurrentDictionary<(string Facility, string Bed), EventTimeMark> _bedClock = new();
+    private readonly ConcurrentDictionary<string, EventTimeMark> _facilityClock = new();
     private readonly ConcurrentDictionary<(string Facility, string Bed), byte> _lateLogged = new();
     private readonly Counter<long> _raised;
     private readonly Counter<long> _late;
@@ -150,7 +153,7 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
 
     /// <summary>Newest event time seen from a bed (or, with <paramref name="bed"/> null, from any bed of the facility).</summary>
     public DateTimeOffset? EventClock(string facility, string? bed) =>
-        bed is null ? (_facilityClock.TryGetValue(facility, out var f) ? f : null) : (_bedClock.TryGetValue((facility, bed), out var b) ? b : null);
+        bed is null ? (_facilityClock.TryGetValue(facility, out var f) ? f.Value : null) : (_bedClock.TryGetValue((facility, bed), out var b) ? b.Value : null);
 
     // ---- inputs -------------------------------------------------------------------------------------------------
 
@@ -166,8 +169,8 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
     /// <summary>Every accepted vitals message advances the bed's event clock, which runs the event-time delays.</summary>
     public void Record(string facility, VitalsMessage vitals)
     {
-        var bedTime = _bedClock.AddOrUpdate((facility, vitals.Bed), vitals.Ts, (_, t) => vitals.Ts > t ? vitals.Ts : t);
-        var facilityTime = _facilityClock.AddOrUpdate(facility, vitals.Ts, (_, t) => vitals.Ts > t ? vitals.Ts : t);
+        var bedTime = _bedClock.GetOrAdd((facility, vitals.Bed), static _ => new EventTimeMark()).Advance(vitals.Ts);
+        var facilityTime = _facilityClock.GetOrAdd(facility, static _ => new EventTimeMark()).Advance(vitals.Ts);
         if (Volatile.Read(ref _timed) > 0)
         {
             Advance(facility, vitals.Bed, bedTime, facilityTime, vitals.Seq);

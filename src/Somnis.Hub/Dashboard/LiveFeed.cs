@@ -14,7 +14,10 @@ namespace Somnis.Hub.Dashboard;
 /// </summary>
 internal sealed class LiveFeed(BedRegistry beds, TimeProvider time, ILogger<LiveFeed> logger, AlarmEngine? alarms = null, ArchitectInterlock? interlock = null) : BackgroundService
 {
-    public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(250);
+    // One second: a bed's tile is at most a second behind (alarms do not wait for the tick). Each tick serialises every
+    // changed bed, and with accelerated nights every bed changes on every tick: at 250 ms this was 5 % of the hub's CPU
+    // at 1,000 beds (docs/performance.md); a technician does not read a tile four times a second.
+    public static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
     private const int ClientBuffer = 20_000;
     private readonly Lock _sync = new();
     private readonly List<Channel<SseItem<string>>> _clients = [];

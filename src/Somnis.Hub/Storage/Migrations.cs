@@ -87,6 +87,11 @@ internal static class Migrations
             UPDATE alarms SET raised_event_at = CAST(ROUND((julianday(json_extract(json, '$.raisedEventTime')) - 2440587.5) * 86400000) AS INTEGER);
             CREATE INDEX alarms_by_raised_event ON alarms (raised_event_at);
             """),
+        new(4, "vitals retention along the primary key", """
+            -- The time index cost every vitals insert a second B-tree (a page per bed per batch) and a quarter of the file,
+            -- for an hourly delete: retention now walks the beds along the primary key instead (docs/storage.md).
+            DROP INDEX vitals_by_ts;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -11,11 +11,17 @@ namespace Somnis.Hub.Storage;
 /// tables (alarms, audit, epochs, night summaries) add a step to <see cref="Migrations"/> and their methods in a
 /// <c>SomnisStore.Feature.cs</c> partial file (docs/storage.md).
 /// </summary>
-internal sealed partial class SomnisStore
+internal sealed partial class SomnisStore : IDisposable
 {
     public const string FileName = "somnis.db";
 
+    /// <summary>Page cache of the vitals writer's connection, KiB (SQLite's default is 2 MiB).</summary>
+    internal const int VitalsCacheKiB = 16 * 1024;
+
     private readonly string _connectionString;
+    private readonly string _writerConnectionString;
+    private readonly Lock _vitalsSync = new();
+    private SqliteConnection? _vitalsConnection;
 
     public SomnisStore(IOptions<HubOptions> hub)
     {
@@ -28,6 +34,7 @@ internal sealed partial class SomnisStore
             // Also the busy timeout: a reader never fails because the writer holds the lock for a moment.
             DefaultTimeout = 30,
         }.ToString();
+        _writerConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString();
     }
 
     public string DatabasePath { get; }
@@ -97,7 +104,52 @@ internal sealed partial class SomnisStore
     /// <returns>Rows inserted (duplicates excluded).</returns>
     public int AppendVitals(IReadOnlyList<RecordedVitals> batch)
     {
-        using var c = Open();
+        lock (_vitalsSync)
+        {
+            try
+            {
+                return AppendVitals(_vitalsConnection ??= OpenVitalsWriter(), batch);
+            }
+            catch
+            {
+                // Start the next attempt on a fresh connection, whatever state this one was left in.
+                _vitalsConnection?.Dispose();
+                _vitalsConnection = null;
+                throw;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_vitalsSync)
+        {
+            _vitalsConnection?.Dispose();
+            _vitalsConnection = null;
+        }
+    }
+
+    // The vitals writer keeps its own connection, outside the pool, with a bigger page cache. A batch of a 1,000-bed
+    // facility touches a leaf page per bed (the key starts with the bed): ~1,000 pages of table and as many of index,
+    // twice the default cache, so every batch re-read them from the file (docs/performance.md).
+    private SqliteConnection OpenVitalsWriter()
+    {
+        var c = new SqliteConnection(_writerConnectionString);
+        try
+        {
+            c.Open();
+            Execute(c, $"PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000; PRAGMA cache_size = -{VitalsCacheKiB};");
+            return c;
+        }
+        catch
+        {
+            c.Dispose();
+            throw;
+        }
+    }
+
+    private static int AppendVitals(SqliteConnection c, IReadOnlyList<RecordedVitals> batch)
+    {
         using var tx = c.BeginTransaction();
         // The hottest write of the hub (one row per accepted message). Through SqliteCommand each row cost a parameter
         // lookup by name (UTF-8 conversion included), boxing of every value and a statement re-scan: 22 % of the hub's
@@ -238,15 +290,42 @@ internal sealed partial class SomnisStore
     public int PruneVitals(DateTimeOffset before, int maxRows)
     {
         using var c = Open();
-        using var cmd = c.CreateCommand();
-        // Bounded deletes keep each write transaction short, so the vitals writer is never held up for long.
-        cmd.CommandText = """
+        // Bed by bed along the primary key (bed, facility, ts, seq): each bed's old rows are one range at the start of
+        // its part of the table, and the next bed is one seek past this one's key. No time index is kept for this (it
+        // cost every insert, docs/performance.md). Bounded deletes keep each write transaction short, so the vitals
+        // writer is never held up for long.
+        using var next = c.CreateCommand();
+        next.CommandText = "SELECT bed, facility FROM vitals WHERE (bed, facility) > ($bed, $facility) ORDER BY bed, facility LIMIT 1;";
+        var nextBed = next.Parameters.AddWithValue("$bed", "");
+        var nextFacility = next.Parameters.AddWithValue("$facility", "");
+        using var delete = c.CreateCommand();
+        delete.CommandText = """
             DELETE FROM vitals WHERE (bed, facility, ts, seq) IN
-                (SELECT bed, facility, ts, seq FROM vitals WHERE ts < $before ORDER BY ts LIMIT $max);
+                (SELECT bed, facility, ts, seq FROM vitals WHERE bed = $bed AND facility = $facility AND ts < $before ORDER BY ts LIMIT $max);
             """;
-        cmd.Parameters.AddWithValue("$before", before.ToUnixTimeMilliseconds());
-        cmd.Parameters.AddWithValue("$max", maxRows);
-        return cmd.ExecuteNonQuery();
+        var bed = delete.Parameters.AddWithValue("$bed", "");
+        var facility = delete.Parameters.AddWithValue("$facility", "");
+        delete.Parameters.AddWithValue("$before", before.ToUnixTimeMilliseconds());
+        var max = delete.Parameters.AddWithValue("$max", maxRows);
+        var deleted = 0;
+        while (deleted < maxRows)
+        {
+            using (var r = next.ExecuteReader())
+            {
+                if (!r.Read())
+                {
+                    break;
+                }
+
+                bed.Value = nextBed.Value = r.GetString(0);
+                facility.Value = nextFacility.Value = r.GetString(1);
+            }
+
+            max.Value = maxRows - deleted;
+            deleted += delete.ExecuteNonQuery();
+        }
+
+        return deleted;
     }
 
     private static double? NullableDouble(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetDouble(i);

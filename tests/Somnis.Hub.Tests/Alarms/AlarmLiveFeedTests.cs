@@ -25,7 +25,7 @@ public sealed class AlarmLiveFeedTests
         Assert.True(await stream.MoveNextAsync());
         Assert.Equal("ready", stream.Current.EventType);
 
-        // Pushed by the change itself, not by the 250 ms tick: the item is there before any tick could run.
+        // Pushed by the change itself, not by the 1-s tick: the item is there before any tick could run.
         engine.ReportDataGap("nexus", "bed-02", true, AlarmEngineTests.T0, "second gap");
         Assert.True(await stream.MoveNextAsync());
         Assert.Equal("alarm", stream.Current.EventType);

@@ -156,4 +156,43 @@ public sealed class SomnisStoreTests : IDisposable
         time.Advance(TimeSpan.FromDays(2));
         Assert.True(pruner.PruneOnce() > 0);
     }
+
+    [Fact]
+    public void Retention_walks_every_bed_of_every_facility_in_bounded_steps()
+    {
+        string[] beds = ["bed-01", "bed-02", "bed-10", "a", "zz"];
+        string[] facilities = ["annex", "nexus"];
+        var cut = T0.AddDays(-14);
+        var rows = (from f in facilities
+                    from b in beds
+                    from i in Enumerable.Range(0, 40)
+                    select new RecordedVitals(f, Vitals(b, i + 1, cut.AddMinutes((i - 25) * 10)))).ToList();
+        _store.AppendVitals(rows);
+        var old = rows.Count(r => r.Vitals.Ts < cut);
+
+        // Steps of 7 rows: a step ends inside a bed's old range and the next one goes on from there.
+        var deleted = 0;
+        int n;
+        var steps = 0;
+        do
+        {
+            n = _store.PruneVitals(cut, 7);
+            Assert.InRange(n, 0, 7);
+            deleted += n;
+            steps++;
+        }
+        while (n == 7);
+
+        Assert.Equal(old, deleted);
+        Assert.Equal((old + 6) / 7 + (old % 7 == 0 ? 1 : 0), steps);
+        foreach (var f in facilities)
+        {
+            foreach (var b in beds)
+            {
+                var left = _store.ReadVitals(f, b, cut.AddDays(-1), cut.AddDays(1), 100);
+                Assert.Equal(15, left.Count);
+                Assert.All(left, p => Assert.True(p.Ts >= cut));
+            }
+        }
+    }
 }
