@@ -67,9 +67,9 @@ internal sealed class AlarmClock(
         // The summaries are read only while a condition holds: no strings for the healthy beds on every tick.
         var since = !problem ? "" : bed.LastSeen is { } seen ? $"last message {(now - seen).TotalSeconds:0} s ago" : "never heard from";
         engine.Observe(new ConditionInput(AlarmTypes.EdgeOffline, bed.Facility, bed.Id, !bed.Online, now, eventTime,
-            $"Edge offline ({since})", evidence));
+            bed.Online ? "" : $"Edge offline ({since})", evidence));
         engine.Observe(new ConditionInput(AlarmTypes.StaleData, bed.Facility, bed.Id, bed.Stale, now, eventTime,
-            $"No data from a connected edge ({since})", evidence));
+            bed.Stale ? $"No data from a connected edge ({since})" : "", evidence));
 
         // Sensor health arrives in the status message; its delays run on the bed's event time.
         if (bed.LastEventTime is { } bedTime)

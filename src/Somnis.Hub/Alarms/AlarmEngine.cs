@@ -179,8 +179,10 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
 
     /// <summary>A data gap on a bed (from delivery accounting): active while data is missing, cleared when it is complete again.</summary>
     public void ReportDataGap(string facility, string bed, bool active, DateTimeOffset eventTime, string summary) =>
+        // Evidence only while the condition holds: a clear carries none (Observe reads neither), and this runs for
+        // every bed on every alarm-clock tick.
         Observe(new ConditionInput(AlarmTypes.DataGap, facility, bed, active, Later(EventClock(facility, bed), eventTime), eventTime, summary,
-            JsonSerializer.SerializeToElement(new DataGapEvidence(summary), HubJsonContext.Default.DataGapEvidence)));
+            active ? JsonSerializer.SerializeToElement(new DataGapEvidence(summary), HubJsonContext.Default.DataGapEvidence) : null));
 
     /// <summary>A measured clock skew of a bed (device − hub). Raised above <see cref="AlarmOptions.ClockSkewLimitSeconds"/>, cleared
     /// only below the limit minus the type's deadband.</summary>
@@ -197,8 +199,8 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
         }
 
         Observe(new ConditionInput(AlarmTypes.ClockSkew, facility, bed, holds, Later(EventClock(facility, bed), eventTime), eventTime,
-            string.Create(CultureInfo.InvariantCulture, $"Device clock {skew.TotalSeconds:+0.0;-0.0} s from the hub's (limit {limit:0.#} s)"),
-            JsonSerializer.SerializeToElement(new ClockSkewEvidence(Math.Round(skew.TotalSeconds, 3), limit), HubJsonContext.Default.ClockSkewEvidence)));
+            holds ? string.Create(CultureInfo.InvariantCulture, $"Device clock {skew.TotalSeconds:+0.0;-0.0} s from the hub's (limit {limit:0.#} s)") : "clock in step",
+            holds ? JsonSerializer.SerializeToElement(new ClockSkewEvidence(Math.Round(skew.TotalSeconds, 3), limit), HubJsonContext.Default.ClockSkewEvidence) : null));
     }
 
     /// <summary>Applies one observation of a condition: on-delay, off-delay, late-data rule, raise, clear, evidence update.</summary>

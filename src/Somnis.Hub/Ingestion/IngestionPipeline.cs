@@ -26,6 +26,7 @@ internal sealed class IngestionPipeline
     private readonly ConcurrentDictionary<RejectReason, long> _rejectCounts = new();
     private readonly ConcurrentDictionary<(RejectReason, string), byte> _logged = new();
     private readonly IVitalsRecorder[] _recorders;
+    private readonly TopicCache _topics = new();
     private long _acceptedCount;
 
     public IngestionPipeline(BedRegistry beds, DeliveryTracker delivery, DetectionService detection, IMeterFactory meters, ILogger<IngestionPipeline> logger, IEnumerable<IVitalsRecorder>? recorders = null)
@@ -57,7 +58,7 @@ internal sealed class IngestionPipeline
     /// </summary>
     public IngestionOutcome Ingest(string topic, ReadOnlySequence<byte> payload, bool retained = false)
     {
-        if (!Topics.TryParse(topic, out var t))
+        if (!_topics.TryParse(topic, out var t))
         {
             return IngestionOutcome.Reject(Reject(RejectReason.UnknownTopic, topic, "?", "topic does not match somnis/{facility}/beds/{bed}/{kind}"));
         }
