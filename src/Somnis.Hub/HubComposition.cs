@@ -145,6 +145,11 @@ internal sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
             errors.Add($"Broker:EmbeddedPort must be between 1 and 65535 (got {o.EmbeddedPort})");
         }
 
+        if (o.ReceiveMaximum is < 16 or > 65535)
+        {
+            errors.Add($"Broker:ReceiveMaximum must be between 16 and 65535 messages (got {o.ReceiveMaximum})");
+        }
+
         if (o.SessionExpiry < TimeSpan.FromMinutes(1) || o.SessionExpiry > TimeSpan.FromDays(7))
         {
             errors.Add($"Broker:SessionExpiry must be between 00:01:00 and 7.00:00:00 (got {o.SessionExpiry})");

@@ -31,5 +31,10 @@ public sealed class BrokerOptions
     /// <summary>How long the broker keeps the hub's session (and queues QoS 1 messages for it) while the hub is away.</summary>
     public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Messages the broker may have in flight to the hub, unacknowledged (MQTT 5 Receive Maximum), 16–65535.
+    /// The hub acknowledges after its delivery checkpoint, so this must cover the rate times the checkpoint interval with
+    /// room to spare; every message in flight is held in the hub's memory until then.</summary>
+    public int ReceiveMaximum { get; set; } = 65535;
+
     public bool Embedded => string.IsNullOrWhiteSpace(Url);
 }

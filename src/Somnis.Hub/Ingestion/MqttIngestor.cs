@@ -222,7 +222,7 @@ internal sealed class MqttIngestor(
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)o.SessionExpiry.TotalSeconds)
             // Acknowledgements wait for the checkpoint: allow enough messages in flight to keep a replay flowing.
-            .WithReceiveMaximum(ushort.MaxValue)
+            .WithReceiveMaximum((ushort)o.ReceiveMaximum)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
             .WithTimeout(TimeSpan.FromSeconds(10));
         if (!endpoint.Embedded && o.Username is { Length: > 0 } user)
