@@ -3,7 +3,7 @@ using System.Collections;
 namespace Somnis.Hub.Detection;
 
 /// <summary>
-/// One bed's scored epochs of tonight, as the live path keeps them: 32 bytes per epoch instead of a ~170-byte
+/// One bed's scored epochs of tonight, as the live path keeps them: 16 bytes per epoch instead of a ~170-byte
 /// <see cref="ScoredEpoch"/> object. At 1,000 beds a night is ~1 M epochs, and holding them as objects was most of
 /// the hub's memory growth through a night (docs/performance.md). Only the newest epoch is also kept as an object
 /// (it is read on every message); the others are rebuilt on access. The live assessments read the tail through
@@ -13,7 +13,7 @@ namespace Somnis.Hub.Detection;
 /// </summary>
 internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>, IEpochFacts
 {
-    // Fixed-size chunks (4 KiB each) rather than one growing array: memory rises by a chunk per hour of night, not by
+    // Fixed-size chunks (2 KiB each) rather than one growing array: memory rises by a chunk per hour of night, not by
     // doubling copies of the whole night (which showed as steps in the hub's RSS through the soak).
     private const int ChunkShift = 7;
     private const int ChunkSize = 1 << ChunkShift;
@@ -39,7 +39,7 @@ internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>, IEpochFacts
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
         var p = _chunks[index >> ChunkShift][index & (ChunkSize - 1)];
-        return new EpochFacts(StartOf(index), p.State, double.IsNaN(p.HeartRate) ? null : p.HeartRate, (p.Flags & Flags.Stimulating) != 0);
+        return new EpochFacts(StartOf(index), p.State, float.IsNaN(p.HeartRate) ? null : p.HeartRate, (p.Flags & Flags.Stimulating) != 0);
     }
 
     /// <summary>Appends the next epoch; epochs come from one scorer, in order, numbered from 0.</summary>
@@ -63,7 +63,7 @@ internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>, IEpochFacts
         }
 
         _chunks[_count >> ChunkShift][_count & (ChunkSize - 1)] =
-            new Packed(epoch.PSleep, epoch.ActivityCount ?? double.NaN, epoch.MeanHeartRate ?? double.NaN, epoch.State, flags);
+            new Packed((float)epoch.PSleep, (float)(epoch.ActivityCount ?? double.NaN), (float)(epoch.MeanHeartRate ?? double.NaN), (byte)epoch.State, flags);
         _newest = epoch;
         _count++;
     }
@@ -96,10 +96,10 @@ internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>, IEpochFacts
     private ScoredEpoch Unpack(int index)
     {
         var p = _chunks[index >> ChunkShift][index & (ChunkSize - 1)];
-        // Rebuilt, it equals the epoch that was added (features aside).
+        // Rebuilt, it equals the epoch that was added to float precision (features aside).
         return new ScoredEpoch(index, StartOf(index), index * EpochScorer.EpochSeconds, p.State, p.PSleep,
-            double.IsNaN(p.Activity) ? null : p.Activity,
-            double.IsNaN(p.HeartRate) ? null : p.HeartRate,
+            float.IsNaN(p.Activity) ? null : p.Activity,
+            float.IsNaN(p.HeartRate) ? null : p.HeartRate,
             (p.Flags & Flags.PresenceKnown) != 0 ? (p.Flags & Flags.Present) != 0 : null,
             (p.Flags & Flags.Stimulating) != 0,
             default);
@@ -116,6 +116,11 @@ internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>, IEpochFacts
         Stimulating = 4,
     }
 
-    /// <summary>NaN stands for "none" (the scorer never produces NaN: its sums are finite).</summary>
-    private readonly record struct Packed(double PSleep, double Activity, double HeartRate, EpochState State, Flags Flags);
+    /// <summary>NaN stands for "none" (the scorer never produces NaN: its sums are finite). Single precision: seven
+    /// significant digits of a probability, a count and a heart rate are more than the sensors give, and half the size
+    /// halved what the hub's memory grows by through a night (docs/performance.md).</summary>
+    private readonly record struct Packed(float PSleep, float Activity, float HeartRate, byte StateCode, Flags Flags)
+    {
+        public EpochState State => (EpochState)StateCode;
+    }
 }

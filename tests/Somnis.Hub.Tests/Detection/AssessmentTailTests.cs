@@ -72,7 +72,8 @@ public sealed class AssessmentTailTests
                 continue;
             }
 
-            var prefix = night.Take(n).ToList();
+            // The packed night holds its numbers in single precision: the list it is compared with does too.
+            var prefix = night.Take(n).Select(NightEpochsTests.Packed).ToList();
             var baseline = ArchitectDeprivation.SleepingBaseline(prefix) ?? 55;
             Assert.Equal(ArchitectDeprivation.Assess(prefix, baseline), ArchitectDeprivation.Assess(packed, baseline));
             Assert.Equal(SustainedArousal.Ongoing(prefix, baseline), SustainedArousal.Ongoing(packed, baseline));
@@ -80,7 +81,7 @@ public sealed class AssessmentTailTests
         }
 
         Assert.True(compared > 100);
-        Assert.Equal(night.Select(EpochFacts.Of), Enumerable.Range(0, packed.Count).Select(packed.Facts));
+        Assert.Equal(night.Select(NightEpochsTests.Packed).Select(EpochFacts.Of), Enumerable.Range(0, packed.Count).Select(packed.Facts));
     }
 
     /// <summary>The definition as first written: filter the whole night to the window, then count.</summary>
