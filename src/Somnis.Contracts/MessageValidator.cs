@@ -60,6 +60,19 @@ public static class MessageValidator
 
     public static Parsed<VitalsMessage> ParseVitals(ReadOnlySequence<byte> payload, string topicBed)
     {
+        // The common case, read without the general deserializer; anything else takes the general path below.
+        if (payload.IsSingleSegment && !payload.IsEmpty && payload.Length <= Protocol.MaxPayloadBytes
+            && VitalsReader.TryRead(payload.FirstSpan, topicBed, out var plain))
+        {
+            return Validate(plain, topicBed);
+        }
+
+        return ParseVitalsGeneral(payload, topicBed);
+    }
+
+    /// <summary><see cref="ParseVitals"/> through the source-generated deserializer only (what the fast reader is tested against).</summary>
+    internal static Parsed<VitalsMessage> ParseVitalsGeneral(ReadOnlySequence<byte> payload, string topicBed)
+    {
         var parsed = Deserialize(payload, SomnisJsonContext.Default.VitalsMessage);
         return parsed.Ok ? Validate(parsed.Message!, topicBed) : parsed;
     }

@@ -105,7 +105,7 @@ internal sealed class IngestionPipeline
                 _delivery.ApplyStatus(t.Facility, status.Message!, retained);
                 _beds.ApplyStatus(t.Facility, status.Message!);
                 Accept(Topics.Status);
-                return new IngestionOutcome(IngestionResult.Accepted);
+                return IngestionOutcome.Accepted;
 
             case Topics.Architect:
                 var architect = MessageValidator.ParseArchitect(payload, t.Bed);
@@ -135,7 +135,7 @@ internal sealed class IngestionPipeline
                 _delivery.DeclareLost(t.Facility, gap.Message!);
                 _beds.MarkChanged(t.Facility, t.Bed);
                 Accept(Topics.Gap);
-                return new IngestionOutcome(IngestionResult.Accepted);
+                return IngestionOutcome.Accepted;
 
             case Topics.Command:
                 // The hub's own commands to edges come back through the wildcard subscription: not input.

@@ -142,6 +142,48 @@ public sealed class DeliveryTrackerTests : IDisposable
     }
 
     [Fact]
+    public void The_checkpoint_file_holds_every_bed_as_the_serializer_reads_it_and_only_changed_beds_are_encoded_again()
+    {
+        var t = Tracker();
+        t.ApplyStatus("nexus", Status(0, Ts(0)) with { Boot = "run-\"a\"" }, retained: false);
+        Data(t, 1);
+        Data(t, 5);
+        Data(t, 9);
+        t.DeclareLost("nexus", new GapMessage { Bed = "bed-01", FromSeq = 2, ToSeq = 3, Count = 2, Reason = GapReasons.JournalAge });
+        t.ObserveData("west", "bed-02", 1, Ts(1));
+
+        var first = t.Snapshot();
+        Assert.True(t.Write(first));
+
+        using (var f = File.OpenRead(Path.Combine(_data, "delivery.json")))
+        {
+            var states = System.Text.Json.JsonSerializer.Deserialize(f, HubJsonContext.Default.ListBedDeliveryState)!;
+            var a = Assert.Single(states, s => s.Bed == "bed-01");
+            Assert.Equal(("nexus", 9L, 3L, 0L, 0L, 0L), (a.Facility, a.LastSequence, a.Received, a.Duplicates, a.Late, a.Resets));
+            Assert.Equal([new SequenceRange(4, 4), new SequenceRange(6, 8)], a.Missing);
+            Assert.Equal([new SequenceRange(2, 3)], a.Lost);
+            Assert.Equal(["run-\"a\""], a.Boots);
+            Assert.Equal((Ts(9), Ts(0)), (a.NewestEventTs, a.DeviceFrontier));
+            var b = Assert.Single(states, s => s.Bed == "bed-02");
+            Assert.Equal(("west", 1L, (DateTimeOffset?)null), (b.Facility, b.LastSequence, b.DeviceFrontier));
+            Assert.Empty(b.Missing);
+            Assert.Empty(b.Boots!);
+        }
+
+        // Only bed-02 changed: bed-01's entry is the one already encoded, bed-02's is new.
+        t.ObserveData("west", "bed-02", 2, Ts(2));
+        var second = t.Snapshot()!;
+        Assert.Equal(2, second.Entries.Count);
+        Assert.Equal(1, second.Entries.Count(e => first!.Entries.Any(old => ReferenceEquals(old, e))));
+        Assert.True(t.Write(second));
+        Assert.Null(t.Snapshot());
+
+        var again = Tracker();
+        Assert.Equal((2L, 2L), (again.Summary("west", "bed-02")!.Value.Delivery.LastSequence, again.Summary("west", "bed-02")!.Value.Delivery.Received));
+        Assert.Equal((9L, 4L, 2L), (Delivery(again).LastSequence, Delivery(again).Missing, Delivery(again).Lost));
+    }
+
+    [Fact]
     public void A_backwards_clock_jump_is_flagged_and_ordering_stays_by_sequence()
     {
         var t = Tracker();
