@@ -18,8 +18,14 @@ public sealed class StorageOptions
     /// (about 7 minutes of 500 beds at 60× speed, about 70 minutes at real time).</summary>
     public int QueueCapacity { get; set; } = 200_000;
 
-    /// <summary>Rows written per transaction, at most. 1 – 100,000, default 5,000.</summary>
-    public int BatchSize { get; set; } = 5_000;
+    /// <summary>Rows written per transaction, at most. 1 – 100,000, default 20,000. A transaction costs about one page
+    /// write per bed it touches, so rows per bed per batch decide the cost per row (docs/performance.md).</summary>
+    public int BatchSize { get; set; } = 20_000;
+
+    /// <summary>How long the writer lets a batch fill before writing it, unless <see cref="BatchSize"/> rows are queued
+    /// sooner: the longest a row waits before it can be read from the history. 0 – 60 s, default 1 s; 0 writes
+    /// whatever is queued at once.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
@@ -40,6 +46,11 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         if (o.QueueCapacity is < 1_000 or > 10_000_000)
         {
             errors.Add($"Storage:QueueCapacity must be between 1000 and 10000000 messages (got {o.QueueCapacity})");
+        }
+
+        if (o.FlushInterval < TimeSpan.Zero || o.FlushInterval > TimeSpan.FromSeconds(60))
+        {
+            errors.Add($"Storage:FlushInterval must be between 00:00:00 and 00:01:00 (got {o.FlushInterval})");
         }
 
         if (o.BatchSize is < 1 or > 100_000)

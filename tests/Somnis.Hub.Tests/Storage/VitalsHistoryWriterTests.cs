@@ -28,8 +28,10 @@ public sealed class VitalsHistoryWriterTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
+    private readonly FakeTimeProvider _time = new(T0);
+
     private VitalsHistoryWriter Writer(int capacity = 1_000, int batch = 100) =>
-        new(_store, Options.Create(new StorageOptions { QueueCapacity = capacity, BatchSize = batch }), new FakeTimeProvider(T0),
+        new(_store, Options.Create(new StorageOptions { QueueCapacity = capacity, BatchSize = batch }), _time,
             _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), _log);
 
     private int Stored(string bed = "bed-01") => _store.ReadVitals("nexus", bed, T0.AddDays(-1), T0.AddDays(1), 100_000).Count;
@@ -122,7 +124,51 @@ public sealed class VitalsHistoryWriterTests : IDisposable
         Assert.Equal(0, writer.Dropped);
     }
 
+    [Fact]
+    public async Task A_batch_fills_until_the_flush_interval_ends_or_a_whole_batch_is_queued()
+    {
+        var writer = Writer(batch: 100);
+        var timeout = TimeSpan.FromSeconds(10);
+        for (var i = 1; i <= 10; i++)
+        {
+            writer.Record("nexus", SomnisStoreTests.Vitals("bed-01", i, T0.AddSeconds(10 * i)));
+        }
+
+        // Ten rows queued: the writer waits for the flush interval (1 s by default) …
+        var filling = writer.LetTheBatchFillAsync(CancellationToken.None);
+        Assert.False(filling.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.False(filling.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        await filling.WaitAsync(timeout);
+        Assert.Equal(10, writer.WriteOnce());
+
+        // … or until a whole batch is queued, whichever comes first.
+        filling = writer.LetTheBatchFillAsync(CancellationToken.None);
+        for (var i = 11; i <= 110; i++)
+        {
+            // Not before the hundredth row (completion itself runs asynchronously, so only the "not yet" is asserted).
+            Assert.False(filling.IsCompleted);
+            writer.Record("nexus", SomnisStoreTests.Vitals("bed-01", i, T0.AddSeconds(10 * i)));
+        }
+
+        await filling.WaitAsync(timeout);
+        Assert.Equal(100, writer.WriteOnce());
+
+        // A whole batch already queued: no wait at all.
+        for (var i = 111; i <= 210; i++)
+        {
+            writer.Record("nexus", SomnisStoreTests.Vitals("bed-01", i, T0.AddSeconds(10 * i)));
+        }
+
+        Assert.True(writer.LetTheBatchFillAsync(CancellationToken.None).IsCompleted);
+        Assert.Equal(100, writer.WriteOnce());
+        Assert.Equal(210, Stored());
+    }
+
     [Theory]
+    [InlineData("FlushInterval", "00:01:01", "Storage:FlushInterval must be between 00:00:00 and 00:01:00")]
+    [InlineData("FlushInterval", "-00:00:01", "Storage:FlushInterval must be between 00:00:00 and 00:01:00")]
     [InlineData("VitalsRetention", "00:30:00", "Storage:VitalsRetention must be between 01:00:00 and 3650.00:00:00")]
     [InlineData("PruneInterval", "00:00:10", "Storage:PruneInterval must be between 00:01:00 and 1.00:00:00")]
     [InlineData("QueueCapacity", "10", "Storage:QueueCapacity must be between 1000 and 10000000")]
