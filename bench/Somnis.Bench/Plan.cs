@@ -14,6 +14,7 @@ namespace Somnis.Bench;
 /// <param name="EdgeSeconds">Real-time seconds each edge footprint run lasts.</param>
 /// <param name="EdgeFleetBeds">Beds of the fleet-mode edge footprint run.</param>
 /// <param name="Micro">Run the BenchmarkDotNet micro-benchmarks ("short" or "quick" job), or "none".</param>
+/// <param name="WarmUpSeconds">Longest warm-up of the hub before its throughput runs, real seconds (it ends earlier once the tiered compiler is quiet).</param>
 /// <param name="Padding">Extra bytes in every throughput payload (an ignored JSON member), to see the effect of message size; 0 = real messages.</param>
 internal sealed record Plan(
     int Beds,
@@ -27,11 +28,15 @@ internal sealed record Plan(
     int EdgeSeconds,
     int EdgeFleetBeds,
     string Micro,
+    int WarmUpSeconds,
     int Padding = 0)
 {
-    public static Plan Full { get; } = new(1000, 200, 8, 256, 200, 40, 30, 8, 120, 50, "short");
+    public static Plan Full { get; } = new(1000, 200, 8, 256, 200, 40, 30, 8, 120, 50, "short", 45);
 
-    public static Plan Quick { get; } = new(1000, 40, 8, 256, 100, 40, 8, 0, 20, 50, "quick");
+    public static Plan Quick { get; } = new(1000, 40, 8, 256, 100, 40, 8, 0, 20, 50, "quick", 20);
+
+    [JsonIgnore]
+    public TimeSpan WarmUpLimit => TimeSpan.FromSeconds(WarmUpSeconds);
 }
 
 [JsonSerializable(typeof(Plan))]

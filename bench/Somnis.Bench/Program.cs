@@ -59,6 +59,11 @@ if (Arg("--padding") is { } padding)
     plan = plan with { Padding = int.Parse(padding, CultureInfo.InvariantCulture) };
 }
 
+if (Arg("--warm-up") is { } warmUp)
+{
+    plan = plan with { WarmUpSeconds = int.Parse(warmUp, CultureInfo.InvariantCulture) };
+}
+
 if (args.Contains("--no-latency"))
 {
     plan = plan with { LatencySeconds = 0 };

@@ -112,6 +112,35 @@ internal static class Rig
         return (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
+    /// <summary>CPU seconds used so far by the threads of <paramref name="pid"/> named <paramref name="name"/> (as
+    /// /proc shows thread names: at most 15 characters).</summary>
+    public static double ThreadCpuSeconds(int pid, string name)
+    {
+        double ticks = 0;
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var open = stat.IndexOf('(', StringComparison.Ordinal);
+                var close = stat.LastIndexOf(')');
+                if (stat[(open + 1)..close] != name)
+                {
+                    continue;
+                }
+
+                var fields = stat[(close + 2)..].Split(' ');
+                ticks += double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                // The thread ended between the listing and the read.
+            }
+        }
+
+        return ticks / 100.0;
+    }
+
     public static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p ? p : "dotnet";
 }
 
