@@ -101,8 +101,16 @@ public sealed class TimeSeriesSinkTests
 
             // Values: identical to what the hub stored in its embedded history, point by point.
             var from = Uri.EscapeDataString(DateTimeOffset.FromUnixTimeMilliseconds(seq[0].Ms).ToString("o", CultureInfo.InvariantCulture));
-            var history = await hub.Http.GetFromJsonAsync<JsonElement>($"/api/beds/{id}/vitals?facility=night&from={from}&limit=50000");
-            var points = history.GetProperty("points").EnumerateArray().ToList();
+            // The embedded history is written in batches, at most Storage:FlushInterval (1 s) behind what was received.
+            var points = await Eventually.UntilAsync(
+                async () =>
+                {
+                    var history = await hub.Http.GetFromJsonAsync<JsonElement>($"/api/beds/{id}/vitals?facility=night&from={from}&limit=50000");
+                    var all = history.GetProperty("points").EnumerateArray().ToList();
+                    return all.Count >= seq.Count ? all : null;
+                },
+                TimeSpan.FromSeconds(30),
+                $"{id}: the embedded history to hold the exported night");
             Assert.Equal(seq.Count, points.Count);
             foreach (var (field, json) in new[] { ("heart_rate", "heartRate"), ("respiration_rate", "respirationRate"), ("activity_count", "activityCount"), ("signal_quality", "signalQuality"), ("room_temperature", "roomTemperature") })
             {
