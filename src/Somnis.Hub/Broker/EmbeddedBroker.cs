@@ -11,7 +11,9 @@ namespace Somnis.Hub.Broker;
 /// </summary>
 internal sealed class EmbeddedBroker(BrokerEndpoint endpoint, ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
 {
+    private readonly Lock _gate = new();
     private MqttServer? _server;
+    private Task? _stopping;
 
     public bool Running => _server?.IsStarted == true;
 
@@ -39,18 +41,26 @@ internal sealed class EmbeddedBroker(BrokerEndpoint endpoint, ILogger<EmbeddedBr
         Log.EmbeddedBrokerStarted(logger, endpoint.Port);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Stops the broker once; overlapping and repeated calls share that one stop. A cancelled token ends the
+    /// wait, not the stop.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => StopOnce().WaitAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
     {
-        if (_server is not null)
-        {
-            await _server.StopAsync();
-        }
+        // MQTTnet cleans the server's listener list in both StopAsync and Dispose without a lock, and its Dispose stops
+        // the server again: overlapping a stop still in flight (it closes every connected client first), one of them
+        // threw "Collection was modified" (a CI tear-down). Dispose waits for the one shared stop, then disposes a
+        // stopped server.
+        await StopOnce();
+        _server?.Dispose();
     }
 
-    public ValueTask DisposeAsync()
+    private Task StopOnce()
     {
-        _server?.Dispose();
-        return ValueTask.CompletedTask;
+        lock (_gate)
+        {
+            return _stopping ??= _server is null ? Task.CompletedTask : _server.StopAsync();
+        }
     }
 }
 
