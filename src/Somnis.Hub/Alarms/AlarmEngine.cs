@@ -454,6 +454,12 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
     /// <summary>Stores every queued change (before the messages that caused them are acknowledged to the broker).</summary>
     public void Flush() => _writer.Flush();
 
+    public ValueTask BeforeAcknowledgeAsync(CancellationToken ct)
+    {
+        _writer.Flush();
+        return ValueTask.CompletedTask;
+    }
+
     public void Dispose() => _writer.Dispose();
 
     public IReadOnlyList<AuditEntry> QueryAudit(AuditFilter filter)

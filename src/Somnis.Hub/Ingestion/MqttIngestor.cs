@@ -194,10 +194,12 @@ internal sealed class MqttIngestor(
         }
 
         // Outside the cut, so neither holds up ingestion: first the work features deferred off the ingestion thread
-        // (e.g. alarm changes; a superset of what the cut covers), then the accounting; only then the acknowledgements.
+        // (alarm changes, the vitals history; a superset of what the cut covers), then the accounting; only then the
+        // acknowledgements. The accounting must not be saved first: a message it counts is a duplicate after a crash,
+        // so whatever it caused must already be on disk.
         foreach (var d in deferred)
         {
-            d.Flush();
+            await d.BeforeAcknowledgeAsync(ct);
         }
 
         tracker.Write(snapshot);

@@ -104,11 +104,20 @@ internal sealed partial class SomnisStore : IDisposable
     /// <returns>Rows inserted (duplicates excluded).</returns>
     public int AppendVitals(IReadOnlyList<RecordedVitals> batch)
     {
+        var series = new VitalsSeries();
+        var rows = batch.Select(r => new VitalsRow(series.IdOf(r.Facility, r.Vitals.Bed), r.Vitals)).ToArray();
+        return AppendVitals(rows, series);
+    }
+
+    /// <summary>Stores rows of the history queue in one transaction; a message stored before (redelivery) is skipped.</summary>
+    /// <returns>Rows inserted (duplicates excluded).</returns>
+    public int AppendVitals(ReadOnlySpan<VitalsRow> batch, VitalsSeries series)
+    {
         lock (_vitalsSync)
         {
             try
             {
-                return AppendVitals(_vitalsConnection ??= OpenVitalsWriter(), batch);
+                return AppendVitals(_vitalsConnection ??= OpenVitalsWriter(), batch, series);
             }
             catch
             {
@@ -148,7 +157,7 @@ internal sealed partial class SomnisStore : IDisposable
         }
     }
 
-    private static int AppendVitals(SqliteConnection c, IReadOnlyList<RecordedVitals> batch)
+    private static int AppendVitals(SqliteConnection c, ReadOnlySpan<VitalsRow> batch, VitalsSeries series)
     {
         using var tx = c.BeginTransaction();
         // The hottest write of the hub (one row per accepted message). Through SqliteCommand each row cost a parameter
@@ -164,11 +173,12 @@ internal sealed partial class SomnisStore : IDisposable
         using (stmt)
         {
             var inserted = 0;
-            foreach (var (facility, v) in batch)
+            foreach (ref readonly var v in batch)
             {
-                raw.sqlite3_bind_text(stmt, 1, v.Bed);
-                raw.sqlite3_bind_text(stmt, 2, facility);
-                raw.sqlite3_bind_int64(stmt, 3, v.Ts.ToUnixTimeMilliseconds());
+                var names = series[v.Series];
+                raw.sqlite3_bind_text(stmt, 1, names.BedUtf8);
+                raw.sqlite3_bind_text(stmt, 2, names.FacilityUtf8);
+                raw.sqlite3_bind_int64(stmt, 3, v.TsMs);
                 raw.sqlite3_bind_int64(stmt, 4, v.Seq);
                 raw.sqlite3_bind_double(stmt, 5, v.IntervalSeconds);
                 BindOptional(stmt, 6, v.HeartRate);

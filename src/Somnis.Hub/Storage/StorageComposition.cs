@@ -21,6 +21,7 @@ internal static class StorageComposition
         services.AddHostedService<StoreStartup>();
         services.AddSingleton<VitalsHistoryWriter>();
         services.AddSingleton<IVitalsRecorder>(sp => sp.GetRequiredService<VitalsHistoryWriter>());
+        services.AddSingleton<IBeforeAcknowledge>(sp => sp.GetRequiredService<VitalsHistoryWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<VitalsHistoryWriter>());
         services.AddHostedService<StorePruner>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);

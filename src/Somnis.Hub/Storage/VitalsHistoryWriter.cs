@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Somnis.Contracts;
@@ -12,7 +12,7 @@ namespace Somnis.Hub.Storage;
 /// (<c>somnis.store.vitals.dropped</c>) and logged when it starts and when it ends. A failing write keeps its batch and
 /// is retried with backoff; on a clean stop the queue is flushed.
 /// </summary>
-internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
+internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, IBeforeAcknowledge
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private readonly SomnisStore _store;
@@ -22,12 +22,20 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
     private readonly TimeSpan _flushInterval;
     private TaskCompletionSource _full = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _filling;
-    private readonly ConcurrentQueue<RecordedVitals> _queue = new();
+    private readonly VitalsSeries _series = new();
+    private readonly Lock _gate = new();
+    private List<VitalsRow> _incoming = [];
+    private List<VitalsRow> _pending = [];
+    private int _pendingDone;
+    private long _enqueued;
+    private long _pendingThrough;
+    private long _committedThrough;
+    private int _running;
+    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _idle;
     private readonly int _capacity;
     private int _count;
-    private readonly List<RecordedVitals> _pending = [];
     private readonly Counter<long> _written;
     private readonly Counter<long> _dropped;
     private readonly Counter<long> _failures;
@@ -44,9 +52,10 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
         _logger = logger;
         _batchSize = options.Value.BatchSize;
         _flushInterval = options.Value.FlushInterval;
-        // A lock-free queue, the bound kept by _count, and a wake-up only when the writer sleeps: ingestion never takes
-        // a lock here. (A bounded channel shares a lock with its reader on every item; even the unbounded one takes
-        // a monitor whenever the reader waits, and that monitor spun on the ingestion thread, docs/performance.md.)
+        // Two reused lists swapped by the writer once per batch, the bound kept by _count, and a wake-up only when the
+        // writer sleeps: ingestion takes a lock the writer holds only for the swap. (A bounded channel shares a lock with
+        // its reader on every item, and that lock spun on the ingestion thread, docs/performance.md row 4; a queue of
+        // parsed messages made every message survive the young generation, row 31.)
         _capacity = options.Value.QueueCapacity;
         var meter = meters.Create(HubMetrics.MeterName);
         _written = meter.CreateCounter<long>("somnis.store.vitals.written", "{message}", "Vitals written to the embedded store (redeliveries excluded)");
@@ -55,18 +64,12 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
         meter.CreateObservableGauge("somnis.store.vitals.queued", () => (long)Volatile.Read(ref _count), "{message}", "Vitals waiting to be written to the embedded store");
     }
 
-    private static readonly Comparison<RecordedVitals> KeyOrder = static (a, b) =>
-    {
-        var c = string.CompareOrdinal(a.Vitals.Bed, b.Vitals.Bed);
-        c = c != 0 ? c : string.CompareOrdinal(a.Facility, b.Facility);
-        return c != 0 ? c : a.Vitals.Ts.UtcTicks.CompareTo(b.Vitals.Ts.UtcTicks);
-    };
-
     public long Written => Interlocked.Read(ref _writtenCount);
 
     public long Dropped => Interlocked.Read(ref _droppedCount);
 
-    public int Queued => Volatile.Read(ref _count) + _pending.Count;
+    /// <summary>Accepted and not yet written (waiting, or in a batch being written or retried).</summary>
+    public int Queued => Volatile.Read(ref _count);
 
     /// <summary>Why the last write failed, or null when the last write succeeded.</summary>
     public string? Failure => Volatile.Read(ref _failure);
@@ -76,7 +79,13 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
         var queued = Interlocked.Increment(ref _count);
         if (queued <= _capacity)
         {
-            _queue.Enqueue(new RecordedVitals(facility, vitals));
+            var row = new VitalsRow(_series.IdOf(facility, vitals.Bed), vitals);
+            lock (_gate)
+            {
+                _incoming.Add(row);
+                _enqueued++;
+            }
+
             if (Volatile.Read(ref _idle) == 1 && Interlocked.Exchange(ref _idle, 0) == 1)
             {
                 Volatile.Read(ref _wake).TrySetResult();
@@ -100,42 +109,54 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
         }
     }
 
-    /// <summary>Writes the kept batch, or else the next batch from the queue, in one transaction.</summary>
+    /// <summary>Writes the kept batch, or else the next batch of what is queued, in one transaction.</summary>
     /// <returns>Messages taken off the queue and written (0 when there was nothing to do).</returns>
     internal int WriteOnce()
     {
-        if (_pending.Count == 0)
+        if (_pendingDone == _pending.Count)
         {
-            while (_pending.Count < _batchSize && _queue.TryDequeue(out var item))
+            _pending.Clear();
+            _pendingDone = 0;
+            lock (_gate)
             {
-                Interlocked.Decrement(ref _count);
-                _pending.Add(item);
+                (_incoming, _pending) = (_pending, _incoming);
+                _pendingThrough = _enqueued;
             }
 
             // In key order (bed, facility, time): the inserts then walk the table's B-tree from one end to the other and
             // each page is written once per batch, instead of jumping between beds (docs/performance.md).
-            _pending.Sort(KeyOrder);
+            CollectionsMarshal.AsSpan(_pending).Sort(new KeyOrder(_series.Ranks()));
         }
 
-        if (_pending.Count == 0)
+        var batch = CollectionsMarshal.AsSpan(_pending)[_pendingDone..];
+        if (batch.IsEmpty)
         {
+            Committed(_pendingThrough);
             return 0;
         }
 
+        batch = batch[..Math.Min(batch.Length, _batchSize)];
         int inserted;
         try
         {
-            inserted = _store.AppendVitals(_pending);
+            inserted = _store.AppendVitals(batch, _series);
         }
         catch (Exception ex)
         {
             _failures.Add(1);
             Volatile.Write(ref _failure, ex.Message);
+            Pulse();
             throw;
         }
 
-        var taken = _pending.Count;
-        _pending.Clear();
+        var taken = batch.Length;
+        _pendingDone += taken;
+        if (_pendingDone == _pending.Count)
+        {
+            Committed(_pendingThrough);
+        }
+
+        Interlocked.Add(ref _count, -taken);
         Interlocked.Add(ref _writtenCount, inserted);
         _written.Add(inserted);
         if (Volatile.Read(ref _failure) is not null)
@@ -156,14 +177,87 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
         return taken;
     }
 
+    /// <summary>
+    /// Completes once every row recorded before the call is committed, so the ingestor saves its accounting and
+    /// acknowledges the messages only after their history is on disk: otherwise a hub killed in between lost up to a
+    /// batch of history (the broker does not redeliver acknowledged messages, and a redelivered one counts as a
+    /// duplicate once the accounting is saved). It does not hurry the writer, so batches stay full and acknowledgements
+    /// follow the history by up to <see cref="StorageOptions.FlushInterval"/>. It stops waiting while writes fail or the
+    /// writer is not running: the live state must not stall on a failing disk, and that failure is already reported
+    /// (<c>/readyz</c>, <c>somnis.store.write.failures</c>, the log).
+    /// </summary>
+    public async ValueTask BeforeAcknowledgeAsync(CancellationToken ct)
+    {
+        long target;
+        lock (_gate)
+        {
+            target = _enqueued;
+        }
+
+        while (true)
+        {
+            // Read the pulse before the state: a change after this read completes it.
+            var progress = Volatile.Read(ref _progress);
+            if (Interlocked.Read(ref _committedThrough) >= target || Volatile.Read(ref _running) == 0 || Failure is not null)
+            {
+                return;
+            }
+
+            await progress.Task.WaitAsync(ct);
+        }
+    }
+
+    private void Committed(long through)
+    {
+        Interlocked.Exchange(ref _committedThrough, through);
+        Pulse();
+    }
+
+    private void Pulse() =>
+        Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    private readonly struct KeyOrder(int[] ranks) : IComparer<VitalsRow>
+    {
+        public int Compare(VitalsRow a, VitalsRow b)
+        {
+            var c = ranks[a.Series].CompareTo(ranks[b.Series]);
+            return c != 0 ? c : a.TsMs.CompareTo(b.TsMs);
+        }
+    }
+
+    /// <summary>Running from here (the loop itself starts on another thread): acknowledgements wait for it.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _running, 1);
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await WriteLoopAsync(stoppingToken);
+        }
+        finally
+        {
+            Stopped();
+        }
+    }
+
+    private void Stopped()
+    {
+        Volatile.Write(ref _running, 0);
+        Pulse();
+    }
+
+    private async Task WriteLoopAsync(CancellationToken stoppingToken)
     {
         var backoff = TimeSpan.FromMilliseconds(250);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                if (_pending.Count == 0)
+                if (_pendingDone == _pending.Count)
                 {
                     await WaitForWorkAsync(stoppingToken);
                     await LetTheBatchFillAsync(stoppingToken);
@@ -180,7 +274,7 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
             {
                 // By design: a failing disk (full, locked, removed) must not stop ingestion. The batch is kept and
                 // retried; meanwhile the queue absorbs new vitals and overflow is counted as dropped.
-                Log.StoreWriteFailed(_logger, _pending.Count, ex);
+                Log.StoreWriteFailed(_logger, _pending.Count - _pendingDone, ex);
                 try
                 {
                     await Task.Delay(backoff, _time, stoppingToken);
@@ -197,14 +291,14 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
 
     private async Task WaitForWorkAsync(CancellationToken ct)
     {
-        while (_queue.IsEmpty)
+        while (Volatile.Read(ref _count) == 0)
         {
             // Publish the wake-up before saying "idle", then look again: a message enqueued in between is either seen
             // here or its writer sees "idle" and completes this wake-up. No lost wake-up, no lock.
             var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Volatile.Write(ref _wake, wake);
             Interlocked.Exchange(ref _idle, 1);
-            if (!_queue.IsEmpty)
+            if (Volatile.Read(ref _count) != 0)
             {
                 Interlocked.Exchange(ref _idle, 0);
                 return;
@@ -253,6 +347,7 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
+        Stopped();
         try
         {
             while (WriteOnce() > 0)

@@ -166,6 +166,105 @@ public sealed class VitalsHistoryWriterTests : IDisposable
         Assert.Equal(210, Stored());
     }
 
+    /// <summary>The ingestor saves its accounting and acknowledges only after this: a hub killed in between would
+    /// otherwise lose history the broker will not send again.</summary>
+    [Fact]
+    public async Task Acknowledgement_waits_until_what_was_recorded_is_committed()
+    {
+        var writer = Writer(batch: 100);
+        await writer.StartAsync(CancellationToken.None);
+        for (var i = 1; i <= 10; i++)
+        {
+            writer.Record("nexus", SomnisStoreTests.Vitals("bed-01", i, T0.AddSeconds(10 * i)));
+        }
+
+        // The writer lets the batch fill (the fake clock does not move), so nothing is committed yet.
+        var ack = writer.BeforeAcknowledgeAsync(CancellationToken.None).AsTask();
+        Assert.False(ack.IsCompleted);
+        Assert.Equal(0, Stored());
+
+        // A full batch makes the writer write; the acknowledgement then completes, with the ten rows on disk.
+        for (var i = 11; i <= 100; i++)
+        {
+            writer.Record("nexus", SomnisStoreTests.Vitals("bed-01", i, T0.AddSeconds(10 * i)));
+        }
+
+        await ack.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(Stored() >= 10);
+        await writer.StopAsync(CancellationToken.None);
+        Assert.Equal(100, Stored());
+    }
+
+    [Fact]
+    public async Task Acknowledgement_does_not_wait_on_a_failing_store_or_a_stopped_writer()
+    {
+        var writer = Writer(batch: 10);
+        await writer.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        using (var c = _store.Open())
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "ALTER TABLE vitals RENAME TO vitals_away;";
+            cmd.ExecuteNonQuery();
+        }
+
+        await writer.StartAsync(CancellationToken.None);
+        for (var i = 1; i <= 10; i++)
+        {
+            writer.Record("nexus", SomnisStoreTests.Vitals("bed-01", i, T0.AddSeconds(10 * i)));
+        }
+
+        // A whole batch is queued, so the writer tries at once, fails and keeps the batch (retried after a backoff on
+        // the fake clock); the live state must not stall on it.
+        await writer.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(writer.Failure);
+        Assert.Equal(10, writer.Queued);
+        await writer.StopAsync(CancellationToken.None);
+    }
+
+    /// <summary>The queue holds values, not messages (<see cref="VitalsRow"/>): every value, every absent value and every
+    /// name comes out of the store as it went in, whatever order beds and facilities arrive in.</summary>
+    [Fact]
+    public void Every_value_and_every_absent_value_survives_the_queue()
+    {
+        var writer = Writer(capacity: 10_000, batch: 7);
+        var random = new Random(31);
+        var sent = new List<(string Facility, Contracts.VitalsMessage Vitals)>();
+        string[] facilities = ["nexus", "annex", "nexus-ü"];
+        string[] beds = ["bed-10", "bed-2", "bed-01", "Bett-ä"];
+        double? Maybe(double x) => random.Next(3) == 0 ? null : x;
+        for (var seq = 1; seq <= 60; seq++)
+        {
+            foreach (var (facility, bed) in facilities.SelectMany(f => beds.Select(b => (f, b))).OrderBy(_ => random.Next()))
+            {
+                var v = new Contracts.VitalsMessage
+                {
+                    Bed = bed, Seq = seq, Ts = T0.AddSeconds(10 * seq).AddMilliseconds(random.Next(1000)), IntervalSeconds = 10 + random.Next(3),
+                    HeartRate = Maybe(40 + (random.NextDouble() * 60)), RespirationRate = Maybe(8 + (random.NextDouble() * 20)),
+                    ActivityCount = Maybe(random.Next(50)), SkinTemperature = Maybe(30 + random.NextDouble()), RoomTemperature = Maybe(18 + random.NextDouble()),
+                    BedPresence = random.Next(3) switch { 0 => null, 1 => false, _ => true },
+                    SignalQuality = random.NextDouble(), ArchitectStimulating = random.Next(2) == 0, InterlockEngaged = random.Next(2) == 0,
+                };
+                sent.Add((facility, v));
+                writer.Record(facility, v);
+            }
+        }
+
+        while (writer.WriteOnce() > 0)
+        {
+        }
+
+        Assert.Equal(sent.Count, writer.Written);
+        foreach (var group in sent.GroupBy(s => (s.Facility, s.Vitals.Bed)))
+        {
+            var stored = _store.ReadVitals(group.Key.Facility, group.Key.Bed, T0.AddDays(-1), T0.AddDays(1), 1_000);
+            var expected = group.Select(s => s.Vitals).OrderBy(v => v.Ts).Select(v => new VitalsPoint(
+                DateTimeOffset.FromUnixTimeMilliseconds(v.Ts.ToUnixTimeMilliseconds()), v.Seq, v.IntervalSeconds, v.HeartRate, v.RespirationRate,
+                v.ActivityCount, v.SkinTemperature, v.RoomTemperature, v.BedPresence, v.SignalQuality, v.ArchitectStimulating, v.InterlockEngaged));
+            Assert.Equal(expected, stored.Select(p => p with { Ts = p.Ts.ToUniversalTime() }));
+        }
+    }
+
     [Theory]
     [InlineData("FlushInterval", "00:01:01", "Storage:FlushInterval must be between 00:00:00 and 00:01:00")]
     [InlineData("FlushInterval", "-00:00:01", "Storage:FlushInterval must be between 00:00:00 and 00:01:00")]

@@ -157,6 +157,38 @@ public sealed class DeliveryRig : IAsyncDisposable
         return result;
     }
 
+    /// <summary>
+    /// Holes in each bed's stored history (<c>GET /api/beds/{id}/vitals</c>): consecutive vitals further apart than
+    /// one and a half intervals. The simulated beds measure without a break, so any hole is history the hub accepted
+    /// (and acknowledged) but did not keep.
+    /// </summary>
+    public async Task<List<string>> HistoryHolesAsync()
+    {
+        var holes = new List<string>();
+        foreach (var bed in await Hub.BedsAsync())
+        {
+            var id = bed.GetProperty("id").GetString()!;
+            var history = await Hub.Http.GetFromJsonAsync<JsonElement>($"/api/beds/{id}/vitals?facility={Facility}&limit=50000");
+            var points = history.GetProperty("points").EnumerateArray().ToArray();
+            if (history.GetProperty("truncated").GetBoolean() || points.Length == 0)
+            {
+                holes.Add($"{id}: {points.Length} points stored, truncated: {history.GetProperty("truncated")}");
+            }
+
+            for (var i = 1; i < points.Length; i++)
+            {
+                var previous = points[i - 1].GetProperty("ts").GetDateTimeOffset();
+                var ts = points[i].GetProperty("ts").GetDateTimeOffset();
+                if ((ts - previous).TotalSeconds > 1.5 * points[i].GetProperty("intervalSeconds").GetDouble())
+                {
+                    holes.Add($"{id}: no vitals stored between {previous:O} (seq {points[i - 1].GetProperty("seq").GetInt64()}) and {ts:O} (seq {points[i].GetProperty("seq").GetInt64()})");
+                }
+            }
+        }
+
+        return holes;
+    }
+
     /// <summary>The lowest highest-received sequence number over all beds (0 until every bed has reported).</summary>
     public async Task<long> MinLastSequenceAsync()
     {

@@ -85,6 +85,9 @@ public sealed partial class FaultTests(ITestOutputHelper output)
         var beds = await rig.WaitCompleteAsync();
         Assert.All(beds.Values, d => Assert.Equal(0, d.GetProperty("lost").GetInt64()));
         Assert.True(rig.Hub.Process.CountLines("Delivery state of") > 0, "the restarted hub did not load its delivery state");
+        // The history too: messages are acknowledged only once their vitals are committed, so a kill loses none of them.
+        var holes = await rig.HistoryHolesAsync();
+        Assert.True(holes.Count == 0, string.Join("\n", holes));
         Report(watch, beds);
     }
 
