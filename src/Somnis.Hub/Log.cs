@@ -64,6 +64,12 @@ internal static partial class Log
     [LoggerMessage(309, LogLevel.Error, "Store retention run failed; retrying at the next interval")]
     public static partial void StorePruneFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(310, LogLevel.Error, "History journal {Directory} cannot be written; acknowledgements now wait for the store itself")]
+    public static partial void HistoryJournalFailed(ILogger logger, string directory, Exception exception);
+
+    [LoggerMessage(311, LogLevel.Information, "History journal: {Rows} vitals of the previous run written to the store from {Directory}")]
+    public static partial void HistoryJournalReplayed(ILogger logger, int rows, string directory);
+
     [LoggerMessage(320, LogLevel.Warning, "InfluxDB {Url} unreachable: {Reason}; buffering on disk and retrying")]
     public static partial void InfluxDown(ILogger logger, string url, string reason);
 

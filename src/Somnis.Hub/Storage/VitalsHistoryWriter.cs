@@ -28,6 +28,11 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
     private List<VitalsRow> _pending = [];
     private int _pendingDone;
     private long _enqueued;
+    private readonly HistoryJournal? _journal;
+    private List<VitalsRow> _unjournaled = [];
+    private List<VitalsRow> _journalSpare = [];
+    private long _journalStart = -1;
+    private bool _journalBroken;
     private long _pendingThrough;
     private long _committedThrough;
     private int _running;
@@ -52,6 +57,7 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
         _logger = logger;
         _batchSize = options.Value.BatchSize;
         _flushInterval = options.Value.FlushInterval;
+        _journal = new HistoryJournal(Path.Combine(Path.GetDirectoryName(store.DatabasePath)!, "history-journal"));
         // Two reused lists swapped by the writer once per batch, the bound kept by _count, and a wake-up only when the
         // writer sleeps: ingestion takes a lock the writer holds only for the swap. (A bounded channel shares a lock with
         // its reader on every item, and that lock spun on the ingestion thread, docs/performance.md row 4; a queue of
@@ -84,6 +90,20 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
             {
                 _incoming.Add(row);
                 _enqueued++;
+                if (_journalStart >= 0)
+                {
+                    if (_unjournaled.Count < _capacity)
+                    {
+                        _unjournaled.Add(row);
+                    }
+                    else
+                    {
+                        // Nobody has acknowledged through the journal for a whole queue's worth (no ingestor, or it is
+                        // stuck): stop keeping rows for it; the next acknowledgement starts it again after a commit.
+                        _journalStart = -1;
+                        _unjournaled.Clear();
+                    }
+                }
             }
 
             if (Volatile.Read(ref _idle) == 1 && Interlocked.Exchange(ref _idle, 0) == 1)
@@ -178,27 +198,79 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
     }
 
     /// <summary>
-    /// Completes once every row recorded before the call is committed, so the ingestor saves its accounting and
-    /// acknowledges the messages only after their history is on disk: otherwise a hub killed in between lost up to a
-    /// batch of history (the broker does not redeliver acknowledged messages, and a redelivered one counts as a
-    /// duplicate once the accounting is saved). It does not hurry the writer, so batches stay full and acknowledgements
-    /// follow the history by up to <see cref="StorageOptions.FlushInterval"/>. It stops waiting while writes fail or the
-    /// writer is not running: the live state must not stall on a failing disk, and that failure is already reported
-    /// (<c>/readyz</c>, <c>somnis.store.write.failures</c>, the log).
+    /// Completes once every row recorded before the call is durable, so the ingestor saves its accounting and
+    /// acknowledges the messages only after their history is safe: otherwise a hub killed in between lost up to a batch
+    /// of history (the broker does not redeliver acknowledged messages, and a redelivered one counts as a duplicate once
+    /// the accounting is saved). Durable means appended to the <see cref="HistoryJournal"/> (one fsynced append per
+    /// checkpoint) or committed to the store. Waiting for the store alone held every message in memory for up to
+    /// <see cref="StorageOptions.FlushInterval"/> (docs/performance.md, row 32); the journal keeps acknowledgements at the
+    /// checkpoint's pace and the batches full. Without the journal (before its first append, after it failed) this
+    /// waits for the commit, but not while writes fail or the writer is not running: the live state must not stall on a
+    /// failing disk, and that failure is already reported (<c>/readyz</c>, <c>somnis.store.write.failures</c>, the log).
     /// </summary>
     public async ValueTask BeforeAcknowledgeAsync(CancellationToken ct)
     {
         long target;
+        long start;
+        List<VitalsRow>? batch = null;
         lock (_gate)
         {
             target = _enqueued;
+            if (_journal is null || _journalBroken)
+            {
+                start = -1;
+            }
+            else if (_journalStart < 0)
+            {
+                // Keep rows for the journal from here on; what came before must reach the store.
+                _journalStart = _enqueued;
+                start = _journalStart;
+            }
+            else
+            {
+                start = _journalStart;
+                batch = _unjournaled;
+                _unjournaled = _journalSpare;
+            }
         }
 
+        if (batch is not null)
+        {
+            try
+            {
+                if (batch.Count > 0)
+                {
+                    _journal!.Append(CollectionsMarshal.AsSpan(batch), _series, target);
+                }
+            }
+            catch (Exception ex)
+            {
+                // By design: a journal that cannot be written (disk full, removed) turns itself off, and
+                // acknowledgements wait for the store instead, as they would without it.
+                lock (_gate)
+                {
+                    _journalBroken = true;
+                    _journalStart = -1;
+                    _unjournaled.Clear();
+                }
+
+                Log.HistoryJournalFailed(_logger, _journal!.Directory, ex);
+                start = -1;
+            }
+            finally
+            {
+                batch.Clear();
+                _journalSpare = batch;
+            }
+        }
+
+        // Everything below start is journaled; below that, and everything when there is no journal, must be committed.
+        var committed = start >= 0 ? start : target;
         while (true)
         {
             // Read the pulse before the state: a change after this read completes it.
             var progress = Volatile.Read(ref _progress);
-            if (Interlocked.Read(ref _committedThrough) >= target || Volatile.Read(ref _running) == 0 || Failure is not null)
+            if (Interlocked.Read(ref _committedThrough) >= committed || Volatile.Read(ref _running) == 0 || Failure is not null)
             {
                 return;
             }
@@ -211,6 +283,15 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
     {
         Interlocked.Exchange(ref _committedThrough, through);
         Pulse();
+        try
+        {
+            _journal?.Committed(through);
+        }
+        catch (IOException ex)
+        {
+            // By design: a segment that cannot be deleted now is replayed (and skipped as stored) at the next start.
+            Log.HistoryJournalFailed(_logger, _journal!.Directory, ex);
+        }
     }
 
     private void Pulse() =>
@@ -228,6 +309,13 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
     /// <summary>Running from here (the loop itself starts on another thread): acknowledgements wait for it.</summary>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
+        // What the last run journaled but did not commit (a crash, a kill) goes into the store before anything new.
+        var replayed = _journal?.Replay(_store, _batchSize) ?? 0;
+        if (replayed > 0)
+        {
+            Log.HistoryJournalReplayed(_logger, replayed, _journal!.Directory);
+        }
+
         Volatile.Write(ref _running, 1);
         return base.StartAsync(cancellationToken);
     }
@@ -340,6 +428,12 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
         {
             Interlocked.Exchange(ref _filling, 0);
         }
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _journal?.Dispose();
     }
 
     /// <summary>A clean stop writes what is still queued, so a planned restart loses nothing. (Here rather than at the

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text;
 using Somnis.Contracts;
@@ -53,6 +54,44 @@ internal readonly struct VitalsRow
             }
         }
     }
+
+    private VitalsRow(ReadOnlySpan<byte> b, int series)
+    {
+        Series = series;
+        TsMs = BinaryPrimitives.ReadInt64LittleEndian(b);
+        Seq = BinaryPrimitives.ReadInt64LittleEndian(b[8..]);
+        IntervalSeconds = BinaryPrimitives.ReadDoubleLittleEndian(b[16..]);
+        SignalQuality = BinaryPrimitives.ReadDoubleLittleEndian(b[24..]);
+        _heartRate = BinaryPrimitives.ReadDoubleLittleEndian(b[32..]);
+        _respirationRate = BinaryPrimitives.ReadDoubleLittleEndian(b[40..]);
+        _activityCount = BinaryPrimitives.ReadDoubleLittleEndian(b[48..]);
+        _skinTemperature = BinaryPrimitives.ReadDoubleLittleEndian(b[56..]);
+        _roomTemperature = BinaryPrimitives.ReadDoubleLittleEndian(b[64..]);
+        _present = b[72];
+        ArchitectStimulating = (b[73] & 1) != 0;
+        InterlockEngaged = (b[73] & 2) != 0;
+    }
+
+    /// <summary>Bytes of <see cref="WriteTo"/> (the series id is written beside it).</summary>
+    public const int EncodedLength = 74;
+
+    /// <summary>The values, little-endian, field by field (the history journal's row record).</summary>
+    public void WriteTo(Span<byte> b)
+    {
+        BinaryPrimitives.WriteInt64LittleEndian(b, TsMs);
+        BinaryPrimitives.WriteInt64LittleEndian(b[8..], Seq);
+        BinaryPrimitives.WriteDoubleLittleEndian(b[16..], IntervalSeconds);
+        BinaryPrimitives.WriteDoubleLittleEndian(b[24..], SignalQuality);
+        BinaryPrimitives.WriteDoubleLittleEndian(b[32..], _heartRate);
+        BinaryPrimitives.WriteDoubleLittleEndian(b[40..], _respirationRate);
+        BinaryPrimitives.WriteDoubleLittleEndian(b[48..], _activityCount);
+        BinaryPrimitives.WriteDoubleLittleEndian(b[56..], _skinTemperature);
+        BinaryPrimitives.WriteDoubleLittleEndian(b[64..], _roomTemperature);
+        b[72] = _present;
+        b[73] = (byte)((ArchitectStimulating ? 1 : 0) | (InterlockEngaged ? 2 : 0));
+    }
+
+    public static VitalsRow ReadFrom(ReadOnlySpan<byte> b, int series) => new(b, series);
 
     /// <summary>The (facility, bed) of the row, an id of <see cref="VitalsSeries"/>.</summary>
     public int Series { get; }

@@ -195,9 +195,53 @@ public sealed class VitalsHistoryWriterTests : IDisposable
         Assert.Equal(100, Stored());
     }
 
+    /// <summary>Once journaling, an acknowledgement waits for an fsynced append, not for the store: a killed hub's next
+    /// start writes the journaled rows into the store (a torn last append, never acknowledged, is ignored), and a
+    /// commit deletes what the journal no longer needs.</summary>
     [Fact]
-    public async Task Acknowledgement_does_not_wait_on_a_failing_store_or_a_stopped_writer()
+    public async Task Journaled_rows_are_acknowledged_at_once_and_survive_a_kill()
     {
+        var writer = Writer(batch: 1_000);
+        await writer.StartAsync(CancellationToken.None);
+        await writer.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        for (var i = 1; i <= 10; i++)
+        {
+            writer.Record("nexus", SomnisStoreTests.Vitals("bed-01", i, T0.AddSeconds(10 * i)));
+            writer.Record("annex", SomnisStoreTests.Vitals("bed-02", i, T0.AddSeconds(10 * i), hr: null));
+        }
+
+        // Nothing committed (the batch is filling on a fake clock that does not move), yet acknowledged: journaled.
+        await writer.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, Stored());
+        var journal = Path.Combine(_dir, "history-journal");
+        var segment = Assert.Single(Directory.GetFiles(journal, "*.seg"));
+
+        // "Kill": the writer never writes; a torn append follows the good one.
+        await File.AppendAllBytesAsync(segment, [200, 0, 0, 0, 1, 2, 3]);
+        using var next = Writer(batch: 1_000);
+        await next.StartAsync(CancellationToken.None);
+        Assert.Equal(10, Stored());
+        var bed02 = _store.ReadVitals("annex", "bed-02", T0.AddDays(-1), T0.AddDays(1), 100);
+        Assert.Equal(10, bed02.Count);
+        Assert.All(bed02, p => Assert.Null(p.HeartRate));
+        Assert.Empty(Directory.GetFiles(journal, "*.seg"));
+
+        // A commit deletes the segments it covers.
+        await next.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        next.Record("nexus", SomnisStoreTests.Vitals("bed-01", 11, T0.AddSeconds(110)));
+        await next.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Single(Directory.GetFiles(journal, "*.seg"));
+        await next.StopAsync(CancellationToken.None);
+        Assert.Equal(11, Stored());
+        Assert.Empty(Directory.GetFiles(journal, "*.seg"));
+        writer.Dispose();
+    }
+
+    [Fact]
+    public async Task Without_a_journal_acknowledgement_does_not_wait_on_a_failing_store_or_a_stopped_writer()
+    {
+        // The journal cannot be written (a file where its directory goes): acknowledgements fall back to the store.
+        await File.WriteAllTextAsync(Path.Combine(_dir, "history-journal"), "not a directory");
         var writer = Writer(batch: 10);
         await writer.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -217,6 +261,7 @@ public sealed class VitalsHistoryWriterTests : IDisposable
         // A whole batch is queued, so the writer tries at once, fails and keeps the batch (retried after a backoff on
         // the fake clock); the live state must not stall on it.
         await writer.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Single(_log.Lines, l => l.Contains("History journal", StringComparison.Ordinal) && l.Contains("cannot be written", StringComparison.Ordinal));
         Assert.NotNull(writer.Failure);
         Assert.Equal(10, writer.Queued);
         await writer.StopAsync(CancellationToken.None);
