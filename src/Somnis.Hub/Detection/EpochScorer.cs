@@ -122,7 +122,7 @@ internal sealed class EpochScorer
         else
         {
             EnsureEpoch(index);
-            var epoch = _epochs[index];
+            ref var epoch = ref _epochs[index];
             if (activityCount is { } a && double.IsFinite(a))
             {
                 epoch.ActivitySum += Math.Max(0, a);
@@ -208,7 +208,7 @@ internal sealed class EpochScorer
     {
         while (_epochs.Count <= index)
         {
-            _epochs.Add(new Accumulator());
+            _epochs.Add();
         }
     }
 
@@ -217,7 +217,7 @@ internal sealed class EpochScorer
         while (_closedThrough < index)
         {
             _closedThrough++;
-            var closed = _epochs[_closedThrough];
+            ref readonly var closed = ref _epochs[_closedThrough];
             if (closed.HrCount > 0)
             {
                 _hr.Add(closed.HrSum / closed.HrCount);
@@ -241,7 +241,7 @@ internal sealed class EpochScorer
     /// <summary>Scores epoch <paramref name="e"/> using epochs up to <paramref name="last"/> only.</summary>
     private ScoredEpoch Score(int e, int last)
     {
-        var epoch = _epochs[e];
+        ref readonly var epoch = ref _epochs[e];
         var features = Features(e, last);
         double? activity = epoch.HasActivity ? epoch.ActivitySum : null;
         bool? presence = epoch.PresentVotes + epoch.AbsentVotes == 0 ? null : epoch.PresentVotes >= epoch.AbsentVotes;
@@ -336,32 +336,57 @@ internal sealed class EpochScorer
     /// <summary>
     /// The epochs' sums by absolute epoch index, keeping only the recent ones: a night's worth per bed was a
     /// steadily growing share of the hub's heap (~48 B per epoch, 1,000 beds) for data that is never read again.
+    /// Values in one array, not an object per epoch: each of those lived through the young generations and then died
+    /// old, ~8,000 a second at full load (docs/performance.md, row 33).
     /// </summary>
     private sealed class AccumulatorWindow
     {
-        private readonly List<Accumulator> _items = [];
+        private Accumulator[] _items = new Accumulator[64];
+        private int _count;
         private int _base;
 
         /// <summary>Epochs ever added (the next absolute index).</summary>
-        public int Count => _base + _items.Count;
+        public int Count => _base + _count;
 
-        public Accumulator this[int index] => _items[index - _base];
+        public ref Accumulator this[int index]
+        {
+            get
+            {
+                var i = index - _base;
+                if ((uint)i >= (uint)_count)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(index), index, "epoch forgotten or not yet added");
+                }
 
-        public void Add(Accumulator item) => _items.Add(item);
+                return ref _items[i];
+            }
+        }
+
+        /// <summary>Adds an empty epoch.</summary>
+        public void Add()
+        {
+            if (_count == _items.Length)
+            {
+                Array.Resize(ref _items, _items.Length * 2);
+            }
+
+            _items[_count++] = default;
+        }
 
         /// <summary>Drops epochs below <paramref name="index"/>, in chunks so the copy is amortised.</summary>
         public void ForgetBefore(int index)
         {
             var drop = index - _base;
-            if (drop >= 256)
+            if (drop >= 64)
             {
-                _items.RemoveRange(0, drop);
+                Array.Copy(_items, drop, _items, 0, _count - drop);
+                _count -= drop;
                 _base = index;
             }
         }
     }
 
-    private sealed class Accumulator
+    private struct Accumulator
     {
         public double ActivitySum;
         public bool HasActivity;
