@@ -22,11 +22,19 @@ public sealed class EmbeddedBrokerTests
 
             // Connected clients make the stop take a while (it closes each of them), which widens the window.
             var clients = new List<IMqttClient>();
+            var disconnected = new List<Task>();
             for (var i = 0; i < 4; i++)
             {
                 var client = new MqttClientFactory().CreateMqttClient();
+                var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                client.DisconnectedAsync += _ =>
+                {
+                    gone.TrySetResult();
+                    return Task.CompletedTask;
+                };
                 await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", endpoint.Port).WithClientId($"c{round}-{i}").Build());
                 clients.Add(client);
+                disconnected.Add(gone.Task);
             }
 
             using var go = new ManualResetEventSlim();
@@ -44,6 +52,10 @@ public sealed class EmbeddedBrokerTests
             await Task.WhenAll([.. stops, dispose]).WaitAsync(TimeSpan.FromSeconds(30));
 
             Assert.False(broker.Running);
+
+            // The broker closed them: let each client finish its own clean-up first (disposing one that is still
+            // cleaning up throws inside MQTTnet's client, which is not what this test is about).
+            await Task.WhenAll(disconnected).WaitAsync(TimeSpan.FromSeconds(30));
             foreach (var client in clients)
             {
                 client.Dispose();
