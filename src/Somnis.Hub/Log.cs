@@ -67,6 +67,9 @@ internal static partial class Log
     [LoggerMessage(310, LogLevel.Error, "History journal {Directory} cannot be written; acknowledgements now wait for the store itself")]
     public static partial void HistoryJournalFailed(ILogger logger, string directory, Exception exception);
 
+    [LoggerMessage(312, LogLevel.Warning, "History journal {Directory}: a committed segment could not be deleted; the next start writes it again (the store skips rows it has)")]
+    public static partial void HistoryJournalNotDeleted(ILogger logger, string directory, Exception exception);
+
     [LoggerMessage(311, LogLevel.Information, "History journal: {Rows} vitals of the previous run written to the store from {Directory}")]
     public static partial void HistoryJournalReplayed(ILogger logger, int rows, string directory);
 

@@ -28,7 +28,7 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
     private List<VitalsRow> _pending = [];
     private int _pendingDone;
     private long _enqueued;
-    private readonly HistoryJournal? _journal;
+    private readonly HistoryJournal _journal;
     private List<VitalsRow> _unjournaled = [];
     private List<VitalsRow> _journalSpare = [];
     private long _journalStart = -1;
@@ -216,7 +216,7 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
         lock (_gate)
         {
             target = _enqueued;
-            if (_journal is null || _journalBroken)
+            if (_journalBroken)
             {
                 start = -1;
             }
@@ -240,7 +240,7 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
             {
                 if (batch.Count > 0)
                 {
-                    _journal!.Append(CollectionsMarshal.AsSpan(batch), _series, target);
+                    _journal.Append(CollectionsMarshal.AsSpan(batch), _series, target);
                 }
             }
             catch (Exception ex)
@@ -254,7 +254,7 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
                     _unjournaled.Clear();
                 }
 
-                Log.HistoryJournalFailed(_logger, _journal!.Directory, ex);
+                Log.HistoryJournalFailed(_logger, _journal.Directory, ex);
                 start = -1;
             }
             finally
@@ -285,12 +285,12 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
         Pulse();
         try
         {
-            _journal?.Committed(through);
+            _journal.Committed(through);
         }
         catch (IOException ex)
         {
             // By design: a segment that cannot be deleted now is replayed (and skipped as stored) at the next start.
-            Log.HistoryJournalFailed(_logger, _journal!.Directory, ex);
+            Log.HistoryJournalNotDeleted(_logger, _journal.Directory, ex);
         }
     }
 
@@ -310,10 +310,10 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // What the last run journaled but did not commit (a crash, a kill) goes into the store before anything new.
-        var replayed = _journal?.Replay(_store, _batchSize) ?? 0;
+        var replayed = _journal.Replay(_store, _batchSize);
         if (replayed > 0)
         {
-            Log.HistoryJournalReplayed(_logger, replayed, _journal!.Directory);
+            Log.HistoryJournalReplayed(_logger, replayed, _journal.Directory);
         }
 
         Volatile.Write(ref _running, 1);
@@ -433,7 +433,7 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
     public override void Dispose()
     {
         base.Dispose();
-        _journal?.Dispose();
+        _journal.Dispose();
     }
 
     /// <summary>A clean stop writes what is still queued, so a planned restart loses nothing. (Here rather than at the
