@@ -29,6 +29,7 @@ internal sealed class MqttIngestor(
 
     // Held while a message is applied and queued for acknowledgement, and while a checkpoint takes its snapshot.
     private readonly Lock _cut = new();
+    private readonly BrokerStreamProvider _transport = new();
     private IMqttClient? _client;
     private System.Security.Cryptography.X509Certificates.X509Certificate2Collection? _ca;
 
@@ -203,16 +204,41 @@ internal sealed class MqttIngestor(
         }
 
         tracker.Write(snapshot);
-        for (var i = 0; i < covered && _unacknowledged.TryDequeue(out var e); i++)
+
+        // The acknowledgements leave as one write instead of a system call and a TCP segment each (BrokerStream).
+        var hold = _transport.Current?.HoldWrites();
+        try
         {
-            try
+            for (var i = 0; i < covered && _unacknowledged.TryDequeue(out var e); i++)
             {
-                await e.AcknowledgeAsync(ct);
+                try
+                {
+                    await e.AcknowledgeAsync(ct);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // By design: the connection that carried it is gone; the broker redelivers it on the new one.
+                }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+        }
+        finally
+        {
+            if (hold is { } h)
             {
-                // By design: the connection that carried it is gone; the broker redelivers it on the new one.
+                await FlushAcknowledgementsAsync(h, ct);
             }
+        }
+    }
+
+    private static async Task FlushAcknowledgementsAsync(BrokerStream.Hold hold, CancellationToken ct)
+    {
+        try
+        {
+            await hold.FlushAsync(ct);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // By design: as for one acknowledgement above, the connection is gone and the broker redelivers.
         }
     }
 
@@ -220,6 +246,7 @@ internal sealed class MqttIngestor(
     {
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(broker.Host, broker.Port)
+            .WithStreamProvider(_transport)
             .WithClientId(o.ClientId)
             .WithCleanStart(false)
             .WithSessionExpiryInterval((uint)o.SessionExpiry.TotalSeconds)
