@@ -192,14 +192,14 @@ public class JournalAppend
 
 /// <summary>The embedded store's history write per message, as the hub does it: a batch from a 1,000-bed facility
 /// (intervals arriving bed after bed) taken off the writer's queue and committed in one transaction, at the old default
-/// batch of 5,000 rows (5 per bed) and the current one of 20,000 (20 per bed). The file grows through the run, as
+/// batch of 20,000 rows (20 per bed) and the current one of 100,000 (100 per bed). The file grows through the run, as
 /// through a night.</summary>
 [MemoryDiagnoser]
 public class StoreAppend
 {
     private const int Beds = 1000;
-    private const int SmallBatch = 5_000;
-    private const int Batch = 20_000;
+    private const int SmallBatch = 20_000;
+    private const int Batch = 100_000;
     private static readonly DateTimeOffset Start = new(2026, 11, 24, 22, 0, 0, TimeSpan.Zero);
     private readonly string[] _beds = [.. Enumerable.Range(1, Beds).Select(b => $"bed-{b:0000}")];
     private readonly VitalsMessage _template = Night.Vitals()[1500];
@@ -229,10 +229,10 @@ public class StoreAppend
     }
 
     [Benchmark(OperationsPerInvoke = SmallBatch)]
-    public int RecordAndWrite5000() => RecordAndWrite(SmallBatch);
+    public int RecordAndWrite20000() => RecordAndWrite(SmallBatch);
 
     [Benchmark(OperationsPerInvoke = Batch)]
-    public int RecordAndWrite20000() => RecordAndWrite(Batch);
+    public int RecordAndWrite100000() => RecordAndWrite(Batch);
 
     private int RecordAndWrite(int rows)
     {

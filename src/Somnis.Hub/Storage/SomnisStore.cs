@@ -147,7 +147,9 @@ internal sealed partial class SomnisStore : IDisposable
         try
         {
             c.Open();
-            Execute(c, $"PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000; PRAGMA cache_size = -{VitalsCacheKiB};");
+            // FULL: in WAL mode a NORMAL commit can be undone by a power cut, and this commit is what lets the history
+            // journal delete its segment (docs/storage.md). One fsync per batch, every few seconds.
+            Execute(c, $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA cache_size = -{VitalsCacheKiB};");
             return c;
         }
         catch

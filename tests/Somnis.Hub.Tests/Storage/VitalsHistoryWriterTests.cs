@@ -134,10 +134,11 @@ public sealed class VitalsHistoryWriterTests : IDisposable
             writer.Record("nexus", SomnisStoreTests.Vitals("bed-01", i, T0.AddSeconds(10 * i)));
         }
 
-        // Ten rows queued: the writer waits for the flush interval (1 s by default) …
+        // Ten rows queued: the writer waits for the flush interval (3 s by default) …
+        Assert.Equal(TimeSpan.FromSeconds(3), new StorageOptions().FlushInterval);
         var filling = writer.LetTheBatchFillAsync(CancellationToken.None);
         Assert.False(filling.IsCompleted);
-        _time.Advance(TimeSpan.FromMilliseconds(999));
+        _time.Advance(TimeSpan.FromMilliseconds(2_999));
         Assert.False(filling.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(1));
         await filling.WaitAsync(timeout);
@@ -316,7 +317,7 @@ public sealed class VitalsHistoryWriterTests : IDisposable
     [InlineData("VitalsRetention", "00:30:00", "Storage:VitalsRetention must be between 01:00:00 and 3650.00:00:00")]
     [InlineData("PruneInterval", "00:00:10", "Storage:PruneInterval must be between 00:01:00 and 1.00:00:00")]
     [InlineData("QueueCapacity", "10", "Storage:QueueCapacity must be between 1000 and 10000000")]
-    [InlineData("BatchSize", "0", "Storage:BatchSize must be between 1 and 100000")]
+    [InlineData("BatchSize", "0", "Storage:BatchSize must be between 1 and 1000000")]
     public void Invalid_settings_are_named_with_their_range(string setting, string value, string message)
     {
         var o = new StorageOptions();
