@@ -130,7 +130,16 @@ internal sealed class BrokerStream(Socket socket) : Stream, IMqttClientStreamEnd
 
         if (_readStart == _readEnd)
         {
-            var n = Receive(() => socket.Receive(_read, SocketFlags.None));
+            int n;
+            try
+            {
+                n = socket.Receive(_read, SocketFlags.None);
+            }
+            catch (SocketException ex)
+            {
+                throw AsIOException(ex);
+            }
+
             if (n == 0)
             {
                 return 0;
@@ -321,18 +330,6 @@ internal sealed class BrokerStream(Socket socket) : Stream, IMqttClientStreamEnd
 
     // As NetworkStream reports it: MQTTnet unwraps the socket error from an IOException.
     private static IOException AsIOException(SocketException ex) => new(ex.Message, ex);
-
-    private static int Receive(Func<int> receive)
-    {
-        try
-        {
-            return receive();
-        }
-        catch (SocketException ex)
-        {
-            throw AsIOException(ex);
-        }
-    }
 
     /// <summary>Writes held back since <see cref="HoldWrites"/>; <see cref="FlushAsync"/> ends the hold and sends them.</summary>
     public readonly struct Hold(BrokerStream stream)

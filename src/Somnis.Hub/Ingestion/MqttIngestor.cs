@@ -271,7 +271,8 @@ internal sealed class MqttIngestor(
 
         // Messages of the previous connection are redelivered by the broker: their acknowledgements must not go out.
         _unacknowledged.Clear();
-        var result = await client.ConnectAsync(BrokerSocket.Widen(builder.Build()), ct);
+        // BrokerStreamProvider opens the socket itself, with BrokerSocket's buffers.
+        var result = await client.ConnectAsync(builder.Build(), ct);
         var subscribe = new MqttClientSubscribeOptionsBuilder();
         var facilities = o.Facilities is { Length: > 0 } f ? f : ["+"];
         foreach (var facility in facilities)
