@@ -12,7 +12,7 @@ internal sealed class EmulatedMlx90614(EmulatedBed bed, I2cConnectionSettings se
     public const string Chip = "mlx90614";
 
     /// <summary>The bit <see cref="CorruptNextRead"/> flips in the data's high byte: 5.12 K, visible in any reading.</summary>
-    public const byte CorruptedBit = 0x01;
+    private const byte CorruptedBit = 0x01;
 
     private bool _corruptNext;
 
