@@ -30,6 +30,16 @@ internal interface ISensorBuses
     GpioController OpenGpio();
 }
 
+internal static class SensorBusesExtensions
+{
+    /// <summary>Opens the I²C device a sensor's options name (chip, bus, address).</summary>
+    public static I2cDevice OpenI2c(this ISensorBuses buses, SensorOptions o)
+    {
+        SensorsOptionsValidator.TryParseAddress(o.Address, out var address);
+        return buses.OpenI2c(o.Chip!.ToLowerInvariant(), o.Bus ?? 1, address);
+    }
+}
+
 /// <summary>The Raspberry Pi's real buses.</summary>
 internal sealed class RealSensorBuses(TimeProvider time) : ISensorBuses
 {

@@ -257,6 +257,42 @@ public sealed class JournalTests : IDisposable
     }
 
     [Fact]
+    public void A_memory_journal_and_a_disk_journal_hand_out_the_same_records_and_gaps()
+    {
+        // The same traffic through both stores: an outage long enough for both bounds, a reconnect, replay and live
+        // data interleaved.
+        var runs = new[] { Settings(dir: null, maxBytes: 32 * 1024, segmentBytes: 8 * 1024, maxAge: TimeSpan.FromHours(1)), Settings(maxBytes: 32 * 1024, segmentBytes: 8 * 1024, maxAge: TimeSpan.FromHours(1)) }
+            .Select(settings =>
+            {
+                var time = new FakeTimeProvider(Start);
+                using var j = Journal.Open(settings, "bed-01", time, () => time.GetUtcNow(), _log);
+                AppendData(j, 1, 100);
+                time.Advance(TimeSpan.FromMinutes(30));
+                AppendData(j, 101, 200);
+                time.Advance(TimeSpan.FromMinutes(65));
+                AppendData(j, 201, 230);
+                j.MarkReconnected();
+                AppendData(j, 231, 240);
+                j.Flush();
+                var bytes = j.Bytes;
+                var handed = new List<string>();
+                for (var i = 0; (j.Next(replayAllowed: i % 2 == 0, out var isReplay) ?? j.Next(replayAllowed: true, out isReplay)) is { } e; i++)
+                {
+                    handed.Add(e.IsData ? $"{e.Seq}{(isReplay ? "r" : "")}" : $"gap {Gap(e).FromSeq}-{Gap(e).ToSeq} {Gap(e).Reason}");
+                    j.Acknowledge(e);
+                }
+
+                return (handed, bytes, j.Dropped, j.Backlog);
+            })
+            .ToList();
+
+        Assert.Contains(runs[0].handed, h => h.Contains(GapReasons.JournalFull, StringComparison.Ordinal));
+        Assert.Contains(runs[0].handed, h => h.Contains(GapReasons.JournalAge, StringComparison.Ordinal));
+        Assert.Equal(runs[0].handed, runs[1].handed);
+        Assert.Equal((runs[0].bytes, runs[0].Dropped, runs[0].Backlog), (runs[1].bytes, runs[1].Dropped, runs[1].Backlog));
+    }
+
+    [Fact]
     public void The_journal_directory_can_be_fsynced_so_segment_names_are_durable()
     {
         if (!OperatingSystem.IsLinux())

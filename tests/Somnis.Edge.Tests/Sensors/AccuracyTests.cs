@@ -14,13 +14,14 @@ internal static class Night
 
     public static AccuracyReport Run(Scenario scenario, int seed, ITestOutputHelper output, Action<Scored>? each = null)
     {
-        using var source = EmulatedNight.Create(scenario, seed);
+        using var source = EmulatedNight.Create(scenario, seed, out var bed);
         var report = new AccuracyReport();
         for (var i = 0; i < Intervals; i++)
         {
             var reading = source.Next(TimeSpan.FromSeconds(10));
-            report.Add(reading, source.LastTruth);
-            each?.Invoke(new Scored(reading, source.LastTruth));
+            var truth = bed.TakeSeconds();
+            report.Add(reading, truth);
+            each?.Invoke(new Scored(reading, truth));
         }
 
         output.WriteLine($"{scenario.Name()} seed {seed}: {report}");
@@ -97,11 +98,11 @@ public sealed class Mcp3008AccuracyTests(ITestOutputHelper output)
     [Fact]
     public void Mcp3008_front_end_meets_the_heart_rate_bound_over_three_hours()
     {
-        using var source = EmulatedNight.Create(Scenario.Healthy, 13, EmulatedNight.StandardSensors("mcp3008"));
+        using var source = EmulatedNight.Create(Scenario.Healthy, 13, out var bed, EmulatedNight.StandardSensors("mcp3008"));
         var report = new AccuracyReport();
         for (var i = 0; i < 3 * 360; i++)
         {
-            report.Add(source.Next(TimeSpan.FromSeconds(10)), source.LastTruth);
+            report.Add(source.Next(TimeSpan.FromSeconds(10)), bed.TakeSeconds());
         }
 
         output.WriteLine($"mcp3008 healthy seed 13, 3 h: {report}");

@@ -21,12 +21,16 @@ internal static class EmulatedNight
         Architect = new ArchitectOptions { StimulationPin = 24, InterlockPin = 17 },
     };
 
-    public static HardwareBedSource Create(Scenario scenario, int seed, SensorsOptions? sensors = null, TimeSpan? night = null)
+    public static HardwareBedSource Create(Scenario scenario, int seed, SensorsOptions? sensors = null, TimeSpan? night = null) =>
+        Create(scenario, seed, out _, sensors, night);
+
+    /// <summary>The source and the emulated bed its chips measure (tests inject faults and read the truth there).</summary>
+    public static HardwareBedSource Create(Scenario scenario, int seed, out EmulatedBed bed, SensorsOptions? sensors = null, TimeSpan? night = null)
     {
         var timeline = new SimulationTimeline(night ?? TimeSpan.FromHours(8), TimeSpan.FromHours(1));
         var model = new SleeperModel(scenario, seed, timeline);
         var options = sensors ?? StandardSensors();
-        var bed = new EmulatedBed(model, seed);
+        bed = new EmulatedBed(model, seed);
         return new HardwareBedSource("bed-01", options, new EmulatedSensorBuses(bed, options), "hardware", null, NullLogger.Instance);
     }
 }

@@ -11,7 +11,7 @@ public sealed class InterlockTests
     [Fact]
     public void Engaging_cuts_stimulation_and_releasing_lets_it_through_again()
     {
-        using var source = EmulatedNight.Create(Scenario.Healthy, 3);
+        using var source = EmulatedNight.Create(Scenario.Healthy, 3, out var bed);
 
         // Run until the Architect stimulates (the healthy scenario stimulates in REM).
         var stimulating = false;
@@ -21,15 +21,15 @@ public sealed class InterlockTests
         }
 
         Assert.True(stimulating, "the Architect never stimulated");
-        Assert.True(source.Emulated!.RelayEnergised);
+        Assert.True(bed.RelayEnergised);
 
         source.SetInterlock(true);
         source.Next(Interval);
         var engaged = source.Next(Interval);
         Assert.True(engaged.InterlockEngaged);
         Assert.False(engaged.ArchitectStimulating);
-        Assert.False(source.Emulated.RelayEnergised);
-        Assert.True(source.Emulated.Current.ArchitectStimulating, "the Architect still wants to stimulate");
+        Assert.False(bed.RelayEnergised);
+        Assert.True(bed.Current.ArchitectStimulating, "the Architect still wants to stimulate");
         Assert.True(engaged.Sensors.Single(s => s.Name == "architect").Healthy);
 
         source.SetInterlock(false);
@@ -41,9 +41,8 @@ public sealed class InterlockTests
     [Fact]
     public void Relay_drops_when_the_edge_stops_driving_it()
     {
-        using var source = EmulatedNight.Create(Scenario.Healthy, 3);
+        using var source = EmulatedNight.Create(Scenario.Healthy, 3, out var bed);
         source.Next(Interval);
-        var bed = source.Emulated!;
         Assert.True(bed.RelayEnergised);
 
         // The edge hangs or crashes: nobody retriggers the monostable while time goes on.
@@ -65,9 +64,9 @@ public sealed class InterlockTests
     {
         var sensors = EmulatedNight.StandardSensors();
         sensors.Architect!.EngageAtStart = true;
-        using var source = EmulatedNight.Create(Scenario.Healthy, 3, sensors);
+        using var source = EmulatedNight.Create(Scenario.Healthy, 3, out var bed, sensors);
         var r = source.Next(Interval);
         Assert.True(r.InterlockEngaged);
-        Assert.False(source.Emulated!.RelayEnergised);
+        Assert.False(bed.RelayEnergised);
     }
 }

@@ -36,8 +36,7 @@ public sealed class SensorFaultTests
     [MemberData(nameof(Faults))]
     public void Fault_is_reported_values_withheld_and_recovery_reported(string chip, ChipFault fault, string sensor, string reason)
     {
-        using var source = EmulatedNight.Create(Scenario.Healthy, 11);
-        var bed = source.Emulated!;
+        using var source = EmulatedNight.Create(Scenario.Healthy, 11, out var bed);
 
         // Settle into sleep with every sensor healthy (the first minutes are the wake period: settle 30 min).
         BedReading reading = source.Next(Interval);
@@ -77,17 +76,17 @@ public sealed class SensorFaultTests
     [Fact]
     public void Gpio_failure_reports_the_architect_line_faulty_and_the_interlock_engaged()
     {
-        using var source = EmulatedNight.Create(Scenario.Healthy, 11);
+        using var source = EmulatedNight.Create(Scenario.Healthy, 11, out var bed);
         var first = source.Next(Interval);
         Assert.False(first.InterlockEngaged);
 
-        source.Emulated!.Inject(EmulatedGpioDriver.Chip, ChipFault.Nack);
+        bed.Inject(EmulatedGpioDriver.Chip, ChipFault.Nack);
         var r = source.Next(Interval);
 
         Assert.False(Health(r, "architect").Healthy);
         Assert.False(Health(r, "pir").Healthy);
         Assert.True(r.InterlockEngaged);
-        Assert.False(source.Emulated.RelayEnergised);
+        Assert.False(bed.RelayEnergised);
         Assert.True(Health(r, "bcg").Healthy);
         Assert.NotNull(r.BedPresence);
     }

@@ -59,10 +59,16 @@ internal sealed class EmulatedBed
     /// energised after the last rising keep-alive edge, seconds (hardware/README.md, "Architect interlock").</summary>
     public const double RelayHoldSeconds = 0.5;
 
+    /// <summary>How many of the latest seconds' true states are kept for <see cref="TakeSeconds"/> (longer than any interval).</summary>
+    public const int TruthSeconds = 600;
+
     private readonly SleeperModel _model;
     private readonly Random _rng;
     private readonly Dictionary<string, ChipFault> _faults = new(StringComparer.OrdinalIgnoreCase);
-    private readonly List<Physiology> _seconds = new(64);
+
+    /// <summary>The true states of the seconds stepped since the last <see cref="TakeSeconds"/>, at most
+    /// <see cref="TruthSeconds"/> of them (nobody takes them outside tests: <c>--emulate-chips</c> runs for months).</summary>
+    private readonly Queue<Physiology> _seconds = new(64);
     private double _time;
     private long _second;
     private double _beatPhase = 0.5;
@@ -94,7 +100,8 @@ internal sealed class EmulatedBed
     /// <summary>The sleeper's true state in the current second.</summary>
     public Physiology Current { get; private set; }
 
-    /// <summary>The true states of the seconds stepped since the last <see cref="TakeSeconds"/>, for accuracy tests.</summary>
+    /// <summary>The true states of the seconds stepped since the last call (the latest <see cref="TruthSeconds"/>), for
+    /// accuracy tests: the ground truth of the interval a source just read.</summary>
     public IReadOnlyList<Physiology> TakeSeconds()
     {
         var copy = _seconds.ToArray();
@@ -131,7 +138,12 @@ internal sealed class EmulatedBed
         {
             _second++;
             Current = _model.Step();
-            _seconds.Add(Current);
+            if (_seconds.Count == TruthSeconds)
+            {
+                _seconds.Dequeue();
+            }
+
+            _seconds.Enqueue(Current);
             if (Current.Movement >= 0.3)
             {
                 _lastStrongMovement = _second;
