@@ -15,8 +15,6 @@ namespace Somnis.Integration.Tests;
 [Collection("processes")]
 public sealed class ConsoleOverviewBrowserTests(ITestOutputHelper output)
 {
-    private const int Timeout = 30_000;
-
     // Tiles whose whole box is inside the window and not covered by anything else (checked at its centre and corners).
     private const string FullyVisible = """
         () => [...document.querySelectorAll('article[data-bed-id]')].filter((t) => {
@@ -31,6 +29,8 @@ public sealed class ConsoleOverviewBrowserTests(ITestOutputHelper output)
     private const string Markings = """
         () => Object.fromEntries([...document.querySelectorAll('article[data-bed-id]')].map((t) => [t.dataset.bedId, `${t.dataset.alarmPriority}/${t.dataset.alarmAck}`]))
         """;
+
+    private const int Timeout = 30_000;
 
     private static int Rank(string priority) => priority switch { "high" => 3, "medium" => 2, "low" => 1, _ => 0 };
 
