@@ -22,6 +22,7 @@ public sealed class ConsoleScaleBrowserTests(ITestOutputHelper output)
         using var _ = playwright;
         await using var __ = browser;
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1920, Height = 1080 } });
+        await ConsoleProbe.AddAsync(page);
         await Browser.SignInAsync(page, hub.Url, "technician");
         await page.WaitForSelectorAsync("#connection[data-state='live']", new() { Timeout = 30_000 });
 
@@ -29,19 +30,19 @@ public sealed class ConsoleScaleBrowserTests(ITestOutputHelper output)
         await page.ReloadAsync();
         await page.WaitForFunctionAsync("(n) => document.querySelectorAll('[data-bed-id]').length === n", count, new() { Timeout = 30_000, PollingInterval = 20 });
         var allTiles = await page.EvaluateAsync<double>("() => performance.now()");
-        var events0 = await page.EvaluateAsync<int>("() => window.__somnisStats.events");
-        await page.WaitForFunctionAsync("(n) => window.__somnisStats.events >= n", events0 + (count * 10), new() { Timeout = 60_000 });
-        var stats = await page.EvaluateAsync<JsonElement>("() => ({ ...window.__somnisStats, now: performance.now() })");
+        var events0 = (await ConsoleProbe.ReadAsync(page)).GetProperty("events").GetInt32();
+        await page.WaitForFunctionAsync("(n) => window.__probe.events >= n", events0 + (count * 10), new() { Timeout = 60_000 });
+        var stats = await ConsoleProbe.ReadAsync(page);
         var weight = await page.EvaluateAsync<double>(
             "() => performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).reduce((s, e) => s + (e.transferSize || 0), 0)");
 
-        var flushes = stats.GetProperty("flushes").GetInt32();
-        var renders = stats.GetProperty("renders").GetInt32();
+        var frames = stats.GetProperty("frames").GetInt32();
+        var events = stats.GetProperty("events").GetInt32();
         Assert.Equal(count, stats.GetProperty("tiles").GetInt32());
-        Assert.True(flushes > 10, $"only {flushes} batched updates");
+        Assert.True(frames > 10, $"only {frames} batched updates");
         var seconds = (stats.GetProperty("now").GetDouble() - allTiles) / 1000;
-        output.WriteLine($"{count} beds: all tiles after {allTiles:0} ms from navigation (script start {stats.GetProperty("start").GetDouble():0} ms, first event {stats.GetProperty("firstEvent").GetDouble():0} ms, first tiles drawn {stats.GetProperty("start").GetDouble() + stats.GetProperty("firstRender").GetDouble():0} ms); page weight {weight:0} bytes");
-        output.WriteLine($"updates: {stats.GetProperty("events").GetInt32()} events, {renders} tile renders in {flushes} frames; " +
-            $"mean frame {stats.GetProperty("totalFlushMs").GetDouble() / flushes:0.0} ms, max {stats.GetProperty("maxFlushMs").GetDouble():0.0} ms (includes the first render); {(stats.GetProperty("events").GetInt32() - events0) / seconds:0} events/s");
+        output.WriteLine($"{count} beds: all tiles after {allTiles:0} ms from navigation (script start {stats.GetProperty("scriptStart").GetDouble():0} ms, first event {stats.GetProperty("firstEvent").GetDouble():0} ms, first tiles drawn {stats.GetProperty("firstTile").GetDouble():0} ms); page weight {weight:0} bytes");
+        output.WriteLine($"updates: {events} events, {stats.GetProperty("renders").GetInt32()} tile renders in {frames} frames; " +
+            $"mean frame {stats.GetProperty("totalFrameMs").GetDouble() / frames:0.0} ms, max {stats.GetProperty("maxFrameMs").GetDouble():0.0} ms (includes the first render); {(events - events0) / seconds:0} events/s");
     }
 }

@@ -42,6 +42,7 @@ public sealed class DashboardPagesBrowserTests(ITestOutputHelper output)
         await using var __ = browser;
         await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 }, AcceptDownloads = true });
         var page = await context.NewPageAsync();
+        await ConsoleProbe.AddAsync(page);
         await Browser.SignInAsync(page, hub.Url, "technician");
 
         // Console: beds grouped by the configured wards, live, with a night sparkline.
@@ -50,7 +51,8 @@ public sealed class DashboardPagesBrowserTests(ITestOutputHelper output)
         Assert.Equal(3, await page.Locator("section[data-ward='South ward'] [data-bed-id]").CountAsync());
         Assert.Equal("Europe/Berlin", await page.Locator("[data-time-zone]").TextContentAsync());
         await WaitAsync(page, "() => document.querySelector(\"[data-bed-id='bed-01'] .spark polyline\").getAttribute('points').split(' ').length >= 2");
-        output.WriteLine($"console: first render {await page.EvaluateAsync<double>("() => window.__somnisStats.firstRender"):0} ms after script start, page weight {await PageWeightAsync(page):0} bytes ({await PageRequestsAsync(page)})");
+        var probe = await ConsoleProbe.ReadAsync(page);
+        output.WriteLine($"console: first tiles {probe.GetProperty("firstTile").GetDouble() - probe.GetProperty("scriptStart").GetDouble():0} ms after the script arrived, page weight {await PageWeightAsync(page):0} bytes ({await PageRequestsAsync(page)})");
 
         await page.EvaluateAsync("() => { window.__notReloaded = true; }");
         var before = await page.Locator("[data-bed-id='bed-01'] dl").InnerTextAsync();

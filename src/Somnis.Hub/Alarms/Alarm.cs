@@ -70,7 +70,19 @@ public sealed record Alarm(
     public long? TriggerSeq { get; init; }
 
     /// <summary>Shown and counted on its own (not grouped under an incident, not suppressed, not shelved).</summary>
-    internal bool Annunciated => !Closed && ParentId is null && !Suppressed && ShelvedUntil is null;
+    public bool Annunciated => !Closed && ParentId is null && !Suppressed && ShelvedUntil is null;
+
+    /// <summary>
+    /// Calls for the audible signal (IEC 60601-1-8) and for escalation: high priority, annunciated, active and
+    /// unacknowledged. Sent with the alarm so a dashboard sounds exactly what the hub escalates, without its own rule.
+    /// </summary>
+    public bool Sounding => Priority == AlarmPriorities.High && Active && !Acknowledged && Annunciated;
+
+    /// <summary>Display order of the priority (high 3, medium 2, low 1): lists and tiles show the highest first.</summary>
+    public int Rank => AlarmPriorities.Rank(Priority);
+
+    /// <summary>Only a supervisor may shelve or unshelve it (high priority); the dashboard offers the control accordingly.</summary>
+    public bool ShelvingNeedsSupervisor => Priority == AlarmPriorities.High;
 }
 
 /// <summary>One line of the append-only audit trail: every operator action and every state change.</summary>

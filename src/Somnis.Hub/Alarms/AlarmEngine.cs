@@ -318,7 +318,7 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
                     continue;
                 }
 
-                if (a.Active && !a.Acknowledged && a.Annunciated && a.Priority == AlarmPriorities.High)
+                if (a.Sounding)
                 {
                     var age = now - a.AnnouncedAt;
                     if (a.Escalation == 0 && age >= o.RenotifyAfter)
@@ -394,7 +394,7 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
 
         return Act(id, a =>
         {
-            if (a.Priority == AlarmPriorities.High && !supervisor)
+            if (a.ShelvingNeedsSupervisor && !supervisor)
             {
                 return ActionResult.Fail(403, "only a supervisor may shelve a high-priority alarm");
             }
@@ -410,7 +410,7 @@ internal sealed class AlarmEngine : IVitalsRecorder, IBeforeAcknowledge, IDispos
 
     public ActionResult Unshelve(string id, string user, bool supervisor) => Act(id, a =>
         a.ShelvedUntil is null ? ActionResult.Fail(409, $"alarm {id} is not shelved")
-        : a.Priority == AlarmPriorities.High && !supervisor ? ActionResult.Fail(403, "only a supervisor may unshelve a high-priority alarm")
+        : a.ShelvingNeedsSupervisor && !supervisor ? ActionResult.Fail(403, "only a supervisor may unshelve a high-priority alarm")
         : null,
         (a, now, changes) =>
         {

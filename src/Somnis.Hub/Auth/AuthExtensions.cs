@@ -73,6 +73,7 @@ internal static class AuthExtensions
     {
         app.MapGet("/login", (HttpContext ctx) => Results.Content(LoginPage.Render(ctx.Request.Query["ReturnUrl"], error: null), "text/html; charset=utf-8"))
             .AllowAnonymous().ExcludeFromDescription();
+        app.MapGet("/login.css", () => Results.Text(LoginPage.Stylesheet, "text/css; charset=utf-8")).AllowAnonymous().ExcludeFromDescription();
         app.MapPost("/login", async (HttpContext ctx, UserStore users, ILogger<UserStore> logger) =>
         {
             var form = await ctx.Request.ReadFormAsync();

@@ -135,6 +135,28 @@ public sealed class AlarmsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_hub_sends_what_it_decided_whether_an_alarm_sounds_is_annunciated_its_rank_and_who_may_shelve_it()
+    {
+        async Task<(bool Sounding, bool Annunciated, int Rank, bool SupervisorShelves)> Get(string id)
+        {
+            var a = await _tess.GetFromJsonAsync<JsonElement>($"/api/alarms/{id}");
+            return (a.GetProperty("sounding").GetBoolean(), a.GetProperty("annunciated").GetBoolean(), a.GetProperty("rank").GetInt32(),
+                a.GetProperty("shelvingNeedsSupervisor").GetBoolean());
+        }
+
+        var high = Raise(AlarmTypes.ArchitectDeprivation);
+        var low = Raise();
+        Assert.Equal((true, true, 3, true), await Get(high.Id));
+        Assert.Equal((false, true, 1, false), await Get(low.Id));
+
+        // Acknowledged: still annunciated (shown on its own), no longer sounding. Shelved: neither.
+        Assert.Equal(HttpStatusCode.OK, (await _tess.PostAsJsonAsync($"/api/alarms/{high.Id}/ack", new { comment = (string?)null })).StatusCode);
+        Assert.Equal((false, true, 3, true), await Get(high.Id));
+        Assert.Equal(HttpStatusCode.OK, (await _tess.PostAsJsonAsync($"/api/alarms/{low.Id}/shelve", new { reason = "checked", minutes = 10 })).StatusCode);
+        Assert.Equal((false, false, 1, false), await Get(low.Id));
+    }
+
+    [Fact]
     public async Task Assign_accepts_only_users_of_the_hub()
     {
         var a = Raise();

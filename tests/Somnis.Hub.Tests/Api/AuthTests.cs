@@ -61,8 +61,10 @@ public sealed class AuthTests
         var home = await client.GetAsync(new Uri("/", UriKind.Relative));
         Assert.Equal(HttpStatusCode.Redirect, home.StatusCode);
         Assert.StartsWith("/login", home.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.Redirect, (await client.GetAsync(new Uri("/app.js", UriKind.Relative))).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await client.GetAsync(new Uri("/js/console.js", UriKind.Relative))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/login", UriKind.Relative))).StatusCode);
+        var css = await client.GetAsync(new Uri("/login.css", UriKind.Relative));
+        Assert.Equal((HttpStatusCode.OK, "text/css"), (css.StatusCode, css.Content.Headers.ContentType?.MediaType));
 
         var wrong = await client.PostAsync(new Uri("/login", UriKind.Relative), new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = "tess", ["password"] = "nope", ["returnUrl"] = "/" }));
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);

@@ -1,7 +1,9 @@
 // Night report for one sleeper or the facility: night metrics, the night's alarms and the operator actions on them
 // (tables, printable with the print stylesheet) and the same data as CSV from /api/reports/night. Nights are named by
 // the facility-local date of the evening they began.
-"use strict";
+import * as Somnis from "./common.js";
+import { h } from "./dom.js";
+import * as V from "./vocabulary.js";
 
 const q = new URLSearchParams(location.search);
 const dateInput = document.getElementById("date");
@@ -22,7 +24,7 @@ async function show() {
   history.replaceState(null, "", "/report.html" + (qs ? "?" + qs : ""));
   const r = await fetch("/api/reports/night.json" + (qs ? "?" + qs : ""));
   const body = document.querySelector("#rows tbody");
-  body.innerHTML = "";
+  body.replaceChildren();
   if (!r.ok) { document.getElementById("caption").textContent = `Cannot load the report (HTTP ${r.status}).`; return; }
   const report = await r.json();
   if (!dateInput.value) dateInput.value = report.night;
@@ -30,50 +32,39 @@ async function show() {
     `Night of ${report.night} (${report.bed ?? "whole facility"}): lights-off from ${Somnis.fmt(report.from, "datetime")} to ${Somnis.fmt(report.to, "datetime")} (${report.timeZone}). TIB, TST, SOL, WASO and stimulation in minutes.`;
   document.getElementById("caption").textContent = report.rows.length ? `${report.rows.length} night(s)` : "No nights began in this window.";
   for (const row of report.rows) {
-    const tr = document.createElement("tr");
-    tr.dataset.bedId = row.bed;
     const cells = [row.bed, row.ward, Somnis.fmt(row.lightsOff, "datetime"), row.inProgress ? "in progress" : Somnis.fmt(row.end, "datetime"),
       min(row.timeInBedMin), min(row.totalSleepMin), pct(row.sleepEfficiency), min(row.sleepOnsetLatencyMin), min(row.wasoMin), String(row.awakenings),
       row.arousalIndex === null ? "–" : row.arousalIndex.toFixed(1), pct(row.hrDip), min(row.stimulatedMin),
       `${pct(row.efficiencyStimulated)} / ${pct(row.efficiencyUnstimulated)}`, `${row.debtHours.toFixed(1)} h`, row.assessments.join("; ") || "–",
       String(report.alarms.filter((a) => a.bed === row.bed && a.facility === row.facility).length)];
-    for (const c of cells) { const td = document.createElement("td"); td.textContent = c; tr.append(td); }
-    body.append(tr);
+    body.append(h("tr", { dataset: { bedId: row.bed } }, cells.map((c) => h("td", null, c))));
   }
   renderAlarms(report);
   document.body.dataset.loaded = "true";
 }
 
-const ICON = { high: "▲▲▲", medium: "▲▲", low: "▲" };
-
 function fill(table, items, cells, caption) {
   table.querySelector("caption").textContent = caption;
   table.tHead.hidden = !items.length;
-  table.tBodies[0].replaceChildren(...items.map((it) => {
-    const tr = document.createElement("tr");
-    if (it.priority) tr.dataset.priority = it.priority;
-    if (it.id) tr.dataset.alarmId = it.id; else if (it.alarmId) tr.dataset.alarmId = it.alarmId;
-    if (it.action) tr.dataset.action = it.action;
-    for (const c of cells(it)) { const td = document.createElement("td"); td.textContent = c; tr.append(td); }
-    return tr;
-  }));
+  table.tBodies[0].replaceChildren(...items.map((it) =>
+    h("tr", { dataset: { priority: it.priority ?? undefined, alarmId: it.id ?? it.alarmId ?? undefined, action: it.action ?? undefined } }, cells(it).map((c) => h("td", null, c)))));
 }
 
 function renderAlarms(report) {
   const where = (x) => x.bed ?? `facility ${x.facility}`;
   fill(document.getElementById("report-alarms"), report.alarms,
-    (a) => [Somnis.fmt(a.raisedEventTime, "datetime"), where(a), `${ICON[a.priority] ?? ""} ${a.type.replaceAll("-", " ")} (${a.priority}${a.class === "technical" ? ", technical" : ""})`,
-      a.state.replaceAll("-", " "), a.ackedBy ? `${a.ackedBy} ${Somnis.fmt(a.ackedAt, "datetime")}` : "–", a.summary],
+    (a) => [Somnis.fmt(a.raisedEventTime, "datetime"), where(a), V.alarmWithPriority(a),
+      V.words(a.state), a.ackedBy ? `${a.ackedBy} ${Somnis.fmt(a.ackedAt, "datetime")}` : "–", a.summary],
     report.alarms.length ? `${report.alarms.length} alarm(s) raised during the night` : "No alarms raised during the night.");
   fill(document.getElementById("report-actions"), report.actions,
-    (x) => [Somnis.fmt(x.at, "datetime"), x.actor, x.action.replaceAll("-", " "), where(x), x.alarmType ? x.alarmType.replaceAll("-", " ") : "–", x.detail ?? ""],
+    (x) => [Somnis.fmt(x.at, "datetime"), x.actor, V.words(x.action), where(x), x.alarmType ? V.words(x.alarmType) : "–", x.detail ?? ""],
     report.actions.length ? `${report.actions.length} operator action(s) on these alarms and the Architect` : "No operator actions on this night's alarms or Architect.");
 }
 
 document.getElementById("choose").addEventListener("submit", (e) => { e.preventDefault(); show(); });
 document.getElementById("print").addEventListener("click", () => window.print());
 
-Somnis.user();
+Somnis.me();
 Somnis.layout().then(async () => {
   const beds = await fetch("/api/beds").then((r) => (r.ok ? r.json() : [])).catch(() => []);
   for (const b of beds) bedSelect.add(new Option(b.id, b.id));
@@ -81,5 +72,5 @@ Somnis.layout().then(async () => {
   if (q.get("date")) dateInput.value = q.get("date");
   await show();
   // The report itself is a snapshot; the live connection only shows whether the hub is reachable.
-  Somnis.live({});
+  Somnis.connect();
 });

@@ -1,11 +1,13 @@
 // Bed detail: tonight's hypnogram, alarm timeline and vitals trends on one time axis (Architect stimulation shaded),
 // metrics, sleep debt and delivery health. Live values and alarm changes come from /api/events; the night and history
 // are refetched at most every 10 s.
-"use strict";
+import * as Somnis from "./common.js";
+import * as Charts from "./charts.js";
+import { emptyItem, h } from "./dom.js";
+import * as V from "./vocabulary.js";
 
 const bedId = new URLSearchParams(location.search).get("id") ?? "";
 const el = (id) => document.getElementById(id);
-const STATE_TEXT = { asleep: "☾ asleep", awake: "☀ awake", "out-of-bed": "⇱ out of bed", unknown: "? unknown" };
 let bed = null;
 let night = null;
 let vitals = [];
@@ -13,9 +15,6 @@ let loading = null;
 let lastLoad = 0;
 const bedAlarms = new Map();
 let axis = null;
-const ICON = { high: "▲▲▲", medium: "▲▲", low: "▲" };
-const RANK = { high: 3, medium: 2, low: 1 };
-const SHORT = { "architect-deprivation": "deprivation", "acute-sleep-loss": "sleep loss", "sustained-arousal": "arousal", "facility-incident": "incident", "edge-offline": "offline", "sensor-fault": "sensor", "stale-data": "stale data", "data-gap": "data gap", "clock-skew": "clock skew" };
 
 document.title = `${bedId} — Somnis Facility`;
 el("title").textContent = bedId;
@@ -45,7 +44,7 @@ async function load() {
   const [b, n, al] = await Promise.all([json(`/api/beds/${encodeURIComponent(bedId)}`), json(`/api/beds/${encodeURIComponent(bedId)}/night`),
     json(`/api/alarms?bed=${encodeURIComponent(bedId)}&limit=300`).catch(() => null)]);
   if (al) { bedAlarms.clear(); for (const a of al) bedAlarms.set(a.id, a); }
-  if (!b) { el("bed").innerHTML = `<p class="panel" role="alert">No bed '${bedId.replace(/[<&"]/g, "")}'. <a href="/">Back to the console</a></p>`; return; }
+  if (!b) { el("bed").replaceChildren(h("p", { class: "panel", role: "alert" }, `No bed '${bedId}'. `, h("a", { href: "/" }, "Back to the console"))); return; }
   bed = b;
   night = n;
   const start = night?.nightStart ?? (bed.lastEventTime ? new Date(Date.parse(bed.lastEventTime) - 8 * 3600e3).toISOString() : null);
@@ -76,35 +75,32 @@ function periods(points, on, tsOf) {
 
 function renderNow() {
   if (!bed) return;
-  const avail = !bed.online ? "⛔ Offline" : bed.stale ? "⚠ No data (stale)" : "● Live";
-  const state = bed.online && !bed.stale ? bed.state : "unknown";
+  const avail = V.availabilityOf(bed);
+  const live = avail === "online";
+  const state = live ? bed.state : "unknown";
   el("now-state").dataset.state = state;
-  el("now-state").textContent = STATE_TEXT[state] ?? state;
-  el("now-hr").textContent = bed.online && !bed.stale ? Somnis.num(bed.heartRate) : "–";
-  el("now-rr").textContent = bed.online && !bed.stale ? Somnis.num(bed.respirationRate) : "–";
-  el("now-architect").textContent = "Architect " + (bed.interlockEngaged ? "⏸ paused" : bed.architectStimulating ? "✦ stimulating" : "idle");
-  el("now-availability").textContent = avail;
-  document.body.dataset.availability = !bed.online ? "offline" : bed.stale ? "stale" : "online";
-  const faulty = (bed.sensors || []).filter((s) => !s.healthy);
-  el("now-sensors").textContent = faulty.length ? "⚠ sensor fault: " + faulty.map((s) => `${s.name} (${s.reason})`).join(", ") : "sensors ok";
+  el("now-state").textContent = V.sleepText(state);
+  el("now-hr").textContent = live ? Somnis.num(bed.heartRate) : "–";
+  el("now-rr").textContent = live ? Somnis.num(bed.respirationRate) : "–";
+  el("now-architect").textContent = "Architect " + V.ARCHITECT[V.architectOf(bed)];
+  el("now-availability").textContent = V.AVAILABILITY[avail];
+  document.body.dataset.availability = avail;
+  const faults = V.faultySensors(bed);
+  el("now-sensors").textContent = faults.length ? "⚠ sensor fault: " + faults.join(", ") : "sensors ok";
   renderDelivery();
 }
 
 function kv(target, rows) {
-  target.innerHTML = "";
-  for (const [k, v] of rows) {
-    const dt = document.createElement("dt"); dt.textContent = k;
-    const dd = document.createElement("dd"); dd.textContent = v;
-    target.append(dt, dd);
-  }
+  target.replaceChildren(...rows.flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
 }
 
 // Delivery health: is everything the bed measured here (docs/operations.md, "Delivery")? Icon + words, never colour alone.
 function renderDelivery() {
   const d = bed.delivery;
   const c = bed.clock;
-  const state = !d ? "–" : d.lost > 0 ? `⚠ Incomplete: ${d.lost} message(s) lost` : d.missing > 0 || d.backlog > 0 ? "⏳ Delayed: data still on its way" : "✓ Data complete";
-  const rows = [["Delivery", state]];
+  const delivery = V.deliveryOf(bed);
+  const detail = { incomplete: `: ${d?.lost} message(s) lost`, delayed: ": data still on its way" }[delivery] ?? "";
+  const rows = [["Delivery", V.DELIVERY[delivery] + detail]];
   if (d) {
     rows.push(
       ["Received / duplicates / late", `${d.received} / ${d.duplicates} / ${d.late}`],
@@ -123,7 +119,7 @@ function renderDelivery() {
     ["Clock", !c ? "–" : c.problem ? `🕒 ${c.problem}${c.skewSeconds != null ? ` (${Somnis.num(c.skewSeconds, 1)} s)` : ""}` : c.synchronised === false ? "🕒 not synchronised" : `✓ ${c.skewSeconds != null ? `skew ${Somnis.num(c.skewSeconds, 1)} s` : "ok"}`],
     ["Mode", bed.mode ?? "–"],
   );
-  el("delivery").dataset.state = !d ? "unknown" : d.lost > 0 ? "incomplete" : d.missing > 0 || d.backlog > 0 ? "delayed" : "complete";
+  el("delivery").dataset.state = delivery;
   kv(el("delivery"), rows);
 }
 
@@ -151,15 +147,8 @@ function renderMetrics() {
 }
 
 function renderAssessments() {
-  const list = el("assessments");
-  list.innerHTML = "";
   const active = (night?.assessments ?? []).filter((a) => a.active !== false);
-  if (!active.length) { list.innerHTML = '<li class="empty">none</li>'; return; }
-  for (const a of active) {
-    const li = document.createElement("li");
-    li.textContent = `⚠ ${a.type}: ${a.summary} (${Somnis.fmt(a.eventTime)})`;
-    list.append(li);
-  }
+  el("assessments").replaceChildren(...(active.length ? active.map((a) => h("li", null, `⚠ ${a.type}: ${a.summary} (${Somnis.fmt(a.eventTime)})`)) : [emptyItem("none")]));
 }
 
 function renderDebt() {
@@ -170,7 +159,7 @@ function renderDebt() {
     items: past.slice(-14).map((p) => ({
       label: Somnis.nightOf(p.start).slice(5),
       value: p.metrics.totalSleepMin / 60,
-      color: p.metrics.isShort ? "var(--medium)" : "var(--sleep)",
+      warn: p.metrics.isShort,
       title: `night of ${Somnis.nightOf(p.start)}: ${(p.metrics.totalSleepMin / 60).toFixed(1)} h sleep${p.metrics.isShort ? " (short)" : ""}, debt ${p.debtHours.toFixed(1)} h`,
     })),
     ref: need,
@@ -197,12 +186,12 @@ function renderCharts() {
   const shading = vitals.length ? periods(vitals, (p) => p.architectStimulating, vts) : periods(epochs, (e) => e.stimulating, (e) => Date.parse(e.start));
   Charts.hypnogram(el("hypnogram"), { from, to, epochs, provisional: night?.provisional, shading });
   const series = (key) => vitals.map((p) => [vts(p), p[key] ?? null]);
-  Charts.lines(el("chart-hr"), { from, to, shading, series: [{ points: series("heartRate"), color: "#ff7b72", label: "heart rate" }] });
-  Charts.lines(el("chart-rr"), { from, to, shading, series: [{ points: series("respirationRate"), color: "#79c0ff", label: "respiration" }] });
-  Charts.lines(el("chart-act"), { from, to, shading, yMin: 0, series: [{ points: series("activityCount"), color: "#d2a8ff", label: "activity" }] });
+  Charts.lines(el("chart-hr"), { from, to, shading, series: [{ points: series("heartRate"), cls: "hr", label: "heart rate" }] });
+  Charts.lines(el("chart-rr"), { from, to, shading, series: [{ points: series("respirationRate"), cls: "rr", label: "respiration" }] });
+  Charts.lines(el("chart-act"), { from, to, shading, yMin: 0, series: [{ points: series("activityCount"), cls: "act", label: "activity" }] });
   Charts.lines(el("chart-temp"), { from, to, shading, series: [
-    { points: series("skinTemperature"), color: "#ff7b72", label: "skin temperature" },
-    { points: series("roomTemperature"), color: "#7ee787", label: "room temperature" },
+    { points: series("skinTemperature"), cls: "skin", label: "skin temperature" },
+    { points: series("roomTemperature"), cls: "room", label: "room temperature" },
   ] });
 }
 
@@ -212,23 +201,22 @@ function renderAlarms() {
   const end = (a) => (a.closed || !a.active ? Date.parse(a.lastEventTime) : Infinity);
   const night = axis ? [...bedAlarms.values()].filter((a) => Date.parse(a.raisedEventTime) < axis.to && end(a) >= axis.from)
     .sort((x, y) => (x.raisedEventTime < y.raisedEventTime ? -1 : 1)) : [];
-  const lanes = [...new Set(night.slice().sort((x, y) => RANK[y.priority] - RANK[x.priority]).map((a) => a.type))];
+  const lanes = [...new Set(night.slice().sort((x, y) => y.rank - x.rank).map((a) => a.type))];
   Charts.alarms(el("chart-alarms"), {
-    from: axis?.from ?? 0, to: axis?.to ?? 0, lanes: lanes.map((t) => SHORT[t] ?? t),
+    from: axis?.from ?? 0, to: axis?.to ?? 0, lanes: lanes.map(V.shortType),
     items: night.map((a) => ({
       id: a.id, lane: lanes.indexOf(a.type), start: Date.parse(a.raisedEventTime), end: Math.min(end(a), axis.to), priority: a.priority, cls: a.class,
       title: `${a.priority} ${a.type} ${Somnis.fmt(a.raisedEventTime)}–${end(a) === Infinity ? "now" : Somnis.fmt(end(a))}: ${a.summary}`,
     })),
   });
-  list.replaceChildren();
-  if (!night.length) { list.innerHTML = '<li class="empty">No alarms tonight.</li>'; return; }
-  for (const a of night) {
-    const li = document.createElement("li");
-    Object.assign(li.dataset, { alarmId: a.id, priority: a.priority, state: a.state });
-    const until = end(a) === Infinity ? "now" : Somnis.fmt(end(a));
-    li.textContent = `${ICON[a.priority] ?? ""} ${a.type.replaceAll("-", " ")} (${a.priority}) ${Somnis.fmt(a.raisedEventTime)}–${until} · ${a.state.replaceAll("-", " ")}${a.ackedBy ? ` · ✓ ack ${a.ackedBy}` : ""}${a.shelvedBy ? ` · shelved by ${a.shelvedBy}` : ""}${a.assignedTo ? ` · assigned ${a.assignedTo}` : ""} — ${a.summary}`;
-    list.append(li);
-  }
+  list.replaceChildren(...(night.length ? night.map(alarmItem) : [emptyItem("No alarms tonight.")]));
+}
+
+function alarmItem(a) {
+  const until = a.closed || !a.active ? Somnis.fmt(a.lastEventTime) : "now";
+  const who = `${a.ackedBy ? ` · ✓ ack ${a.ackedBy}` : ""}${a.shelvedBy ? ` · shelved by ${a.shelvedBy}` : ""}${a.assignedTo ? ` · assigned ${a.assignedTo}` : ""}`;
+  return h("li", { dataset: { alarmId: a.id, priority: a.priority, state: a.state } },
+    `${V.priorityIcon(a.priority)} ${V.words(a.type)} (${a.priority}) ${Somnis.fmt(a.raisedEventTime)}–${until} · ${V.words(a.state)}${who} — ${a.summary}`);
 }
 
 function renderAll() {
@@ -246,24 +234,18 @@ window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer
 
 // Alarm changes for this bed arrive on the live feed: update the timeline at once.
 let alarmFrame = 0;
-document.addEventListener("somnis:source", (e) => {
-  e.detail.addEventListener("alarm", (m) => {
-    const a = JSON.parse(m.data);
-    if (a.bed !== bedId) return;
-    bedAlarms.set(a.id, a);
-    if (!alarmFrame) alarmFrame = requestAnimationFrame(() => { alarmFrame = 0; renderAlarms(); });
-  });
+Somnis.on("alarm", (a) => {
+  if (a.bed !== bedId) return;
+  bedAlarms.set(a.id, a);
+  if (!alarmFrame) alarmFrame = requestAnimationFrame(() => { alarmFrame = 0; renderAlarms(); });
 });
+Somnis.on("bed", (b) => {
+  if (b.id !== bedId) return;
+  bed = b;
+  renderNow();
+  if (performance.now() - lastLoad > 10000) refresh();
+});
+Somnis.onOpen(() => refresh());
 
-Somnis.user();
-Somnis.layout().then(() => {
-  Somnis.live({
-    onOpen: () => refresh(),
-    onBed: (b) => {
-      if (b.id !== bedId) return;
-      bed = b;
-      renderNow();
-      if (performance.now() - lastLoad > 10000) refresh();
-    },
-  });
-});
+Somnis.me();
+Somnis.layout().then(() => Somnis.connect());
