@@ -10,9 +10,10 @@ namespace Somnis.Hub.Alarms;
 /// What a hub taking over needs is in the alarms themselves (<see cref="LoadOpen"/>): the open alarms with their state,
 /// acknowledgement (<see cref="Alarm.AckedAt"/> starts the re-alarm time), shelving (<see cref="Alarm.ShelvedUntil"/>),
 /// the escalation step already notified (<see cref="Alarm.Escalation"/>, counted from <see cref="Alarm.AnnouncedAt"/>),
-/// suppression and grouping. Not kept (rebuilt from new data, docs/alarms.md "Persistence"): the on/off-delays still
-/// running (<see cref="DelayTimers"/>), the raise times behind chatter detection (<see cref="ChatterDetector"/>) and
-/// the event clocks.
+/// suppression and grouping. Not kept, and rebuilt from new data (docs/alarms.md, "Persistence", says what that costs):
+/// the on/off-delays still running (<see cref="DelayTimers"/>), the raise times behind chatter detection
+/// (<see cref="ChatterDetector"/>), the <see cref="EventClocks"/>, and a repeat's newer evidence until the alarm's next
+/// stored change.
 /// </remarks>
 internal interface IAlarmStore
 {

@@ -1,6 +1,4 @@
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Somnis.Hub.Alarms;
 
@@ -11,29 +9,24 @@ namespace Somnis.Hub.Tests.Alarms;
 public sealed class AlarmStateMachineTests : IDisposable
 {
     private static readonly DateTimeOffset T0 = AlarmRig.T0;
-    private readonly MemoryAlarmStore _store = new();
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly MemoryStoreRig _rig = new();
     private readonly FakeTimeProvider _time = new(T0);
-    private readonly AlarmStoreWriter _writer;
-    private readonly OpenAlarms _open;
     private readonly EventClocks _clocks = new();
     private readonly AlarmOptions _options = new();
+    private readonly OpenAlarms _open;
     private readonly AlarmStateMachine _rules;
 
     public AlarmStateMachineTests()
     {
-        var meters = _services.GetRequiredService<IMeterFactory>();
-        _writer = new AlarmStoreWriter(_store, meters, new TestLogger<AlarmStoreWriter>());
-        _open = new OpenAlarms(_writer, new TestLogger<OpenAlarms>());
         new AlarmOptionsSetup(new ConfigurationBuilder().Build()).Configure(_options);
-        _rules = new AlarmStateMachine(_open, _clocks, _time, meters, new TestLogger<AlarmStateMachine>());
+        _open = new OpenAlarms(_rig.Writer, new TestLogger<OpenAlarms>());
+        _rules = Rules(_open, _clocks);
     }
 
-    public void Dispose()
-    {
-        _writer.Dispose();
-        _services.Dispose();
-    }
+    public void Dispose() => _rig.Dispose();
+
+    private AlarmStateMachine Rules(OpenAlarms open, EventClocks clocks) =>
+        new(open, clocks, _time, _rig.Meters, new TestLogger<AlarmStateMachine>());
 
     private static ConditionInput Holds(string type, string? bed, DateTimeOffset at, bool holds = true) =>
         new(type, "nexus", bed, holds, at, at, $"{type} holds", null);
@@ -69,10 +62,10 @@ public sealed class AlarmStateMachineTests : IDisposable
     public void Loaded_alarms_are_carried_on_not_raised_again()
     {
         var active = _rules.Observe(Holds(AlarmTypes.ArchitectDeprivation, "bed-02", T0), _options)!;
-        var loaded = new OpenAlarms(_writer, new TestLogger<OpenAlarms>());
+        var loaded = new OpenAlarms(_rig.Writer, new TestLogger<OpenAlarms>());
         var notified = new List<Alarm>();
         loaded.Changed += notified.Add;
-        var rules = new AlarmStateMachine(loaded, new EventClocks(), _time, _services.GetRequiredService<IMeterFactory>(), new TestLogger<AlarmStateMachine>());
+        var rules = Rules(loaded, new EventClocks());
         rules.Load([active]);
 
         // The condition still holds: the same alarm, nothing notified. Then it clears: the off-delay runs from there.
@@ -101,8 +94,8 @@ public sealed class AlarmStateMachineTests : IDisposable
         _time.Advance(TimeSpan.FromMinutes(2));
         _rules.Tick(_time.GetUtcNow(), _options);
         Assert.Equal(1, _open.WithId(raised.Id)!.Escalation);
-        _writer.Flush();
-        var step = _store.Audit.Single(a => a.Action == "re-notified");
+        _rig.Writer.Flush();
+        var step = _rig.Store.Audit.Single(a => a.Action == "re-notified");
         Assert.Equal((AlarmStateMachine.SystemActor, "unacknowledged for 00:02:00"), (step.Actor, step.Detail));
     }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
 using Somnis.Hub.Alarms;
 
 namespace Somnis.Hub.Tests.Alarms;
@@ -7,24 +5,21 @@ namespace Somnis.Hub.Tests.Alarms;
 public sealed class OpenAlarmsTests : IDisposable
 {
     private static readonly DateTimeOffset T0 = AlarmRig.T0;
-    private readonly MemoryAlarmStore _store = new();
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-    private readonly AlarmStoreWriter _writer;
+    private readonly MemoryStoreRig _rig = new();
     private readonly OpenAlarms _open;
     private readonly List<Alarm> _notified = [];
 
     public OpenAlarmsTests()
     {
-        _writer = new AlarmStoreWriter(_store, _services.GetRequiredService<IMeterFactory>(), new TestLogger<AlarmStoreWriter>());
-        _open = new OpenAlarms(_writer, new TestLogger<OpenAlarms>());
+        _open = new OpenAlarms(_rig.Writer, new TestLogger<OpenAlarms>());
         _open.Changed += _notified.Add;
     }
 
-    public void Dispose()
-    {
-        _writer.Dispose();
-        _services.Dispose();
-    }
+    public void Dispose() => _rig.Dispose();
+
+    private MemoryAlarmStore Store => _rig.Store;
+
+    private AlarmStoreWriter Writer => _rig.Writer;
 
     private static Alarm Sample(string id = "a1", string bed = "bed-01") => new()
     {
@@ -42,20 +37,20 @@ public sealed class OpenAlarmsTests : IDisposable
         Assert.Same(a, _open.Get(a.Key));
         Assert.Same(a, _open.WithId("a1"));
         Assert.Equal([a], _notified);
-        _writer.Flush();
-        Assert.Equal(a, _store.FindAlarm("a1"));
+        Writer.Flush();
+        Assert.Equal(a, Store.FindAlarm("a1"));
     }
 
     [Fact]
     public void A_system_change_the_store_refuses_still_takes_effect()
     {
-        _store.Fail = true;
+        Store.Fail = true;
         var a = Sample();
         _open.Commit(a, Audit(a, "raised"), CommitMode.System);
-        _writer.Flush();
+        Writer.Flush();
         Assert.Same(a, _open.Get(a.Key));
         Assert.Equal([a], _notified);
-        Assert.Null(_store.FindAlarm("a1"));
+        Assert.Null(Store.FindAlarm("a1"));
     }
 
     [Fact]
@@ -65,12 +60,12 @@ public sealed class OpenAlarmsTests : IDisposable
         var b = Sample("b1", "bed-02");
         _open.Put(a);
         _open.Put(b);
-        _writer.Flush();
-        var before = _store.Transactions;
+        Writer.Flush();
+        var before = Store.Transactions;
         Alarm Acked(Alarm x) => x with { Acknowledged = true, AckedBy = "tess", AckedAt = T0 };
         _open.Commit([new AlarmChange(Acked(a), Audit(a, "acknowledged")), new AlarmChange(Acked(b), Audit(b, "acknowledged"))], CommitMode.Operator);
-        Assert.Equal(before + 1, _store.Transactions);
-        Assert.True(_store.FindAlarm("a1")!.Acknowledged && _store.FindAlarm("b1")!.Acknowledged);
+        Assert.Equal(before + 1, Store.Transactions);
+        Assert.True(Store.FindAlarm("a1")!.Acknowledged && Store.FindAlarm("b1")!.Acknowledged);
         Assert.True(_open.Get(a.Key)!.Acknowledged && _open.Get(b.Key)!.Acknowledged);
         Assert.Equal(["a1", "b1"], _notified.Select(x => x.Id));
     }
@@ -80,11 +75,11 @@ public sealed class OpenAlarmsTests : IDisposable
     {
         var a = Sample();
         _open.Put(a);
-        _store.Fail = true;
+        Store.Fail = true;
         Assert.Throws<IOException>(() => _open.Commit(a with { AssignedTo = "sam" }, Audit(a, "assigned"), CommitMode.Operator));
         Assert.Same(a, _open.Get(a.Key));
         Assert.Empty(_notified);
-        Assert.Empty(_store.Audit);
+        Assert.Empty(Store.Audit);
     }
 
     [Fact]
@@ -101,7 +96,7 @@ public sealed class OpenAlarmsTests : IDisposable
     [Fact]
     public void A_failing_listener_neither_stops_the_change_nor_the_listeners_after_it()
     {
-        var open = new OpenAlarms(_writer, new TestLogger<OpenAlarms>());
+        var open = new OpenAlarms(Writer, new TestLogger<OpenAlarms>());
         var later = new List<Alarm>();
         open.Changed += _ => throw new InvalidOperationException("listener broke");
         open.Changed += later.Add;
@@ -116,9 +111,9 @@ public sealed class OpenAlarmsTests : IDisposable
     {
         var a = Sample();
         _open.Put(a);
-        _writer.Flush();
+        Writer.Flush();
         Assert.Same(a, _open.Get(a.Key));
         Assert.Empty(_notified);
-        Assert.Null(_store.FindAlarm("a1"));
+        Assert.Null(Store.FindAlarm("a1"));
     }
 }
