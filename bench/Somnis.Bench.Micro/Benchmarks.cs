@@ -85,6 +85,7 @@ public class AlarmEvaluation
 {
     private string _dir = "";
     private ServiceProvider? _services;
+    private AlarmStoreWriter? _writer;
     private AlarmEngine? _engine;
     private VitalsMessage[] _vitals = [];
     private AssessmentUpdate[] _repeats = [];
@@ -99,7 +100,9 @@ public class AlarmEvaluation
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var options = new AlarmOptions();
         new AlarmOptionsSetup(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build()).Configure(options);
-        _engine = new AlarmEngine(store, new StaticOptions(options), TimeProvider.System, _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), NullLogger<AlarmEngine>.Instance);
+        var meters = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        _writer = new AlarmStoreWriter(store, meters, NullLogger<AlarmStoreWriter>.Instance);
+        _engine = new AlarmEngine(store, _writer, new StaticOptions(options), TimeProvider.System, meters, NullLogger<AlarmEngine>.Instance);
         var t0 = new DateTimeOffset(2026, 11, 24, 23, 0, 0, TimeSpan.Zero);
         _vitals = [.. Enumerable.Range(0, 1000).Select(i => new VitalsMessage { Bed = $"bed-{i:D4}", Seq = 1, Ts = t0, IntervalSeconds = 10, SignalQuality = 1 })];
         foreach (var v in _vitals)
@@ -121,7 +124,7 @@ public class AlarmEvaluation
     [GlobalCleanup]
     public void Cleanup()
     {
-        _engine?.Dispose();
+        _writer?.Dispose();
         _services?.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_dir, recursive: true);

@@ -4,57 +4,93 @@ namespace Somnis.Hub.Alarms;
 
 /// <summary>
 /// One alarm: a type on a bed (or a facility), from the moment it is raised until it returns to normal. Immutable: every
-/// change is a new copy, stored before it replaces the old one. The API, live feed, MQTT topic and webhook all show this shape.
+/// change is a new copy (a <c>with</c> expression), stored before it replaces the old one. The API, live feed, MQTT topic,
+/// webhook and the store's JSON all show this shape: its properties are declared in the order they are serialised, and
+/// none may be renamed, removed or reordered without breaking stored alarms and clients (AlarmTests holds the shape).
+/// A new alarm sets only what it has (<see cref="AlarmEngine"/> raising it); everything else starts at its default
+/// (not acknowledged, not shelved, no escalation).
 /// </summary>
-/// <param name="Id">Stable id (also the MQTT topic level).</param>
-/// <param name="Bed">The bed, or null for a facility alarm.</param>
-/// <param name="Class"><c>clinical</c> or <c>technical</c>.</param>
-/// <param name="Active">The condition holds (after on/off-delays).</param>
-/// <param name="Closed">Returned to normal: the record is history.</param>
-/// <param name="RaisedAt">Hub time it was first raised.</param>
-/// <param name="RaisedEventTime">Event time it was first raised (device time; for hub-clock types the facility's newest event time).</param>
-/// <param name="AnnouncedAt">Hub time of the latest annunciation (raise, re-raise, re-alarm, unsuppress); escalation counts from it.</param>
-/// <param name="LastEventTime">Event time of the newest evidence.</param>
-/// <param name="ClearedAt">Hub time the condition last cleared.</param>
-/// <param name="Suppressed">Suppressed by design (docs/alarms.md): not annunciated, not escalated, not counted.</param>
-/// <param name="ParentId">The facility incident this alarm is grouped under.</param>
-/// <param name="Occurrences">How often the condition became active within this alarm.</param>
-/// <param name="Chattering">Raised at least ChatterCount times within ChatterWindow.</param>
-/// <param name="Escalation">0 none, 1 re-notified, 2 escalated to supervisors.</param>
-/// <param name="Evidence">The numbers behind it (the detection evidence record, or the technical condition).</param>
-/// <param name="Beds">For a facility incident: the beds involved.</param>
-public sealed record Alarm(
-    string Id,
-    string Facility,
-    string? Bed,
-    string Type,
-    string Priority,
-    string Class,
-    bool Latching,
-    bool Active,
-    bool Acknowledged,
-    bool Closed,
-    DateTimeOffset RaisedAt,
-    DateTimeOffset RaisedEventTime,
-    DateTimeOffset AnnouncedAt,
-    DateTimeOffset LastEventTime,
-    DateTimeOffset? ClearedAt,
-    string? AckedBy,
-    DateTimeOffset? AckedAt,
-    string? AckComment,
-    DateTimeOffset? ShelvedUntil,
-    string? ShelvedBy,
-    string? ShelveReason,
-    bool Suppressed,
-    string? ParentId,
-    string? AssignedTo,
-    int Occurrences,
-    bool Chattering,
-    int Escalation,
-    string Summary,
-    JsonElement? Evidence,
-    IReadOnlyList<string>? Beds)
+public sealed record Alarm
 {
+    /// <summary>Stable id (also the MQTT topic level).</summary>
+    public required string Id { get; init; }
+
+    public required string Facility { get; init; }
+
+    /// <summary>The bed, or null for a facility alarm.</summary>
+    public string? Bed { get; init; }
+
+    public required string Type { get; init; }
+
+    /// <summary><c>high</c>, <c>medium</c> or <c>low</c>.</summary>
+    public required string Priority { get; init; }
+
+    /// <summary><c>clinical</c> or <c>technical</c>.</summary>
+    public required string Class { get; init; }
+
+    public bool Latching { get; init; }
+
+    /// <summary>The condition holds (after on/off-delays).</summary>
+    public bool Active { get; init; }
+
+    public bool Acknowledged { get; init; }
+
+    /// <summary>Returned to normal: the record is history.</summary>
+    public bool Closed { get; init; }
+
+    /// <summary>Hub time it was first raised.</summary>
+    public DateTimeOffset RaisedAt { get; init; }
+
+    /// <summary>Event time it was first raised (device time; for hub-clock types the facility's newest event time).</summary>
+    public DateTimeOffset RaisedEventTime { get; init; }
+
+    /// <summary>Hub time of the latest annunciation (raise, re-raise, re-alarm, unsuppress, unshelve); escalation counts from it.</summary>
+    public DateTimeOffset AnnouncedAt { get; init; }
+
+    /// <summary>Event time of the newest evidence.</summary>
+    public DateTimeOffset LastEventTime { get; init; }
+
+    /// <summary>Hub time the condition last cleared.</summary>
+    public DateTimeOffset? ClearedAt { get; init; }
+
+    public string? AckedBy { get; init; }
+
+    /// <summary>Hub time of the acknowledgement; re-alarm counts from it.</summary>
+    public DateTimeOffset? AckedAt { get; init; }
+
+    public string? AckComment { get; init; }
+
+    public DateTimeOffset? ShelvedUntil { get; init; }
+
+    public string? ShelvedBy { get; init; }
+
+    public string? ShelveReason { get; init; }
+
+    /// <summary>Suppressed by design (docs/alarms.md): not annunciated, not escalated, not counted.</summary>
+    public bool Suppressed { get; init; }
+
+    /// <summary>The facility incident this alarm is grouped under.</summary>
+    public string? ParentId { get; init; }
+
+    public string? AssignedTo { get; init; }
+
+    /// <summary>How often the condition became active within this alarm.</summary>
+    public int Occurrences { get; init; }
+
+    /// <summary>Raised at least ChatterCount times within ChatterWindow.</summary>
+    public bool Chattering { get; init; }
+
+    /// <summary>0 none, 1 re-notified, 2 escalated to supervisors (the step of the ladder already notified).</summary>
+    public int Escalation { get; init; }
+
+    public required string Summary { get; init; }
+
+    /// <summary>The numbers behind it (the detection evidence record, or the technical condition; <see cref="AlarmEvidence"/>).</summary>
+    public JsonElement? Evidence { get; init; }
+
+    /// <summary>For a facility incident: the beds involved.</summary>
+    public IReadOnlyList<string>? Beds { get; init; }
+
     /// <summary>The ISA-18.2 state shown to people (docs/alarms.md, "States").</summary>
     public string State => Closed ? AlarmStates.Cleared
         : ShelvedUntil is not null ? AlarmStates.Shelved
@@ -83,7 +119,13 @@ public sealed record Alarm(
 
     /// <summary>Only a supervisor may shelve or unshelve it (high priority); the dashboard offers the control accordingly.</summary>
     public bool ShelvingNeedsSupervisor => Priority == AlarmPriorities.High;
+
+    /// <summary>Where the engine keeps it: at most one open alarm per facility, bed ("" for a facility alarm) and type.</summary>
+    internal AlarmKey Key => new(Facility, Bed ?? "", Type);
 }
+
+/// <summary>One open alarm's place: facility, bed (<c>""</c> for a facility alarm) and type.</summary>
+internal readonly record struct AlarmKey(string Facility, string Bed, string Type);
 
 /// <summary>One line of the append-only audit trail: every operator action and every state change.</summary>
 /// <param name="Seq">Position in the trail (assigned by the store).</param>
@@ -100,7 +142,12 @@ public sealed record AuditEntry(
     string? AlarmId,
     string Action,
     string Actor,
-    string? Detail);
+    string? Detail)
+{
+    /// <summary>An entry about <paramref name="alarm"/> (the store assigns <see cref="Seq"/>).</summary>
+    internal static AuditEntry About(Alarm alarm, DateTimeOffset at, string action, string actor, string? detail, DateTimeOffset? eventTime = null) =>
+        new(0, at, eventTime, alarm.Facility, alarm.Bed, alarm.Id, action, actor, detail);
+}
 
 /// <summary>Filter of <c>GET /api/alarms</c> and of the store's history query. <paramref name="RaisedEventFrom"/> and
 /// <paramref name="RaisedEventTo"/> bound the device time an alarm was raised (inclusive, exclusive; null = open).</summary>
@@ -120,32 +167,3 @@ public sealed record InterlockRequest(
     DateTimeOffset RequestedAt,
     string? Reason,
     DateTimeOffset? ConfirmedAt);
-
-/// <summary>
-/// Where alarms, the audit trail, shelving and interlock requests are kept. The seam for a server database: the embedded
-/// SQLite store implements it (SomnisStore.Alarms.cs); a PostgreSQL one would implement these six methods. Every
-/// method throws on failure; callers decide what that means (an operator action fails with nothing changed).
-/// </summary>
-internal interface IAlarmStore
-{
-    /// <summary>Inserts or replaces an alarm and appends its audit entries, in one transaction.</summary>
-    void Save(Alarm? alarm, IReadOnlyList<AuditEntry> audit);
-
-    /// <summary>Several <see cref="Save"/>s in order, in one transaction (all or none).</summary>
-    void SaveMany(IReadOnlyList<AlarmChange> changes);
-
-    /// <summary>Every alarm that has not returned to normal.</summary>
-    IReadOnlyList<Alarm> LoadOpen();
-
-    /// <summary>Alarms (open and closed), newest first.</summary>
-    IReadOnlyList<Alarm> QueryAlarms(AlarmFilter filter);
-
-    Alarm? FindAlarm(string id);
-
-    /// <summary>Audit entries, oldest first.</summary>
-    IReadOnlyList<AuditEntry> QueryAudit(AuditFilter filter);
-
-    void SaveInterlock(InterlockRequest request);
-
-    IReadOnlyList<InterlockRequest> LoadInterlocks();
-}

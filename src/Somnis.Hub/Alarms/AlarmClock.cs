@@ -59,11 +59,7 @@ internal sealed class AlarmClock(
         // Evidence only matters while a condition holds; serialising it for every healthy bed on every tick cost
         // thousands of JSON documents a second at 1,000 beds (docs/performance.md).
         var problem = !bed.Online || bed.Stale || bed.Sensors.Any(s => !s.Healthy);
-        var evidence = problem
-            ? JsonSerializer.SerializeToElement(
-                new BedConditionEvidence(bed.LastSeen, bed.LastEventTime, [.. bed.Sensors.Where(s => !s.Healthy)]),
-                HubJsonContext.Default.BedConditionEvidence)
-            : (JsonElement?)null;
+        var evidence = problem ? AlarmEvidence.BedCondition(bed) : (JsonElement?)null;
         // The summaries are read only while a condition holds: no strings for the healthy beds on every tick.
         var since = !problem ? "" : bed.LastSeen is { } seen ? $"last message {(now - seen).TotalSeconds:0} s ago" : "never heard from";
         engine.Observe(new ConditionInput(AlarmTypes.EdgeOffline, bed.Facility, bed.Id, !bed.Online, now, eventTime,

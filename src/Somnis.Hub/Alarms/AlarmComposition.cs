@@ -7,7 +7,8 @@ using Somnis.Hub.Storage;
 
 namespace Somnis.Hub.Alarms;
 
-/// <summary>The alarm feature: engine, store seam, hub-time clock, notifications (live feed, MQTT, webhook), Architect interlock.</summary>
+/// <summary>The alarm feature: engine, operator actions, store seam and its write-behind writer, hub-time clock, notifications
+/// (live feed, MQTT, webhook), Architect interlock.</summary>
 internal static class AlarmComposition
 {
     /// <summary>Call after <c>AddStorage()</c> (the embedded store implements <see cref="IAlarmStore"/>) and before <c>AddIngestion()</c>.</summary>
@@ -18,9 +19,11 @@ internal static class AlarmComposition
         services.AddOptions<AlarmOptions>().ValidateOnStart();
         services.AddSingleton<IValidateOptions<AlarmOptions>, AlarmOptionsValidator>();
         services.AddSingleton<IAlarmStore>(sp => sp.GetRequiredService<SomnisStore>());
+        services.AddSingleton<AlarmStoreWriter>();
+        services.AddSingleton<IBeforeAcknowledge>(sp => sp.GetRequiredService<AlarmStoreWriter>());
         services.AddSingleton<AlarmEngine>();
         services.AddSingleton<IVitalsRecorder>(sp => sp.GetRequiredService<AlarmEngine>());
-        services.AddSingleton<IBeforeAcknowledge>(sp => sp.GetRequiredService<AlarmEngine>());
+        services.AddSingleton<AlarmActions>();
         services.AddSingleton<ArchitectInterlock>();
         services.AddSingleton<HubPublisher>();
         services.AddHttpClient(AlarmWebhook.HttpClientName);

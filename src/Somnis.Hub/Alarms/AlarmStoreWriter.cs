@@ -1,3 +1,7 @@
+using System.Data.Common;
+using System.Diagnostics.Metrics;
+using Somnis.Hub.Ingestion;
+
 namespace Somnis.Hub.Alarms;
 
 /// <summary>
@@ -8,12 +12,17 @@ namespace Somnis.Hub.Alarms;
 /// visibly) and <see cref="Flush"/> (before reads, and before the MQTT messages behind a change are acknowledged) first
 /// write everything queued before them.
 /// </summary>
-internal sealed class AlarmStoreWriter : IDisposable
+/// <remarks>
+/// It is the ingestor's <see cref="IBeforeAcknowledge"/> for alarms, rather than the engine: what must happen before a
+/// message is acknowledged to the broker is that the changes it caused are stored, and this queue is where they wait.
+/// </remarks>
+internal sealed class AlarmStoreWriter : IBeforeAcknowledge, IDisposable
 {
     private const int MaxBatch = 256;
 
     private readonly IAlarmStore _store;
-    private readonly Action<Alarm?, Exception> _failed;
+    private readonly ILogger<AlarmStoreWriter> _logger;
+    private readonly Counter<long> _failures;
     private readonly Queue<AlarmChange> _queue = new();
     private readonly Lock _write = new();
     private readonly SemaphoreSlim _signal = new(0);
@@ -21,11 +30,13 @@ internal sealed class AlarmStoreWriter : IDisposable
     private readonly Task _loop;
     private int _disposed;
 
-    /// <param name="failed">Called (with the write lock held) for each change a background write could not store.</param>
-    public AlarmStoreWriter(IAlarmStore store, Action<Alarm?, Exception> failed)
+    public AlarmStoreWriter(IAlarmStore store, IMeterFactory meters, ILogger<AlarmStoreWriter> logger)
     {
         _store = store;
-        _failed = failed;
+        _logger = logger;
+        var meter = meters.Create(HubMetrics.MeterName);
+        _failures = meter.CreateCounter<long>("somnis.alarms.store_failures", "{write}", "Alarm state changes the store could not write (kept in memory)");
+        meter.CreateObservableGauge("somnis.alarms.store_queued", () => (long)Queued, "{change}", "Alarm changes waiting to be written to the store");
         _loop = Task.Run(RunAsync);
     }
 
@@ -62,6 +73,16 @@ internal sealed class AlarmStoreWriter : IDisposable
         }
     }
 
+    /// <summary>Writes everything queued, then these changes in one transaction; throws (nothing of them stored) if they cannot be.</summary>
+    public void SaveNow(IReadOnlyList<AlarmChange> changes)
+    {
+        lock (_write)
+        {
+            DrainLocked();
+            _store.SaveMany(changes);
+        }
+    }
+
     /// <summary>Writes everything queued so far before returning.</summary>
     public void Flush()
     {
@@ -69,6 +90,12 @@ internal sealed class AlarmStoreWriter : IDisposable
         {
             DrainLocked();
         }
+    }
+
+    public ValueTask BeforeAcknowledgeAsync(CancellationToken ct)
+    {
+        Flush();
+        return ValueTask.CompletedTask;
     }
 
     public void Dispose()
@@ -114,7 +141,7 @@ internal sealed class AlarmStoreWriter : IDisposable
             catch (Exception ex)
             {
                 // By design: a write failure is reported per change in DrainLocked; nothing here may end the loop.
-                _failed(null, ex);
+                Failed(null, ex);
             }
         }
     }
@@ -142,7 +169,7 @@ internal sealed class AlarmStoreWriter : IDisposable
             {
                 _store.SaveMany(batch);
             }
-            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+            catch (Exception ex) when (ex is DbException or IOException)
             {
                 // The batch's transaction rolled back: store what can be stored one by one, report the rest. The alarms
                 // themselves have already changed in memory (alarming must not stop because the disk is full).
@@ -152,15 +179,18 @@ internal sealed class AlarmStoreWriter : IDisposable
                     {
                         _store.Save(c.Alarm, c.Audit);
                     }
-                    catch (Exception one) when (one is Microsoft.Data.Sqlite.SqliteException or IOException)
+                    catch (Exception one) when (one is DbException or IOException)
                     {
-                        _failed(c.Alarm, one);
+                        Failed(c.Alarm, one);
                     }
                 }
             }
         }
     }
-}
 
-/// <summary>One change for the store: a new version of an alarm (or none) and its audit entries.</summary>
-internal sealed record AlarmChange(Alarm? Alarm, IReadOnlyList<AuditEntry> Audit);
+    private void Failed(Alarm? alarm, Exception ex)
+    {
+        _failures.Add(1);
+        Log.AlarmStoreFailed(_logger, alarm?.Id ?? "(batch)", ex);
+    }
+}

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using Somnis.Hub.Auth;
@@ -20,7 +21,8 @@ public sealed record AssignRequest(string? To);
 public sealed record ArchitectRequest(string? Reason);
 
 /// <summary>The alarm API (docs/alarms.md, "API"). Every endpoint needs a signed-in user; acting on a high-priority shelve
-/// and the Architect commands need a supervisor. Bad input gets a 4xx ProblemDetails and changes nothing.</summary>
+/// and the Architect commands need a supervisor. Bad input gets a 4xx ProblemDetails and changes nothing: operator actions
+/// answer in domain outcomes (<see cref="ActionOutcome"/>), mapped to HTTP here.</summary>
 internal static class AlarmsApi
 {
     private const int MaxLimit = 1000;
@@ -58,21 +60,21 @@ internal static class AlarmsApi
         api.MapGet("/alarms/{id}", (string id, AlarmEngine engine) =>
                 engine.Find(id) is { } a ? Results.Ok(a) : Problem(404, $"no alarm '{id}'"))
             .WithSummary("One alarm.");
-        api.MapPost("/alarms/{id}/ack", (string id, AckRequest? body, ClaimsPrincipal user, AlarmEngine engine) =>
-                Result(engine.Acknowledge(id, Name(user), body?.Comment)))
+        api.MapPost("/alarms/{id}/ack", (string id, AckRequest? body, ClaimsPrincipal user, AlarmActions actions) =>
+                Result(actions.Acknowledge(id, Name(user), body?.Comment)))
             .WithSummary("Acknowledge (optional comment). Acknowledging a facility incident acknowledges the alarms grouped under it.");
-        api.MapPost("/alarms/{id}/shelve", (string id, ShelveRequest? body, ClaimsPrincipal user, AlarmEngine engine) =>
-                Result(engine.Shelve(id, Name(user), IsSupervisor(user), body?.Reason,
+        api.MapPost("/alarms/{id}/shelve", (string id, ShelveRequest? body, ClaimsPrincipal user, AlarmActions actions) =>
+                Result(actions.Shelve(id, Name(user), IsSupervisor(user), body?.Reason,
                     body?.Minutes is { } m && double.IsFinite(m) && m is > 0 and < 100_000 ? TimeSpan.FromMinutes(m) : null)))
             .WithSummary("Shelve for a bounded time with a reason (high priority: supervisors only).");
-        api.MapPost("/alarms/{id}/unshelve", (string id, ClaimsPrincipal user, AlarmEngine engine) =>
-                Result(engine.Unshelve(id, Name(user), IsSupervisor(user))))
+        api.MapPost("/alarms/{id}/unshelve", (string id, ClaimsPrincipal user, AlarmActions actions) =>
+                Result(actions.Unshelve(id, Name(user), IsSupervisor(user))))
             .WithSummary("Unshelve (high priority: supervisors only).");
-        api.MapPost("/alarms/{id}/comment", (string id, CommentRequest? body, ClaimsPrincipal user, AlarmEngine engine) =>
-                Result(engine.Comment(id, Name(user), body?.Text)))
+        api.MapPost("/alarms/{id}/comment", (string id, CommentRequest? body, ClaimsPrincipal user, AlarmActions actions) =>
+                Result(actions.Comment(id, Name(user), body?.Text)))
             .WithSummary("Add a comment (audit trail).");
-        api.MapPost("/alarms/{id}/assign", (string id, AssignRequest? body, ClaimsPrincipal user, AlarmEngine engine, IOptions<AuthOptions> auth) =>
-                Result(engine.Assign(id, Name(user), body?.To, to => auth.Value.Users.Any(u => u.Name == to))))
+        api.MapPost("/alarms/{id}/assign", (string id, AssignRequest? body, ClaimsPrincipal user, AlarmActions actions, IOptions<AuthOptions> auth) =>
+                Result(actions.Assign(id, Name(user), body?.To, to => auth.Value.Users.Any(u => u.Name == to))))
             .WithSummary("Assign to a user of this hub.");
         api.MapGet("/alarms/kpis", (string? facility, AlarmEngine engine, AlarmWebhook webhook) =>
             {
@@ -108,7 +110,23 @@ internal static class AlarmsApi
         return AlarmKpiCalculator.Compute(facility, alarms, audit, now, webhook.DeadLetters, engine.LateIgnored);
     }
 
-    private static IResult Result(ActionResult r) => r.Alarm is { } a ? Results.Ok(a) : Problem(r.Status, r.Error!);
+    private static IResult Result(ActionOutcome outcome) => outcome switch
+    {
+        ActionOutcome.Done done => Results.Ok(done.Alarm),
+        ActionOutcome.Refused refused => Problem(StatusOf(refused), refused.Reason),
+        _ => throw new UnreachableException(),
+    };
+
+    /// <summary>The HTTP status of a refused operator action (docs/alarms.md, "API").</summary>
+    internal static int StatusOf(ActionOutcome.Refused refused) => refused switch
+    {
+        ActionOutcome.NotFound => StatusCodes.Status404NotFound,
+        ActionOutcome.Invalid => StatusCodes.Status400BadRequest,
+        ActionOutcome.Forbidden => StatusCodes.Status403Forbidden,
+        ActionOutcome.Conflict => StatusCodes.Status409Conflict,
+        ActionOutcome.StoreUnavailable => StatusCodes.Status503ServiceUnavailable,
+        _ => throw new UnreachableException(),
+    };
 
     private static IResult Command((InterlockView? View, int Status, string? Error) r) =>
         r.View is { } v ? Results.Accepted($"/api/beds/{v.Bed}/architect", v) : Problem(r.Status, r.Error!);

@@ -1,62 +1,29 @@
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
-using Somnis.Contracts;
 using Somnis.Hub.Alarms;
 using Somnis.Hub.Detection;
-using Somnis.Hub.Storage;
 
 namespace Somnis.Hub.Tests.Alarms;
 
-/// <summary>The engine with the real embedded store (temp directory) and fake hub clock; event time is driven by vitals.</summary>
+/// <summary>The engine end to end: conditions in, ISA-18.2 states, audit and notifications out, with the real embedded
+/// store and a fake hub clock (<see cref="AlarmRig"/>); event time is driven by vitals.</summary>
 public sealed class AlarmEngineTests : IDisposable
 {
-    internal static readonly DateTimeOffset T0 = new(2026, 3, 1, 23, 0, 0, TimeSpan.Zero);
-    private readonly string _dir = Directory.CreateTempSubdirectory("somnis-alarms-").FullName;
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-    private readonly FakeTimeProvider _time = new(T0);
-    private readonly SomnisStore _store;
-    private readonly List<Alarm> _changes = [];
-    private AlarmOptions _options = new();
-    private AlarmEngine _engine;
+    internal static readonly DateTimeOffset T0 = AlarmRig.T0;
+    private readonly AlarmRig _rig = new();
 
-    public AlarmEngineTests()
-    {
-        _store = new SomnisStore(Options.Create(new HubOptions { DataDirectory = _dir }));
-        _store.Migrate();
-        _engine = NewEngine();
-    }
+    public void Dispose() => _rig.Dispose();
 
-    public void Dispose()
-    {
-        // The engine writes its changes behind ingestion: stop its writer before the store's directory goes.
-        _engine.Dispose();
-        _services.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
+    private AlarmEngine Engine => _rig.Engine;
 
-    private AlarmEngine NewEngine(Action<AlarmOptions>? configure = null)
-    {
-        _options = new AlarmOptions();
-        new AlarmOptionsSetup(new ConfigurationBuilder().Build()).Configure(_options);
-        configure?.Invoke(_options);
-        _engine?.Dispose();
-        var engine = new AlarmEngine(_store, new StaticMonitor(_options), _time, _services.GetRequiredService<IMeterFactory>(), new TestLogger<AlarmEngine>());
-        engine.Changed += _changes.Add;
-        engine.Load();
-        return engine;
-    }
+    private AlarmActions Actions => _rig.Actions;
 
-    private void Vitals(string bed, DateTimeOffset ts) =>
-        _engine.Record("nexus", new VitalsMessage { Bed = bed, Seq = 1, Ts = ts, IntervalSeconds = 10, SignalQuality = 1 });
+    private void NewEngine(Action<AlarmOptions>? configure = null) => _rig.Start(configure);
+
+    private void Vitals(string bed, DateTimeOffset ts) => _rig.Vitals(bed, ts);
 
     private void Assess(string type, string? bed, bool active, DateTimeOffset at, IReadOnlyList<string>? beds = null, object? evidence = null) =>
-        _engine.OnAssessment(new AssessmentUpdate(type, "nexus", bed, active, at, active ? $"{type} holds" : "cleared", evidence, beds));
+        _rig.Assess(type, bed, active, at, beds, evidence);
 
-    private Alarm Only(string type) => Assert.Single(_engine.Open(), a => a.Type == type);
+    private Alarm Only(string type) => _rig.Only(type);
 
     [Fact]
     public void Raise_ack_clear_walks_the_latching_states()
@@ -66,7 +33,7 @@ public sealed class AlarmEngineTests : IDisposable
         var a = Only(AlarmTypes.ArchitectDeprivation);
         Assert.Equal((AlarmStates.ActiveUnacknowledged, "high", "clinical", true), (a.State, a.Priority, a.Class, a.Latching));
 
-        Assert.Equal(200, _engine.Acknowledge(a.Id, "tess", "looking").Status);
+        Assert.IsType<ActionOutcome.Done>(Actions.Acknowledge(a.Id, "tess", "looking"));
         Assert.Equal(AlarmStates.ActiveAcknowledged, Only(AlarmTypes.ArchitectDeprivation).State);
 
         // Off-delay 10 min of event time: cleared only once the condition stayed clear that long.
@@ -74,9 +41,9 @@ public sealed class AlarmEngineTests : IDisposable
         Vitals("bed-02", T0.AddMinutes(10));
         Assert.True(Only(AlarmTypes.ArchitectDeprivation).Active);
         Vitals("bed-02", T0.AddMinutes(11));
-        Assert.Empty(_engine.Open());
-        Assert.Equal(AlarmStates.Cleared, _engine.Find(a.Id)!.State);
-        Assert.Equal(["raised", "acknowledged", "cleared"], _engine.QueryAudit(new AuditFilter(null, null, a.Id, null, null, 100)).Select(e => e.Action));
+        Assert.Empty(Engine.Open());
+        Assert.Equal(AlarmStates.Cleared, Engine.Find(a.Id)!.State);
+        Assert.Equal(["raised", "acknowledged", "cleared"], Engine.QueryAudit(new AuditFilter(null, null, a.Id, null, null, 100)).Select(e => e.Action));
     }
 
     [Fact]
@@ -86,9 +53,9 @@ public sealed class AlarmEngineTests : IDisposable
         var a = Only(AlarmTypes.FacilityIncident);
         Assess(AlarmTypes.FacilityIncident, null, false, T0.AddMinutes(20));
         Assert.Equal(AlarmStates.ClearedUnacknowledged, Only(AlarmTypes.FacilityIncident).State);
-        Assert.Equal(200, _engine.Acknowledge(a.Id, "tess", null).Status);
-        Assert.Empty(_engine.Open());
-        Assert.Equal(AlarmStates.Cleared, _engine.Find(a.Id)!.State);
+        Assert.IsType<ActionOutcome.Done>(Actions.Acknowledge(a.Id, "tess", null));
+        Assert.Empty(Engine.Open());
+        Assert.Equal(AlarmStates.Cleared, Engine.Find(a.Id)!.State);
     }
 
     [Fact]
@@ -105,27 +72,27 @@ public sealed class AlarmEngineTests : IDisposable
     [Fact]
     public void Non_latching_alarm_returns_to_normal_unacknowledged()
     {
-        _engine = NewEngine(o => o.Types[AlarmTypes.SustainedArousal].OffDelay = TimeSpan.Zero);
+        NewEngine(o => o.Types[AlarmTypes.SustainedArousal].OffDelay = TimeSpan.Zero);
         Vitals("bed-01", T0);
         Assess(AlarmTypes.SustainedArousal, "bed-01", true, T0);
         var id = Only(AlarmTypes.SustainedArousal).Id;
         Assess(AlarmTypes.SustainedArousal, "bed-01", false, T0.AddMinutes(1));
-        Assert.Empty(_engine.Open());
-        Assert.False(_engine.Find(id)!.Acknowledged);
+        Assert.Empty(Engine.Open());
+        Assert.False(Engine.Find(id)!.Acknowledged);
     }
 
     [Fact]
     public void On_delay_on_event_time_raises_only_after_the_condition_held_long_enough()
     {
-        _engine = NewEngine(o => o.Types[AlarmTypes.SustainedArousal].OnDelay = TimeSpan.FromMinutes(5));
+        NewEngine(o => o.Types[AlarmTypes.SustainedArousal].OnDelay = TimeSpan.FromMinutes(5));
         Vitals("bed-01", T0);
         Assess(AlarmTypes.SustainedArousal, "bed-01", true, T0);
         Vitals("bed-01", T0.AddMinutes(4));
-        Assert.Empty(_engine.Open());
+        Assert.Empty(Engine.Open());
         // Hub time does not matter for an event-time delay.
-        _time.Advance(TimeSpan.FromHours(1));
-        _engine.Tick();
-        Assert.Empty(_engine.Open());
+        _rig.Time.Advance(TimeSpan.FromHours(1));
+        Engine.Tick();
+        Assert.Empty(Engine.Open());
         Vitals("bed-01", T0.AddMinutes(5));
         Assert.Equal(AlarmStates.ActiveUnacknowledged, Only(AlarmTypes.SustainedArousal).State);
     }
@@ -133,12 +100,12 @@ public sealed class AlarmEngineTests : IDisposable
     [Fact]
     public void Condition_that_clears_within_the_on_delay_never_alarms()
     {
-        _engine = NewEngine(o => o.Types[AlarmTypes.SustainedArousal].OnDelay = TimeSpan.FromMinutes(5));
+        NewEngine(o => o.Types[AlarmTypes.SustainedArousal].OnDelay = TimeSpan.FromMinutes(5));
         Vitals("bed-01", T0);
         Assess(AlarmTypes.SustainedArousal, "bed-01", true, T0);
         Assess(AlarmTypes.SustainedArousal, "bed-01", false, T0.AddMinutes(2));
         Vitals("bed-01", T0.AddMinutes(30));
-        Assert.Empty(_engine.Open());
+        Assert.Empty(Engine.Open());
     }
 
     [Fact]
@@ -158,27 +125,27 @@ public sealed class AlarmEngineTests : IDisposable
     [Fact]
     public void Hub_clock_types_use_hub_time_delays()
     {
-        var input = new ConditionInput(AlarmTypes.EdgeOffline, "nexus", "bed-04", true, _time.GetUtcNow(), T0, "offline", null);
-        _engine.Observe(input);
-        _time.Advance(TimeSpan.FromSeconds(29));
-        _engine.Tick();
-        Assert.Empty(_engine.Open());
-        _time.Advance(TimeSpan.FromSeconds(1));
-        _engine.Tick();
+        var input = new ConditionInput(AlarmTypes.EdgeOffline, "nexus", "bed-04", true, _rig.Time.GetUtcNow(), T0, "offline", null);
+        Engine.Observe(input);
+        _rig.Time.Advance(TimeSpan.FromSeconds(29));
+        Engine.Tick();
+        Assert.Empty(Engine.Open());
+        _rig.Time.Advance(TimeSpan.FromSeconds(1));
+        Engine.Tick();
         Assert.Equal("technical", Only(AlarmTypes.EdgeOffline).Class);
-        _engine.Observe(input with { Holds = false, Now = _time.GetUtcNow() });
-        Assert.Empty(_engine.Open());
+        Engine.Observe(input with { Holds = false, Now = _rig.Time.GetUtcNow() });
+        Assert.Empty(Engine.Open());
     }
 
     [Fact]
     public void Sensor_fault_while_offline_is_suppressed_by_design_and_unsuppressed_when_back()
     {
-        _engine = NewEngine(o => o.Types[AlarmTypes.EdgeOffline].OnDelay = TimeSpan.Zero);
-        _engine.Observe(new ConditionInput(AlarmTypes.EdgeOffline, "nexus", "bed-05", true, _time.GetUtcNow(), T0, "offline", null));
-        _engine.Observe(new ConditionInput(AlarmTypes.SensorFault, "nexus", "bed-05", true, T0, T0, "bcg", null));
-        _engine.Observe(new ConditionInput(AlarmTypes.SensorFault, "nexus", "bed-05", true, T0.AddMinutes(2), T0.AddMinutes(2), "bcg", null));
+        NewEngine(o => o.Types[AlarmTypes.EdgeOffline].OnDelay = TimeSpan.Zero);
+        Engine.Observe(new ConditionInput(AlarmTypes.EdgeOffline, "nexus", "bed-05", true, _rig.Time.GetUtcNow(), T0, "offline", null));
+        Engine.Observe(new ConditionInput(AlarmTypes.SensorFault, "nexus", "bed-05", true, T0, T0, "bcg", null));
+        Engine.Observe(new ConditionInput(AlarmTypes.SensorFault, "nexus", "bed-05", true, T0.AddMinutes(2), T0.AddMinutes(2), "bcg", null));
         Assert.Equal(AlarmStates.Suppressed, Only(AlarmTypes.SensorFault).State);
-        _engine.Observe(new ConditionInput(AlarmTypes.EdgeOffline, "nexus", "bed-05", false, _time.GetUtcNow(), T0, "online", null));
+        Engine.Observe(new ConditionInput(AlarmTypes.EdgeOffline, "nexus", "bed-05", false, _rig.Time.GetUtcNow(), T0, "online", null));
         Assert.Equal(AlarmStates.ActiveUnacknowledged, Only(AlarmTypes.SensorFault).State);
     }
 
@@ -188,77 +155,15 @@ public sealed class AlarmEngineTests : IDisposable
         Vitals("bed-01", T0);
         Assess(AlarmTypes.SustainedArousal, "bed-01", true, T0);
         var id = Only(AlarmTypes.SustainedArousal).Id;
-        var r = _engine.Shelve(id, "tess", supervisor: false, "known restless sleeper", TimeSpan.FromMinutes(30));
-        Assert.Equal(AlarmStates.Shelved, r.Alarm!.State);
-        _time.Advance(TimeSpan.FromMinutes(29));
-        _engine.Tick();
+        var r = Actions.Shelve(id, "tess", supervisor: false, "known restless sleeper", TimeSpan.FromMinutes(30));
+        Assert.Equal(AlarmStates.Shelved, Assert.IsType<ActionOutcome.Done>(r).Alarm.State);
+        _rig.Time.Advance(TimeSpan.FromMinutes(29));
+        Engine.Tick();
         Assert.Equal(AlarmStates.Shelved, Only(AlarmTypes.SustainedArousal).State);
-        _time.Advance(TimeSpan.FromMinutes(1));
-        _engine.Tick();
+        _rig.Time.Advance(TimeSpan.FromMinutes(1));
+        Engine.Tick();
         Assert.Equal(AlarmStates.ActiveUnacknowledged, Only(AlarmTypes.SustainedArousal).State);
-        Assert.Contains("shelve-expired", _engine.QueryAudit(new AuditFilter(null, null, id, null, null, 100)).Select(e => e.Action));
-    }
-
-    [Fact]
-    public void Manual_unshelve_returns_the_alarm()
-    {
-        Vitals("bed-01", T0);
-        Assess(AlarmTypes.SustainedArousal, "bed-01", true, T0);
-        var id = Only(AlarmTypes.SustainedArousal).Id;
-        _engine.Shelve(id, "tess", false, "checking", TimeSpan.FromMinutes(30));
-        Assert.Equal(AlarmStates.ActiveUnacknowledged, _engine.Unshelve(id, "tess", false).Alarm!.State);
-    }
-
-    public static TheoryData<string?, double?, bool, int> BadShelves() => new()
-    {
-        { null, 30, true, 400 },
-        { "  ", 30, true, 400 },
-        { "reason", null, true, 400 },
-        { "reason", 0, true, 400 },
-        { "reason", (8 * 60) + 1, true, 400 },
-        { "reason", 30, false, 403 },
-    };
-
-    [Theory]
-    [MemberData(nameof(BadShelves))]
-    public void Bad_shelve_changes_nothing_and_audits_nothing(string? reason, double? minutes, bool supervisor, int status)
-    {
-        Vitals("bed-02", T0);
-        Assess(AlarmTypes.ArchitectDeprivation, "bed-02", true, T0);
-        var before = Only(AlarmTypes.ArchitectDeprivation);
-        var r = _engine.Shelve(before.Id, "tess", supervisor, reason, minutes is { } m ? TimeSpan.FromMinutes(m) : null);
-        Assert.Equal(status, r.Status);
-        Assert.NotNull(r.Error);
-        Assert.Equal(before, Only(AlarmTypes.ArchitectDeprivation));
-        Assert.Equal(["raised"], _engine.QueryAudit(new AuditFilter(null, null, before.Id, null, null, 100)).Select(e => e.Action));
-    }
-
-    [Fact]
-    public void Acting_on_unknown_or_cleared_alarms_fails_without_audit()
-    {
-        Assert.Equal(404, _engine.Acknowledge("nope", "tess", null).Status);
-        _engine = NewEngine(o => o.Types[AlarmTypes.SustainedArousal].OffDelay = TimeSpan.Zero);
-        Vitals("bed-01", T0);
-        Assess(AlarmTypes.SustainedArousal, "bed-01", true, T0);
-        var id = Only(AlarmTypes.SustainedArousal).Id;
-        Assess(AlarmTypes.SustainedArousal, "bed-01", false, T0.AddMinutes(1));
-        var audit = _engine.QueryAudit(new AuditFilter(null, null, id, null, null, 100)).Count;
-        Assert.Equal(409, _engine.Acknowledge(id, "tess", null).Status);
-        Assert.Equal(409, _engine.Comment(id, "tess", "late").Status);
-        Assert.Equal(audit, _engine.QueryAudit(new AuditFilter(null, null, id, null, null, 100)).Count);
-    }
-
-    [Fact]
-    public void Comment_and_assign_are_audited()
-    {
-        Vitals("bed-01", T0);
-        Assess(AlarmTypes.SustainedArousal, "bed-01", true, T0);
-        var id = Only(AlarmTypes.SustainedArousal).Id;
-        Assert.Equal(200, _engine.Comment(id, "tess", "called the room").Status);
-        Assert.Equal(400, _engine.Comment(id, "tess", "").Status);
-        Assert.Equal("sam", _engine.Assign(id, "tess", "sam", u => u == "sam").Alarm!.AssignedTo);
-        Assert.Equal(400, _engine.Assign(id, "tess", "mallory", u => u == "sam").Status);
-        Assert.Equal(["raised", "commented", "assigned"], _engine.QueryAudit(new AuditFilter(null, null, id, null, null, 100)).Select(e => e.Action));
+        Assert.Contains("shelve-expired", Engine.QueryAudit(new AuditFilter(null, null, id, null, null, 100)).Select(e => e.Action));
     }
 
     [Fact]
@@ -267,17 +172,17 @@ public sealed class AlarmEngineTests : IDisposable
         Vitals("bed-02", T0);
         Assess(AlarmTypes.ArchitectDeprivation, "bed-02", true, T0);
         var id = Only(AlarmTypes.ArchitectDeprivation).Id;
-        _time.Advance(TimeSpan.FromMinutes(2) - TimeSpan.FromSeconds(1));
-        _engine.Tick();
+        _rig.Time.Advance(TimeSpan.FromMinutes(2) - TimeSpan.FromSeconds(1));
+        Engine.Tick();
         Assert.Equal(0, Only(AlarmTypes.ArchitectDeprivation).Escalation);
-        _time.Advance(TimeSpan.FromSeconds(1));
-        _engine.Tick();
+        _rig.Time.Advance(TimeSpan.FromSeconds(1));
+        Engine.Tick();
         Assert.Equal(1, Only(AlarmTypes.ArchitectDeprivation).Escalation);
-        _time.Advance(TimeSpan.FromMinutes(3));
-        _engine.Tick();
+        _rig.Time.Advance(TimeSpan.FromMinutes(3));
+        Engine.Tick();
         Assert.Equal(2, Only(AlarmTypes.ArchitectDeprivation).Escalation);
-        Assert.Equal(["raised", "re-notified", "escalated"], _engine.QueryAudit(new AuditFilter(null, null, id, null, null, 100)).Select(e => e.Action));
-        Assert.Equal(0, _engine.Acknowledge(id, "sam", null).Alarm!.Escalation);
+        Assert.Equal(["raised", "re-notified", "escalated"], Engine.QueryAudit(new AuditFilter(null, null, id, null, null, 100)).Select(e => e.Action));
+        Assert.Equal(0, Assert.IsType<ActionOutcome.Done>(Actions.Acknowledge(id, "sam", null)).Alarm.Escalation);
     }
 
     [Fact]
@@ -285,15 +190,15 @@ public sealed class AlarmEngineTests : IDisposable
     {
         Vitals("bed-01", T0);
         Assess(AlarmTypes.SustainedArousal, "bed-01", true, T0);
-        _time.Advance(TimeSpan.FromMinutes(30));
-        _engine.Tick();
+        _rig.Time.Advance(TimeSpan.FromMinutes(30));
+        Engine.Tick();
         Assert.Equal(0, Only(AlarmTypes.SustainedArousal).Escalation);
 
         Assess(AlarmTypes.ArchitectDeprivation, "bed-01", true, T0);
         var id = Only(AlarmTypes.ArchitectDeprivation).Id;
-        _engine.Acknowledge(id, "tess", null);
-        _time.Advance(TimeSpan.FromMinutes(30));
-        _engine.Tick();
+        Actions.Acknowledge(id, "tess", null);
+        _rig.Time.Advance(TimeSpan.FromMinutes(30));
+        Engine.Tick();
         Assert.Equal(AlarmStates.ActiveUnacknowledged, Only(AlarmTypes.ArchitectDeprivation).State);
     }
 
@@ -309,21 +214,21 @@ public sealed class AlarmEngineTests : IDisposable
         Assess(AlarmTypes.FacilityIncident, null, true, T0.AddMinutes(2), ["bed-01", "bed-02", "bed-03"],
             new FacilityIncident(T0, T0.AddMinutes(2), ["bed-01", "bed-02", "bed-03"], 24));
         var incident = Only(AlarmTypes.FacilityIncident);
-        var children = _engine.Open().Where(a => a.ParentId == incident.Id).Select(a => a.Bed).Order().ToList();
+        var children = Engine.Open().Where(a => a.ParentId == incident.Id).Select(a => a.Bed).Order().ToList();
         Assert.Equal(["bed-01", "bed-02", "bed-03"], children);
-        Assert.Null(_engine.Open().Single(a => a.Bed == "bed-09").ParentId);
+        Assert.Null(Engine.Open().Single(a => a.Bed == "bed-09").ParentId);
 
         // A bed's alarm raised while the incident is open joins it directly.
         Assess(AlarmTypes.AcuteSleepLoss, "bed-01", true, T0.AddMinutes(3));
         Assert.Equal(incident.Id, Only(AlarmTypes.AcuteSleepLoss).ParentId);
 
-        _engine.Acknowledge(incident.Id, "tess", "Dream Exchange restarted");
-        Assert.All(_engine.Open().Where(a => a.ParentId == incident.Id), a => Assert.True(a.Acknowledged));
-        Assert.False(_engine.Open().Single(a => a.Bed == "bed-09").Acknowledged);
+        Actions.Acknowledge(incident.Id, "tess", "Dream Exchange restarted");
+        Assert.All(Engine.Open().Where(a => a.ParentId == incident.Id), a => Assert.True(a.Acknowledged));
+        Assert.False(Engine.Open().Single(a => a.Bed == "bed-09").Acknowledged);
 
         // KPIs count the incident once, not its four children.
-        var kpis = AlarmKpiCalculator.Compute("nexus", _engine.Query(new AlarmFilter("nexus", null, null, null, null, 100)),
-            _engine.QueryAudit(new AuditFilter("nexus", null, null, null, null, 1000)), T0.AddMinutes(10), 0, 0);
+        var kpis = AlarmKpiCalculator.Compute("nexus", Engine.Query(new AlarmFilter("nexus", null, null, null, null, 100)),
+            Engine.QueryAudit(new AuditFilter("nexus", null, null, null, null, 1000)), T0.AddMinutes(10), 0, 0);
         Assert.Equal(2, kpis.Annunciations);
         Assert.Equal(4, kpis.GroupedUnderIncidents);
     }
@@ -331,14 +236,14 @@ public sealed class AlarmEngineTests : IDisposable
     [Fact]
     public void Chattering_is_detected_and_reported()
     {
-        _engine = NewEngine(o => o.Types[AlarmTypes.FacilityIncident].Latching = false);
+        NewEngine(o => o.Types[AlarmTypes.FacilityIncident].Latching = false);
         for (var i = 0; i < 3; i++)
         {
             Assess(AlarmTypes.FacilityIncident, null, true, T0.AddSeconds(i * 20), ["bed-01"]);
             Assess(AlarmTypes.FacilityIncident, null, false, T0.AddSeconds((i * 20) + 10));
         }
 
-        var a = _engine.Query(new AlarmFilter("nexus", null, AlarmTypes.FacilityIncident, null, null, 10))[0];
+        var a = Engine.Query(new AlarmFilter("nexus", null, AlarmTypes.FacilityIncident, null, null, 10))[0];
         Assert.True(a.Chattering);
     }
 
@@ -347,35 +252,35 @@ public sealed class AlarmEngineTests : IDisposable
     {
         Vitals("bed-01", T0.AddHours(3));
         Assess(AlarmTypes.SustainedArousal, "bed-01", true, T0.AddHours(1));
-        Assert.Empty(_engine.Open());
-        Assert.Equal(1, _engine.LateIgnored);
+        Assert.Empty(Engine.Open());
+        Assert.Equal(1, Engine.LateIgnored);
         Assess(AlarmTypes.SustainedArousal, "bed-01", true, T0.AddHours(3).AddMinutes(-12));
-        Assert.Single(_engine.Open());
+        Assert.Single(Engine.Open());
     }
 
     [Fact]
     public void Clock_skew_uses_limit_and_deadband()
     {
-        _engine = NewEngine(o => { o.Types[AlarmTypes.ClockSkew].OnDelay = TimeSpan.Zero; o.Types[AlarmTypes.ClockSkew].OffDelay = TimeSpan.Zero; });
-        _engine.ReportClockSkew("nexus", "bed-01", TimeSpan.FromSeconds(4.9), T0);
-        Assert.Empty(_engine.Open());
-        _engine.ReportClockSkew("nexus", "bed-01", TimeSpan.FromSeconds(-6), T0);
-        Assert.Single(_engine.Open());
-        _engine.ReportClockSkew("nexus", "bed-01", TimeSpan.FromSeconds(4.5), T0.AddSeconds(10));
-        Assert.Single(_engine.Open());
-        _engine.ReportClockSkew("nexus", "bed-01", TimeSpan.FromSeconds(3.9), T0.AddSeconds(20));
-        Assert.Empty(_engine.Open());
+        NewEngine(o => { o.Types[AlarmTypes.ClockSkew].OnDelay = TimeSpan.Zero; o.Types[AlarmTypes.ClockSkew].OffDelay = TimeSpan.Zero; });
+        Engine.ReportClockSkew("nexus", "bed-01", TimeSpan.FromSeconds(4.9), T0);
+        Assert.Empty(Engine.Open());
+        Engine.ReportClockSkew("nexus", "bed-01", TimeSpan.FromSeconds(-6), T0);
+        Assert.Single(Engine.Open());
+        Engine.ReportClockSkew("nexus", "bed-01", TimeSpan.FromSeconds(4.5), T0.AddSeconds(10));
+        Assert.Single(Engine.Open());
+        Engine.ReportClockSkew("nexus", "bed-01", TimeSpan.FromSeconds(3.9), T0.AddSeconds(20));
+        Assert.Empty(Engine.Open());
     }
 
     [Fact]
     public void Data_gap_is_latching()
     {
-        _engine.ReportDataGap("nexus", "bed-01", true, T0, "seq 10–42 missing");
+        Engine.ReportDataGap("nexus", "bed-01", true, T0, "seq 10–42 missing");
         var id = Only(AlarmTypes.DataGap).Id;
-        _engine.ReportDataGap("nexus", "bed-01", false, T0.AddMinutes(1), "complete");
+        Engine.ReportDataGap("nexus", "bed-01", false, T0.AddMinutes(1), "complete");
         Assert.Equal(AlarmStates.ClearedUnacknowledged, Only(AlarmTypes.DataGap).State);
-        _engine.Acknowledge(id, "tess", null);
-        Assert.Empty(_engine.Open());
+        Actions.Acknowledge(id, "tess", null);
+        Assert.Empty(Engine.Open());
     }
 
     [Fact]
@@ -384,10 +289,10 @@ public sealed class AlarmEngineTests : IDisposable
         Vitals("bed-01", T0);
         Assess(AlarmTypes.SustainedArousal, "bed-01", true, T0);
         var id = Only(AlarmTypes.SustainedArousal).Id;
-        _engine.Shelve(id, "tess", false, "night nurse informed", TimeSpan.FromHours(1));
+        Actions.Shelve(id, "tess", false, "night nurse informed", TimeSpan.FromHours(1));
         var before = Only(AlarmTypes.SustainedArousal);
 
-        _engine = NewEngine();
+        NewEngine();
         Assert.Equal(before, Only(AlarmTypes.SustainedArousal));
         Vitals("bed-01", T0.AddMinutes(1));
         Assess(AlarmTypes.SustainedArousal, "bed-01", true, T0.AddMinutes(1));
@@ -395,11 +300,53 @@ public sealed class AlarmEngineTests : IDisposable
     }
 
     [Fact]
+    public void A_restarted_engine_carries_on_from_the_store_without_raising_or_notifying_again()
+    {
+        Vitals("bed-02", T0);
+        Assess(AlarmTypes.ArchitectDeprivation, "bed-02", true, T0);
+        var id = Only(AlarmTypes.ArchitectDeprivation).Id;
+        _rig.Time.Advance(TimeSpan.FromMinutes(2));
+        Engine.Tick();
+        Assert.Equal(1, Only(AlarmTypes.ArchitectDeprivation).Escalation);
+
+        // A hub taking over loads the open alarms: the condition that still holds is the same alarm, the step already
+        // notified is not notified again, and escalation goes on from the annunciation.
+        NewEngine();
+        var notified = _rig.Changes.Count;
+        Engine.Tick();
+        Assess(AlarmTypes.ArchitectDeprivation, "bed-02", true, T0.AddMinutes(1));
+        Assert.Equal(notified, _rig.Changes.Count);
+        _rig.Time.Advance(TimeSpan.FromMinutes(3));
+        Engine.Tick();
+        Assert.Equal((id, 2), (Only(AlarmTypes.ArchitectDeprivation).Id, Only(AlarmTypes.ArchitectDeprivation).Escalation));
+        Assert.Equal(["raised", "re-notified", "escalated"], _rig.AuditOf(id));
+    }
+
+    [Fact]
+    public void Every_delay_that_runs_out_at_a_message_raises_its_alarm_then()
+    {
+        NewEngine(o =>
+        {
+            o.Types[AlarmTypes.ArchitectDeprivation].OnDelay = TimeSpan.FromMinutes(5);
+            o.Types[AlarmTypes.AcuteSleepLoss].OnDelay = TimeSpan.FromMinutes(5);
+        });
+        Vitals("bed-01", T0);
+        Assess(AlarmTypes.ArchitectDeprivation, "bed-01", true, T0);
+        Assess(AlarmTypes.AcuteSleepLoss, "bed-01", true, T0);
+        Assert.Empty(Engine.Open());
+
+        // The deprivation (which the automatic interlock rule acts on) does not hold back the other alarm due at the same time.
+        _rig.Vitals("bed-01", T0.AddMinutes(5), seq: 31);
+        Assert.Equal(31, Only(AlarmTypes.ArchitectDeprivation).TriggerSeq);
+        Assert.Equal(31, Only(AlarmTypes.AcuteSleepLoss).TriggerSeq);
+    }
+
+    [Fact]
     public void The_audit_trail_refuses_updates_and_deletes()
     {
-        _engine.ReportDataGap("nexus", "bed-01", true, T0, "gap");
-        _engine.Flush();
-        using var c = _store.Open();
+        Engine.ReportDataGap("nexus", "bed-01", true, T0, "gap");
+        Engine.Flush();
+        using var c = _rig.Store.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "UPDATE audit SET actor = 'mallory';";
         Assert.Throws<Microsoft.Data.Sqlite.SqliteException>(() => cmd.ExecuteNonQuery());
@@ -414,14 +361,14 @@ public sealed class AlarmEngineTests : IDisposable
         Assess(AlarmTypes.ArchitectDeprivation, "bed-03", true, T0);
         var id = Only(AlarmTypes.ArchitectDeprivation).Id;
         // The acknowledgement is stored synchronously, after the queued raise: the store ends with the acknowledged version.
-        _engine.Acknowledge(id, "tess", "seen");
-        Assert.True(_store.FindAlarm(id)!.Acknowledged);
-        Assert.Equal(["raised", "acknowledged"], _store.QueryAudit(new AuditFilter(null, null, id, null, null, 100)).Select(e => e.Action).Where(a => a is "raised" or "acknowledged"));
+        Actions.Acknowledge(id, "tess", "seen");
+        Assert.True(_rig.Store.FindAlarm(id)!.Acknowledged);
+        Assert.Equal(["raised", "acknowledged"], _rig.Store.QueryAudit(new AuditFilter(null, null, id, null, null, 100)).Select(e => e.Action).Where(a => a is "raised" or "acknowledged"));
 
         Assess(AlarmTypes.SustainedArousal, "bed-03", true, T0);
         var arousal = Only(AlarmTypes.SustainedArousal).Id;
-        _engine.Flush();
-        Assert.NotNull(_store.FindAlarm(arousal));
+        Engine.Flush();
+        Assert.NotNull(_rig.Store.FindAlarm(arousal));
     }
 
     [Fact]
@@ -429,16 +376,7 @@ public sealed class AlarmEngineTests : IDisposable
     {
         Vitals("bed-02", T0);
         Assess(AlarmTypes.ArchitectDeprivation, "bed-02", true, T0);
-        _engine.Acknowledge(Only(AlarmTypes.ArchitectDeprivation).Id, "tess", null);
-        Assert.Equal([AlarmStates.ActiveUnacknowledged, AlarmStates.ActiveAcknowledged], _changes.Select(a => a.State));
-    }
-
-    private sealed class StaticMonitor(AlarmOptions value) : IOptionsMonitor<AlarmOptions>
-    {
-        public AlarmOptions CurrentValue => value;
-
-        public AlarmOptions Get(string? name) => value;
-
-        public IDisposable? OnChange(Action<AlarmOptions, string?> listener) => null;
+        Actions.Acknowledge(Only(AlarmTypes.ArchitectDeprivation).Id, "tess", null);
+        Assert.Equal([AlarmStates.ActiveUnacknowledged, AlarmStates.ActiveAcknowledged], _rig.Changes.Select(a => a.State));
     }
 }

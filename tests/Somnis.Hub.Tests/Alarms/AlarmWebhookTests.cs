@@ -21,9 +21,12 @@ public sealed class AlarmWebhookTests : IDisposable
         _services.GetRequiredService<IMeterFactory>(),
         new TestLogger<AlarmWebhook>());
 
-    private static Alarm Sample() => new(
-        "a1", "nexus", "bed-01", AlarmTypes.DataGap, "low", "technical", true, true, false, false, AlarmEngineTests.T0, AlarmEngineTests.T0,
-        AlarmEngineTests.T0, AlarmEngineTests.T0, null, null, null, null, null, null, null, false, null, null, 1, false, 0, "gap", null, null);
+    private static Alarm Sample() => new()
+    {
+        Id = "a1", Facility = "nexus", Bed = "bed-01", Type = AlarmTypes.DataGap, Priority = "low", Class = "technical", Latching = true, Active = true,
+        RaisedAt = AlarmEngineTests.T0, RaisedEventTime = AlarmEngineTests.T0, AnnouncedAt = AlarmEngineTests.T0, LastEventTime = AlarmEngineTests.T0,
+        Occurrences = 1, Summary = "gap",
+    };
 
     [Fact]
     public async Task Failing_receiver_is_retried_then_dead_lettered()

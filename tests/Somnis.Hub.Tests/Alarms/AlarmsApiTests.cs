@@ -165,6 +165,16 @@ public sealed class AlarmsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Refused_actions_map_to_their_http_statuses()
+    {
+        Assert.Equal(404, AlarmsApi.StatusOf(new ActionOutcome.NotFound("no alarm")));
+        Assert.Equal(400, AlarmsApi.StatusOf(new ActionOutcome.Invalid("no reason")));
+        Assert.Equal(403, AlarmsApi.StatusOf(new ActionOutcome.Forbidden("supervisors only")));
+        Assert.Equal(409, AlarmsApi.StatusOf(new ActionOutcome.Conflict("already acknowledged")));
+        Assert.Equal(503, AlarmsApi.StatusOf(new ActionOutcome.StoreUnavailable("disk full")));
+    }
+
+    [Fact]
     public async Task Architect_commands_are_for_supervisors_and_known_beds_only()
     {
         var technician = await _tess.PostAsJsonAsync("/api/beds/bed-02/architect/pause", new { reason = "x" });

@@ -73,8 +73,12 @@ public sealed class SomnisStoreTests : IDisposable
         try
         {
             var old = new SomnisStore(Options.Create(new HubOptions { DataDirectory = dir }));
-            var alarm = new Alarm("a1", "nexus", "bed-01", "data-gap", "low", "technical", true, true, false, false, T0, new DateTimeOffset(2026, 3, 1, 23, 40, 0, 123, TimeSpan.FromHours(1)),
-                T0, T0, null, null, null, null, null, null, null, false, null, null, 1, false, 0, "gap", null, null);
+            var alarm = new Alarm
+            {
+                Id = "a1", Facility = "nexus", Bed = "bed-01", Type = "data-gap", Priority = "low", Class = "technical", Latching = true, Active = true,
+                RaisedAt = T0, RaisedEventTime = new DateTimeOffset(2026, 3, 1, 23, 40, 0, 123, TimeSpan.FromHours(1)), AnnouncedAt = T0, LastEventTime = T0,
+                Occurrences = 1, Summary = "gap",
+            };
             using (var c = old.Open())
             using (var cmd = c.CreateCommand())
             {

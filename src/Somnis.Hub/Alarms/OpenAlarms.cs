@@ -1,0 +1,95 @@
+namespace Somnis.Hub.Alarms;
+
+/// <summary>Who caused a change, which decides how it reaches the store.</summary>
+internal enum CommitMode
+{
+    /// <summary>The system's own change (raise, clear, group, escalate…): queued to the <see cref="AlarmStoreWriter"/>,
+    /// which writes it moments later and before the messages behind it are acknowledged; it takes effect at once. A store
+    /// failure is logged and counted but the alarm still changes: alarming must not stop because the disk is full.</summary>
+    System,
+
+    /// <summary>An operator's action: stored first (after everything queued before it; all its changes in one transaction)
+    /// and only then made current. A failed write throws and changes nothing.</summary>
+    Operator,
+}
+
+/// <summary>
+/// The open alarms (at most one per <see cref="AlarmKey"/>) and the one way a new version of an alarm becomes current,
+/// <see cref="Commit(IReadOnlyList{AlarmChange}, CommitMode)"/>: stored as its <see cref="CommitMode"/> says, put in place
+/// of the old version (removed once closed), then raised through <see cref="Changed"/>. Not thread-safe: the
+/// <see cref="AlarmEngine"/> holds its lock around every use, which is also what lets listeners see one alarm's versions in order.
+/// </summary>
+internal sealed class OpenAlarms(AlarmStoreWriter writer, ILogger logger)
+{
+    private readonly Dictionary<AlarmKey, Alarm> _open = [];
+
+    /// <summary>Raised for every committed version, in order (listeners only queue, never block; one that throws is logged
+    /// and the others are still called).</summary>
+    public event Action<Alarm>? Changed;
+
+    public int Count => _open.Count;
+
+    public IReadOnlyCollection<Alarm> All => _open.Values;
+
+    public Alarm? Get(AlarmKey key) => _open.GetValueOrDefault(key);
+
+    public Alarm? WithId(string id) => _open.Values.FirstOrDefault(a => a.Id == id);
+
+    /// <summary>Takes a version without storing or notifying it: one loaded from the store, or a repeat's newer evidence
+    /// (kept in memory until the alarm's next stored change).</summary>
+    public void Put(Alarm alarm) => _open[alarm.Key] = alarm;
+
+    public void Commit(Alarm alarm, IReadOnlyList<AuditEntry> audit, CommitMode mode) => Commit([new AlarmChange(alarm, audit)], mode);
+
+    /// <summary>Has the changes stored as <paramref name="mode"/> says, then makes each version current and notifies it.</summary>
+    public void Commit(IReadOnlyList<AlarmChange> changes, CommitMode mode)
+    {
+        if (mode == CommitMode.Operator)
+        {
+            writer.SaveNow(changes);
+        }
+        else
+        {
+            foreach (var c in changes)
+            {
+                writer.Enqueue(c.Alarm, c.Audit);
+            }
+        }
+
+        foreach (var alarm in changes.Select(c => c.Alarm!))
+        {
+            if (alarm.Closed)
+            {
+                _open.Remove(alarm.Key);
+            }
+            else
+            {
+                _open[alarm.Key] = alarm;
+            }
+
+            Notify(alarm);
+        }
+    }
+
+    private void Notify(Alarm alarm)
+    {
+        if (Changed is not { } changed)
+        {
+            return;
+        }
+
+        // Each listener on its own: one that fails must not cost the others (live feed, MQTT, webhook) the change.
+        foreach (var listener in changed.GetInvocationList().Cast<Action<Alarm>>())
+        {
+            try
+            {
+                listener(alarm);
+            }
+            catch (Exception ex)
+            {
+                // By design: a failing notifier must not undo or block the alarm change.
+                Log.AlarmNotifyFailed(logger, alarm.Id, ex);
+            }
+        }
+    }
+}
