@@ -22,11 +22,13 @@ internal sealed class DeliveryTracker
     private readonly Counter<long> _duplicates;
     private readonly Counter<long> _late;
     private readonly Counter<long> _lost;
+    private readonly Counter<long> _checkpoints;
 
     // One snapshot or write at a time (the checkpoint loop; tests): both use the encoders' reused buffers.
     private readonly Lock _encoding = new();
     private readonly DeliveryCheckpointFormat _format = new();
     private readonly DeliveryCheckpointFile _file;
+    private readonly int _restored;
     private long _version;
     private long _savedVersion;
 
@@ -43,10 +45,13 @@ internal sealed class DeliveryTracker
             _beds[(saved.Facility, saved.Bed)] = d;
         }
 
+        _restored = _beds.Count;
         var meter = meters.Create(HubMetrics.MeterName);
         _duplicates = meter.CreateCounter<long>("somnis.delivery.duplicates", "{message}", "Data messages received twice and dropped");
         _late = meter.CreateCounter<long>("somnis.delivery.late", "{message}", "Data messages that arrived late (event time more than Delivery:LateAfter behind the bed's newest)");
         _lost = meter.CreateCounter<long>("somnis.delivery.lost", "{message}", "Sequence numbers declared lost by edges");
+        _checkpoints = meter.CreateCounter<long>("somnis.delivery.checkpoints", "{checkpoint}", "Delivery checkpoints saved (each followed by the acknowledgements it covers)");
+        meter.CreateObservableGauge("somnis.delivery.beds.restored", () => (long)_restored, "{bed}", "Beds whose delivery accounting was loaded from the checkpoint at start");
     }
 
     /// <summary>Accounts one data message (vitals or Architect event).</summary>
@@ -196,6 +201,7 @@ internal sealed class DeliveryTracker
         }
 
         _savedVersion = c.Version;
+        _checkpoints.Add(1);
         return true;
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Somnis.Contracts;
@@ -193,6 +194,32 @@ public sealed class DeliveryTrackerTests : IDisposable
         var restarted = t.Summary("west", "bed-04")!.Value.Delivery;
         Assert.Equal((0L, 2L, 1L, "incomplete"), (restarted.LastSequence, restarted.Received, restarted.Lost, restarted.State));
         Assert.Equal(4, new[] { "bed-01", "bed-02", "bed-03", "bed-04" }.Count(b => t.Summary(b == "bed-01" ? "nexus" : "west", b) is not null));
+    }
+
+    [Fact]
+    public void Saved_checkpoints_and_the_beds_restored_at_start_are_in_the_metrics()
+    {
+        using (var saved = new MetricCollector<long>(_services.GetRequiredService<IMeterFactory>(), HubMetrics.MeterName, "somnis.delivery.checkpoints"))
+        using (var restored = new MetricCollector<long>(_services.GetRequiredService<IMeterFactory>(), HubMetrics.MeterName, "somnis.delivery.beds.restored"))
+        {
+            var t = Tracker();
+            Data(t, 1);
+            t.ObserveData("west", "bed-02", 1, Ts(1));
+            Assert.True(t.Save());
+            Assert.False(t.Save());
+            Assert.Equal(1, saved.GetMeasurementSnapshot().EvaluateAsCounter());
+            restored.RecordObservableInstruments();
+            Assert.Equal(0, restored.LastMeasurement!.Value);
+        }
+
+        // The restarted hub: its own meters, on the same data directory.
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        using var afterRestart = new MetricCollector<long>(meters, HubMetrics.MeterName, "somnis.delivery.beds.restored");
+        _ = new DeliveryTracker(_time, Options.Create(new DeliveryOptions()), Options.Create(new HubOptions { DataDirectory = _data }), meters, _log);
+        afterRestart.RecordObservableInstruments();
+        Assert.Equal(2, afterRestart.LastMeasurement!.Value);
+        Assert.Contains(_log.Lines, l => l.StartsWith("Delivery state of 2 bed(s) loaded", StringComparison.Ordinal));
     }
 
     [Fact]
