@@ -21,7 +21,6 @@ namespace Somnis.Hub;
 [JsonSerializable(typeof(Somnis.Hub.Dashboard.DashboardLayout))]
 [JsonSerializable(typeof(Somnis.Hub.Dashboard.NightReport))]
 [JsonSerializable(typeof(IReadOnlyList<Somnis.Hub.Dashboard.Sparkline>))]
-[JsonSerializable(typeof(List<Somnis.Hub.Ingestion.BedDeliveryState>))]
 [JsonSerializable(typeof(Somnis.Hub.Alarms.Alarm))]
 [JsonSerializable(typeof(IReadOnlyList<Somnis.Hub.Alarms.Alarm>))]
 [JsonSerializable(typeof(List<Somnis.Hub.Alarms.Alarm>))]

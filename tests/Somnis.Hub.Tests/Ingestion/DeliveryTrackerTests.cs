@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Somnis.Contracts;
@@ -142,7 +143,7 @@ public sealed class DeliveryTrackerTests : IDisposable
     }
 
     [Fact]
-    public void The_checkpoint_file_holds_every_bed_as_the_serializer_reads_it_and_only_changed_beds_are_encoded_again()
+    public void The_checkpoint_file_holds_every_bed_and_only_changed_beds_are_encoded_again()
     {
         var t = Tracker();
         t.ApplyStatus("nexus", Status(0, Ts(0)) with { Boot = "run-\"a\"" }, retained: false);
@@ -155,20 +156,17 @@ public sealed class DeliveryTrackerTests : IDisposable
         var first = t.Snapshot();
         Assert.True(t.Write(first));
 
-        using (var f = File.OpenRead(Path.Combine(_data, "delivery.json")))
-        {
-            var states = System.Text.Json.JsonSerializer.Deserialize(f, HubJsonContext.Default.ListBedDeliveryState)!;
-            var a = Assert.Single(states, s => s.Bed == "bed-01");
-            Assert.Equal(("nexus", 9L, 3L, 0L, 0L, 0L), (a.Facility, a.LastSequence, a.Received, a.Duplicates, a.Late, a.Resets));
-            Assert.Equal([new SequenceRange(4, 4), new SequenceRange(6, 8)], a.Missing);
-            Assert.Equal([new SequenceRange(2, 3)], a.Lost);
-            Assert.Equal(["run-\"a\""], a.Boots);
-            Assert.Equal((Ts(9), Ts(0)), (a.NewestEventTs, a.DeviceFrontier));
-            var b = Assert.Single(states, s => s.Bed == "bed-02");
-            Assert.Equal(("west", 1L, (DateTimeOffset?)null), (b.Facility, b.LastSequence, b.DeviceFrontier));
-            Assert.Empty(b.Missing);
-            Assert.Empty(b.Boots!);
-        }
+        var states = DeliveryCheckpointFormat.Decode(File.ReadAllBytes(Path.Combine(_data, "delivery.json")));
+        var a = Assert.Single(states, s => s.Bed == "bed-01");
+        Assert.Equal(("nexus", 9L, 3L, 0L, 0L, 0L), (a.Facility, a.LastSequence, a.Received, a.Duplicates, a.Late, a.Resets));
+        Assert.Equal([new SequenceRange(4, 4), new SequenceRange(6, 8)], a.Missing);
+        Assert.Equal([new SequenceRange(2, 3)], a.Lost);
+        Assert.Equal(["run-\"a\""], a.Boots);
+        Assert.Equal((Ts(9), Ts(0)), (a.NewestEventTs, a.DeviceFrontier));
+        var b = Assert.Single(states, s => s.Bed == "bed-02");
+        Assert.Equal(("west", 1L, (DateTimeOffset?)null), (b.Facility, b.LastSequence, b.DeviceFrontier));
+        Assert.Empty(b.Missing);
+        Assert.Empty(b.Boots);
 
         // Only bed-02 changed: bed-01's entry is the one already encoded, bed-02's is new.
         t.ObserveData("west", "bed-02", 2, Ts(2));
@@ -181,6 +179,47 @@ public sealed class DeliveryTrackerTests : IDisposable
         var again = Tracker();
         Assert.Equal((2L, 2L), (again.Summary("west", "bed-02")!.Value.Delivery.LastSequence, again.Summary("west", "bed-02")!.Value.Delivery.Received));
         Assert.Equal((9L, 4L, 2L), (Delivery(again).LastSequence, Delivery(again).Missing, Delivery(again).Lost));
+    }
+
+    [Fact]
+    public void A_checkpoint_written_by_todays_hub_is_loaded_at_start()
+    {
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Ingestion", "fixtures", "delivery-2026-11.json"), Path.Combine(_data, "delivery.json"));
+        var t = Tracker();
+
+        var d = Delivery(t);
+        Assert.Equal((20L, 10L, 8L, 2L, 2L, 1L, "delayed"), (d.LastSequence, d.Received, d.Missing, d.Duplicates, d.Lost, d.Late, d.State));
+        Assert.Equal(IngestionResult.Backfilled, Data(t, 13).Result);
+        Assert.Equal(IngestionResult.Duplicate, Data(t, 20).Result);
+        var restarted = t.Summary("west", "bed-04")!.Value.Delivery;
+        Assert.Equal((0L, 2L, 1L, "incomplete"), (restarted.LastSequence, restarted.Received, restarted.Lost, restarted.State));
+        Assert.Equal(4, new[] { "bed-01", "bed-02", "bed-03", "bed-04" }.Count(b => t.Summary(b == "bed-01" ? "nexus" : "west", b) is not null));
+    }
+
+    [Fact]
+    public void Saved_checkpoints_and_the_beds_restored_at_start_are_in_the_metrics()
+    {
+        using (var saved = new MetricCollector<long>(_services.GetRequiredService<IMeterFactory>(), HubMetrics.MeterName, "somnis.delivery.checkpoints"))
+        using (var restored = new MetricCollector<long>(_services.GetRequiredService<IMeterFactory>(), HubMetrics.MeterName, "somnis.delivery.beds.restored"))
+        {
+            var t = Tracker();
+            Data(t, 1);
+            t.ObserveData("west", "bed-02", 1, Ts(1));
+            Assert.True(t.Save());
+            Assert.False(t.Save());
+            Assert.Equal(1, saved.GetMeasurementSnapshot().EvaluateAsCounter());
+            restored.RecordObservableInstruments();
+            Assert.Equal(0, restored.LastMeasurement!.Value);
+        }
+
+        // The restarted hub: its own meters, on the same data directory.
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        using var afterRestart = new MetricCollector<long>(meters, HubMetrics.MeterName, "somnis.delivery.beds.restored");
+        _ = new DeliveryTracker(_time, Options.Create(new DeliveryOptions()), Options.Create(new HubOptions { DataDirectory = _data }), meters, _log);
+        afterRestart.RecordObservableInstruments();
+        Assert.Equal(2, afterRestart.LastMeasurement!.Value);
+        Assert.Contains(_log.Lines, l => l.StartsWith("Delivery state of 2 bed(s) loaded", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -256,27 +295,5 @@ public sealed class DeliveryTrackerTests : IDisposable
         d = Delivery(again);
         Assert.Equal((0L, 0L), (d.LastSequence, d.Missing));
         Assert.Equal(IngestionResult.Accepted, Data(again, 1, Ts(8)).Result);
-    }
-}
-
-public sealed class SequenceRangesTests
-{
-    [Fact]
-    public void Ranges_merge_split_and_count()
-    {
-        var r = new SequenceRanges();
-        r.Add(5, 9);
-        r.Add(10, 12);
-        r.Add(1, 2);
-        Assert.Equal([(1L, 2L), (5L, 12L)], r.Ranges);
-        Assert.Equal(10, r.Count);
-        Assert.True(r.Remove(7));
-        Assert.False(r.Remove(7));
-        Assert.Equal([(1L, 2L), (5L, 6L), (8L, 12L)], r.Ranges);
-        Assert.Equal([(2L, 2L), (5L, 6L), (8L, 9L)], r.Extract(2, 9));
-        Assert.Equal([(1L, 1L), (10L, 12L)], r.Ranges);
-        Assert.Equal(4, r.Count);
-        Assert.True(r.Contains(11));
-        Assert.False(r.Contains(9));
     }
 }

@@ -189,6 +189,20 @@ public sealed class DeliveryRig : IAsyncDisposable
         return holes;
     }
 
+    /// <summary>
+    /// Waits until the hub has saved a delivery checkpoint that covers everything it shows now, and returns what it
+    /// showed (each bed's <c>delivery</c> object). A save under way when this starts may have taken its snapshot
+    /// earlier, so it waits for the save after that one (<c>somnis_delivery_checkpoints_total</c> up by two: saves
+    /// run one after the other). A hub that saves nothing for <see cref="HubStall"/> is stuck.
+    /// </summary>
+    public async Task<Dictionary<string, JsonElement>> WaitForCheckpointAsync(string what)
+    {
+        var shown = await DeliveryAsync();
+        var saved = await Hub.MetricAsync("somnis_delivery_checkpoints_total");
+        await Eventually.UntilAsync(async () => await Hub.MetricAsync("somnis_delivery_checkpoints_total") >= saved + 2, HubStall, what);
+        return shown;
+    }
+
     /// <summary>The lowest highest-received sequence number over all beds (0 until every bed has reported).</summary>
     public async Task<long> MinLastSequenceAsync()
     {

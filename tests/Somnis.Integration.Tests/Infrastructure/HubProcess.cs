@@ -90,6 +90,18 @@ public sealed class HubProcess : IAsyncDisposable
         return beds ?? [];
     }
 
+    /// <summary>
+    /// A metric from <c>/metrics</c> (Prometheus name, e.g. <c>somnis_delivery_checkpoints_total</c>), summed over its
+    /// label sets; 0 while the hub has recorded none (the exporter leaves such a metric out).
+    /// </summary>
+    public async Task<double> MetricAsync(string name)
+    {
+        var text = await Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        return text.Split('\n')
+            .Where(l => l.StartsWith(name, StringComparison.Ordinal) && l.Length > name.Length && l[name.Length] is '{' or ' ')
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
