@@ -87,6 +87,7 @@ internal sealed class BedLink : IAsyncDisposable
         };
         _connection.ConnectFailed += (broker, ex, _) => Log.ConnectFailed(_logger, _bed, broker.ToString(), ex.Message);
         _connection.PingUnanswered += (_, timeout) => Log.PingUnanswered(_logger, _bed, timeout);
+        _connection.Disconnected += (broker, reason) => Log.ConnectionLost(_logger, _bed, broker.ToString(), reason);
         _connection.Connected += session =>
         {
             Log.ConnectedWithBacklog(_logger, _bed, session.Broker.ToString(), session.SessionPresent, _journal.Backlog);

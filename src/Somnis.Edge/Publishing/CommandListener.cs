@@ -41,6 +41,9 @@ internal sealed class CommandListener : IAsyncDisposable
             },
         };
         _connection.ConnectFailed += (broker, ex, _) => Log.CommandConnectFailed(_logger, _runner.Bed, broker.ToString(), ex.Message);
+        _connection.Connected += session => Log.CommandConnected(_logger, _runner.Bed, session.Broker.ToString());
+        _connection.Disconnected += (broker, reason) => Log.CommandConnectionLost(_logger, _runner.Bed, broker.ToString(), reason);
+        _connection.PingUnanswered += (broker, timeout) => Log.CommandPingUnanswered(_logger, _runner.Bed, broker.ToString(), timeout);
     }
 
     public bool IsConnected => _connection.IsConnected;
