@@ -1,21 +1,7 @@
 using System.Threading.Channels;
 using MQTTnet;
-using MQTTnet.Protocol;
 
 namespace Somnis.Contracts.Mqtt;
-
-public enum MqttConnectionState
-{
-    Disconnected,
-    Connecting,
-    Connected,
-}
-
-/// <summary>A connection that is up: the broker, whether it still had this client's session, and the client.</summary>
-public sealed record MqttSession(BrokerAddress Broker, bool SessionPresent, IMqttClient Client);
-
-/// <summary>No connection now, and the backoff does not allow an attempt yet.</summary>
-public sealed class MqttNotConnectedException(string message, Exception? innerException = null) : Exception(message, innerException);
 
 /// <summary>
 /// One MQTT connection of edge or hub, kept up until its owner stops: the one place where brokers are chosen, connected
@@ -45,7 +31,8 @@ public sealed class MqttConnection : IAsyncDisposable
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Lock _readySync = new();
     private TaskCompletionSource<IMqttClient> _readyWaiters = NewWaiters();
-    private IMqttClient? _ready;
+
+    // The ready connection (its birth done), or null; read without a lock.
     private MqttSession? _session;
     private int _index;
     private int _failures;
@@ -99,22 +86,13 @@ public sealed class MqttConnection : IAsyncDisposable
 
     public MqttConnectionState State => (MqttConnectionState)Volatile.Read(ref _state);
 
-    public bool IsConnected => Volatile.Read(ref _ready) is { IsConnected: true };
+    public bool IsConnected => Client is not null;
 
     /// <summary>The ready client, or null while there is no connection.</summary>
-    public IMqttClient? Client => Volatile.Read(ref _ready) is { IsConnected: true } client ? client : null;
+    public IMqttClient? Client => Volatile.Read(ref _session)?.Client is { IsConnected: true } client ? client : null;
 
     /// <summary>The current connection, or null.</summary>
-    public MqttSession? Session
-    {
-        get
-        {
-            lock (_readySync)
-            {
-                return _session;
-            }
-        }
-    }
+    public MqttSession? Session => Volatile.Read(ref _session);
 
     /// <summary>The broker connected to, or the one the next attempt goes to.</summary>
     public BrokerAddress Broker => _options.Brokers[Volatile.Read(ref _index)];
@@ -162,7 +140,7 @@ public sealed class MqttConnection : IAsyncDisposable
     /// <summary>One step of the supervision: checks a ready connection, or makes an attempt when one is due; returns the wait until the next step.</summary>
     internal async Task<TimeSpan> SuperviseOnceAsync(CancellationToken ct)
     {
-        if (Volatile.Read(ref _ready) is { } client)
+        if (Volatile.Read(ref _session)?.Client is { } client)
         {
             string? lost = null;
             if (!client.IsConnected)
@@ -171,7 +149,7 @@ public sealed class MqttConnection : IAsyncDisposable
             }
             else if (_time.GetElapsedTime(Interlocked.Read(ref _aliveAt)) >= _options.PingInterval)
             {
-                if (await PingAsync(client, ct))
+                if (await MqttClientCalls.PingAsync(client, _options.PingTimeout, _time, ct))
                 {
                     ReportAlive();
                 }
@@ -206,7 +184,7 @@ public sealed class MqttConnection : IAsyncDisposable
         await _gate.WaitAsync(ct);
         try
         {
-            if (Volatile.Read(ref _ready) is null && UntilNextAttempt() <= TimeSpan.Zero)
+            if (Volatile.Read(ref _session) is null && UntilNextAttempt() <= TimeSpan.Zero)
             {
                 await AttemptAsync(ct);
             }
@@ -220,7 +198,7 @@ public sealed class MqttConnection : IAsyncDisposable
             _gate.Release();
         }
 
-        return Volatile.Read(ref _ready) is not null ? _options.CheckInterval : UntilNextAttempt();
+        return Volatile.Read(ref _session) is not null ? _options.CheckInterval : UntilNextAttempt();
     }
 
     /// <summary>
@@ -238,7 +216,7 @@ public sealed class MqttConnection : IAsyncDisposable
         await _gate.WaitAsync(ct);
         try
         {
-            if (Volatile.Read(ref _ready) is { } current)
+            if (Volatile.Read(ref _session)?.Client is { } current)
             {
                 if (current.IsConnected)
                 {
@@ -314,10 +292,10 @@ public sealed class MqttConnection : IAsyncDisposable
         var client = NewClient();
         try
         {
-            var result = await ConnectBoundedAsync(client, ClientOptions(broker), ct);
+            var result = await MqttClientCalls.ConnectAsync(client, MqttClientCalls.Options(_options, broker), _options.ConnectTimeout, _time, ct);
             if (_options.Subscriptions.Count > 0 && (!result.IsSessionPresent || !_subscribed))
             {
-                await SubscribeAsync(client, broker, ct);
+                await MqttClientCalls.SubscribeAsync(client, broker, _options.Subscriptions, ct);
                 _subscribed = true;
             }
 
@@ -338,8 +316,7 @@ public sealed class MqttConnection : IAsyncDisposable
             Volatile.Write(ref _state, (int)MqttConnectionState.Connected);
             lock (_readySync)
             {
-                _session = session;
-                Volatile.Write(ref _ready, client);
+                Volatile.Write(ref _session, session);
                 _readyWaiters.TrySetResult(client);
             }
 
@@ -348,7 +325,7 @@ public sealed class MqttConnection : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            Discard(client);
+            MqttClientCalls.Discard(client);
             Volatile.Write(ref _state, (int)MqttConnectionState.Disconnected);
             if (ct.IsCancellationRequested)
             {
@@ -385,107 +362,10 @@ public sealed class MqttConnection : IAsyncDisposable
         return client;
     }
 
-    private MqttClientOptions ClientOptions(BrokerAddress broker)
-    {
-        var o = _options;
-        var builder = new MqttClientOptionsBuilder()
-            .WithTcpServer(broker.Host, broker.Port)
-            .WithClientId(o.ClientId)
-            .WithKeepAlivePeriod(o.KeepAlive)
-            .WithTimeout(o.ConnectTimeout);
-        if (o.Version == MqttVersion.V311)
-        {
-            // 3.1.1 has no session expiry and no receive maximum: a persistent session is CleanSession = false.
-            builder = builder.WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V311).WithCleanSession(!o.PersistentSession);
-        }
-        else
-        {
-            builder = builder.WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithCleanStart(!o.PersistentSession);
-            if (o.PersistentSession)
-            {
-                builder = builder.WithSessionExpiryInterval((uint)o.SessionExpiry.TotalSeconds);
-            }
-
-            if (o.ReceiveMaximum is { } receiveMaximum)
-            {
-                builder = builder.WithReceiveMaximum(receiveMaximum);
-            }
-        }
-
-        if (o.StreamProvider is { } streams)
-        {
-            builder = builder.WithStreamProvider(streams);
-        }
-
-        if (o.Username is { Length: > 0 } user)
-        {
-            builder = builder.WithCredentials(user, o.Password);
-        }
-
-        if (broker.Tls)
-        {
-            builder = builder.WithTlsOptions(BrokerTls.Options(broker, o.CaCertificates));
-        }
-
-        if (o.Configure is { } configure)
-        {
-            builder = configure(builder);
-        }
-
-        var options = builder.Build();
-        return o.WidenSocketBuffers && o.StreamProvider is null ? BrokerSocket.Widen(options) : options;
-    }
-
-    private async Task<MqttClientConnectResult> ConnectBoundedAsync(IMqttClient client, MqttClientOptions options, CancellationToken ct)
-    {
-        // Bounded here too: against a black hole the handshake can otherwise wait for the OS's TCP timeout. On a thread of
-        // its own: a wedged socket can block the caller before the connect even becomes a task.
-        var timeout = _options.ConnectTimeout;
-        using var deadline = new CancellationTokenSource(timeout, _time);
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
-        try
-        {
-            return await Task.Run(() => client.ConnectAsync(options, bounded.Token), ct).WaitAsync(timeout + TimeSpan.FromSeconds(1), _time, ct);
-        }
-        catch (Exception ex) when (!ct.IsCancellationRequested && ex is OperationCanceledException or TimeoutException)
-        {
-            throw new TimeoutException($"no CONNACK within {timeout.TotalSeconds:0.#} s", ex);
-        }
-    }
-
-    private async Task SubscribeAsync(IMqttClient client, BrokerAddress broker, CancellationToken ct)
-    {
-        var subscribe = new MqttClientSubscribeOptionsBuilder();
-        foreach (var filter in _options.Subscriptions)
-        {
-            subscribe = subscribe.WithTopicFilter(filter);
-        }
-
-        var result = await client.SubscribeAsync(subscribe.Build(), ct);
-        // A refused subscription (an ACL) would leave the client connected and deaf: it fails the attempt, visibly.
-        if (result.Items.FirstOrDefault(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2) is { } refused)
-        {
-            throw new InvalidOperationException($"{broker} refused the subscription to {refused.TopicFilter.Topic}: {refused.ResultCode}");
-        }
-    }
-
-    private async Task<bool> PingAsync(IMqttClient client, CancellationToken ct)
-    {
-        try
-        {
-            // On a thread of its own, as the connect: a wedged socket can block the caller.
-            return await Task.Run(() => client.TryPingAsync(ct), ct).WaitAsync(_options.PingTimeout, _time, ct);
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>Forgets a ready connection that was lost (under the gate).</summary>
     private void Drop(IMqttClient client, string reason)
     {
-        if (Volatile.Read(ref _ready) != client)
+        if (Volatile.Read(ref _session)?.Client != client)
         {
             return;
         }
@@ -503,7 +383,7 @@ public sealed class MqttConnection : IAsyncDisposable
             ScheduleAfterFailure();
         }
 
-        Discard(client);
+        MqttClientCalls.Discard(client);
         Notify(() => Disconnected?.Invoke(broker, reason));
     }
 
@@ -511,9 +391,8 @@ public sealed class MqttConnection : IAsyncDisposable
     {
         lock (_readySync)
         {
-            var client = _ready;
-            Volatile.Write(ref _ready, null);
-            _session = null;
+            var client = _session?.Client;
+            Volatile.Write(ref _session, null);
             if (_readyWaiters.Task.IsCompleted)
             {
                 _readyWaiters = NewWaiters();
@@ -563,19 +442,6 @@ public sealed class MqttConnection : IAsyncDisposable
         {
         }
     }
-
-    private static void Discard(IMqttClient client) => _ = Task.Run(() =>
-    {
-        try
-        {
-            // Disposing closes the socket; on a dead connection that can block, hence in the background.
-            client.Dispose();
-        }
-        catch (Exception)
-        {
-            // By design: the connection is dead anyway.
-        }
-    });
 
     private static void Notify(Action raise)
     {

@@ -1,9 +1,12 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Registry;
 using Polly.Retry;
+using Polly.Telemetry;
 using Polly.Timeout;
 
 namespace Somnis.Edge.Publishing;
@@ -41,10 +44,24 @@ internal static class PublishPipeline
         {
             foreach (var bed in context.ServiceProvider.GetRequiredService<IOptions<EdgeOptions>>().Value.BedIds())
             {
-                context.AddResiliencePipeline(new Key(bed), (builder, _) => Configure(builder));
+                context.AddResiliencePipeline(new Key(bed), (builder, c) => Configure(builder.ConfigureTelemetry(new TelemetryOptions
+                {
+                    LoggerFactory = c.ServiceProvider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
+                    SeverityProvider = RoutineAtDebug,
+                })));
             }
         });
     }
+
+    /// <summary>
+    /// Polly logs every execution and every attempt at Information: two lines per message published, thousands a second
+    /// in a fleet. Those routine successes go to Debug; retries, failed attempts, timeouts and circuit changes keep their
+    /// level. The metrics are recorded whatever the level.
+    /// </summary>
+    internal static ResilienceEventSeverity RoutineAtDebug(SeverityProviderArguments args) =>
+        args.Event.Severity == ResilienceEventSeverity.Information && args.Event.EventName is "PipelineExecuted" or "ExecutionAttempt"
+            ? ResilienceEventSeverity.Debug
+            : args.Event.Severity;
 
     /// <summary>The bed's pipeline, from the registry (with telemetry).</summary>
     public static ResiliencePipeline For(this ResiliencePipelineProvider<Key> provider, string bed) => provider.GetPipeline(new Key(bed));

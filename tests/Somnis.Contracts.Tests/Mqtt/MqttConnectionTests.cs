@@ -120,9 +120,7 @@ public sealed class MqttConnectionTests
 
         // The broker keeps the session: the client comes back to it and needs no new subscription.
         _time.Advance(TimeSpan.FromSeconds(10));
-        var closed = Signals.DisconnectedAsync(sessions[^1].Client);
-        await broker.DropClientAsync(options.ClientId);
-        await closed;
+        await DropAsync(broker, connection);
         await connection.SuperviseOnceAsync(default);
         Assert.Equal(2, sessions.Count);
         Assert.True(sessions[^1].SessionPresent);
@@ -132,7 +130,7 @@ public sealed class MqttConnectionTests
 
         // A broker restarted without its sessions: the client subscribes again.
         _time.Advance(TimeSpan.FromSeconds(10));
-        closed = Signals.DisconnectedAsync(sessions[^1].Client);
+        var closed = Signals.DisconnectedAsync(sessions[^1].Client);
         await broker.RestartWithoutSessionsAsync();
         await closed;
         await connection.SuperviseOnceAsync(default);
@@ -155,16 +153,12 @@ public sealed class MqttConnectionTests
 
         // Up for 10 s (StableAfter), then lost: the same step reconnects, to the same broker.
         _time.Advance(TimeSpan.FromSeconds(10));
-        var closed = Signals.DisconnectedAsync(connection.Client!);
-        await broker.DropClientAsync(options.ClientId);
-        await closed;
+        await DropAsync(broker, connection);
         Assert.Equal(connection.Options.CheckInterval, await connection.SuperviseOnceAsync(default));
         Assert.Equal((2L, "the connection was closed"), (connection.Connects, Assert.Single(lost)));
 
         // Lost again at once: that counts as a failure and waits the backoff.
-        closed = Signals.DisconnectedAsync(connection.Client!);
-        await broker.DropClientAsync(options.ClientId);
-        await closed;
+        await DropAsync(broker, connection);
         Assert.Equal(Ms250, await connection.SuperviseOnceAsync(default));
         Assert.False(connection.IsConnected);
         _time.Advance(Ms250);
@@ -223,9 +217,7 @@ public sealed class MqttConnectionTests
         connection.Connected += sessions.Add;
         await connection.SuperviseOnceAsync(default);
         _time.Advance(TimeSpan.FromSeconds(10));
-        var closed = Signals.DisconnectedAsync(connection.Client!);
-        await broker.DropClientAsync(options.ClientId);
-        await closed;
+        await DropAsync(broker, connection);
         await connection.SuperviseOnceAsync(default);
 
         Assert.Equal([(options.ClientId, wire, false, expiry), (options.ClientId, wire, false, expiry)], broker.Connects);
@@ -240,9 +232,7 @@ public sealed class MqttConnectionTests
         await using var connection = new MqttConnection(options, _time, new FixedRandom(0));
         await connection.SuperviseOnceAsync(default);
         _time.Advance(TimeSpan.FromSeconds(10));
-        var closed = Signals.DisconnectedAsync(connection.Client!);
-        await broker.DropClientAsync(options.ClientId);
-        await closed;
+        await DropAsync(broker, connection);
         await connection.SuperviseOnceAsync(default);
 
         Assert.Equal(2, connection.Connects);
@@ -262,6 +252,14 @@ public sealed class MqttConnectionTests
         Assert.False(waiting.IsCompleted);
         await connection.SuperviseOnceAsync(default);
         Assert.Same(connection.Client, await waiting.WaitAsync(Signals.Patience));
+    }
+
+    /// <summary>The broker closes the client's connection (its session stays); returns once the client saw it.</summary>
+    private static async Task DropAsync(InProcessBroker broker, MqttConnection connection)
+    {
+        var closed = Signals.DisconnectedAsync(connection.Client!);
+        await broker.DropClientAsync(connection.Options.ClientId);
+        await closed;
     }
 
     /// <summary>Reads what arrived until <paramref name="topic"/> does; fails after <see cref="Signals.Patience"/>.</summary>
