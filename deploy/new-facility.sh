@@ -77,9 +77,10 @@ fi
 user="hub-$facility"
 password=$(new_password)
 set_password "$dir" "$user" "$password"
-add_acl "$dir" "$user" "$user: the Somnis hub of facility $facility (reads every bed, sends commands)" \
+add_acl "$dir" "$user" "$user: the Somnis hub of facility $facility (reads every bed, sends commands and alarm states)" \
   "topic read somnis/$facility/beds/#" \
-  "topic write somnis/$facility/beds/+/cmd"
+  "topic write somnis/$facility/beds/+/cmd" \
+  "topic write somnis/$facility/alarms/#"
 write_env "$dir/hub-$facility.env" \
   "# Somnis hub of facility $facility: broker settings (deploy/new-facility.sh). Secret: keep 0600." \
   "Broker__Url=$(cat "$dir/broker.url")" \

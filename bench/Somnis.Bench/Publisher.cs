@@ -36,7 +36,7 @@ internal sealed class Publisher : IAsyncDisposable
                 .Build();
 
             // The same socket buffers as edge and hub (MQTTnet's 8 KiB default turns off TCP window scaling).
-            await clients[i].ConnectAsync(Somnis.Edge.BrokerSocket.Widen(options), ct);
+            await clients[i].ConnectAsync(Somnis.Contracts.Mqtt.BrokerSocket.Widen(options), ct);
         }
 
         return new Publisher(clients, inflight);

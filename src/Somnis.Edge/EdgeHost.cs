@@ -3,6 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Somnis.Contracts.Mqtt;
+using Somnis.Edge.Publishing;
 
 namespace Somnis.Edge;
 
@@ -13,6 +15,7 @@ public static class EdgeHost
     public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
         ["--broker"] = "Edge:Broker",
+        ["--mqtt-version"] = "Edge:MqttVersion",
         ["--broker-username"] = "Edge:BrokerUsername",
         ["--broker-password"] = "Edge:BrokerPassword",
         ["--broker-ca"] = "Edge:BrokerCaCertificate",
@@ -40,8 +43,9 @@ public static class EdgeHost
     public static IHostApplicationBuilder AddSomnisEdge(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddOptions<EdgeOptions>().Bind(builder.Configuration.GetSection(EdgeOptions.Section)).ValidateOnStart();
+        builder.Services.AddOptions<EdgeOptions>().Bind(MqttVersions.Spelled(builder.Configuration.GetSection(EdgeOptions.Section))).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
+        builder.Services.AddPublishPipelines();
         builder.Services.AddSingleton<BedSourceFactory>();
         builder.Services.AddSingleton<ClockQuality>();
         builder.Services.AddSingleton<EdgeService>();

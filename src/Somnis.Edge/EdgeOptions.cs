@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Somnis.Contracts;
+using Somnis.Contracts.Mqtt;
 using Somnis.Edge.Sensors;
 using Somnis.Edge.Simulation;
 
@@ -10,8 +11,14 @@ public sealed class EdgeOptions
 {
     public const string Section = "Edge";
 
-    /// <summary>MQTT broker, <c>mqtt://HOST:PORT</c> (or <c>mqtts://</c> for TLS). <c>--broker</c>.</summary>
+    /// <summary>MQTT broker, <c>mqtt://HOST:PORT</c> (or <c>mqtts://</c> for TLS), or a comma-separated list of the nodes
+    /// of a clustered broker in order of preference: a failed connection moves on to the next (<c>--broker</c>).</summary>
     public string Broker { get; set; } = "mqtt://127.0.0.1:1883";
+
+    /// <summary>MQTT protocol version, <c>5</c> (default) or <c>3.1.1</c> for brokers that speak nothing newer (nats-server)
+    /// (<c>--mqtt-version</c>). With 3.1.1 the session is kept with CleanSession = false and the broker decides for how
+    /// long (<see cref="SessionExpiry"/> applies to MQTT 5 only).</summary>
+    public MqttVersion MqttVersion { get; set; } = MqttVersion.V5;
 
     /// <summary>Broker user name (<c>--broker-username</c>); the device's own credentials in production.</summary>
     public string? BrokerUsername { get; set; }
@@ -100,10 +107,12 @@ public sealed class EdgeOptions
     /// <summary>MQTT keep-alive; a dead connection is noticed after about 1.5 times this (1 s–10 min). Default 15 s.</summary>
     public TimeSpan KeepAlive { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How long the broker keeps this bed's MQTT session while it is away (clean start off) (1 min–7 days). Default 1 day.</summary>
+    /// <summary>How long the broker keeps this bed's MQTT session while it is away (clean start off) (1 min–7 days). Default 1 day.
+    /// MQTT 5 only: with 3.1.1 the broker's own setting applies.</summary>
     public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromDays(1);
 
-    /// <summary>Longest wait between reconnect attempts (jittered exponential backoff) (100 ms–10 min). Default 30 s.</summary>
+    /// <summary>Longest wait between reconnect attempts of the bed's connections (jittered exponential backoff from 250 ms,
+    /// docs/operations.md "Broker connection") (100 ms–10 min). Default 30 s.</summary>
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Clock quality to report. Unset: hardware mode asks the OS (<c>timedatectl</c>); simulated mode reports
@@ -134,9 +143,14 @@ internal sealed class EdgeOptionsValidator : IValidateOptions<EdgeOptions>
     public ValidateOptionsResult Validate(string? name, EdgeOptions o)
     {
         var errors = new List<string>();
-        if (!BrokerAddress.TryParse(o.Broker, out _, out var brokerError))
+        if (!BrokerAddress.TryParseList(o.Broker, out _, out var brokerError))
         {
             errors.Add($"--broker: {brokerError}");
+        }
+
+        if (!MqttVersions.IsValid(o.MqttVersion))
+        {
+            errors.Add($"--mqtt-version (Edge:MqttVersion) must be {MqttVersions.Allowed}");
         }
 
         if (!Identifiers.IsValid(o.Facility))

@@ -1,7 +1,11 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Registry;
 using Somnis.Contracts;
+using Somnis.Contracts.Mqtt;
 using Somnis.Edge.Publishing;
 using Somnis.Edge.Sensing;
 using Somnis.Edge.Sensors;
@@ -11,18 +15,28 @@ using Somnis.Edge.Simulation;
 namespace Somnis.Edge;
 
 /// <summary>
-/// Runs every bed of this process: one <see cref="BedLink"/> (its own MQTT client) and one produce loop per bed.
-/// A fleet of simulated beds is many of these side by side in one process.
+/// Runs every bed of this process: one <see cref="BedLink"/> (its own MQTT connection), one
+/// <see cref="CommandListener"/> and one produce loop per bed. A fleet of simulated beds is many of these side by side
+/// in one process.
 /// </summary>
+/// <param name="pipelines">The beds' publish pipelines (<see cref="PublishPipeline"/>); null only where a test builds the
+/// service by hand, which then gets pipelines without telemetry.</param>
+/// <param name="meters">For the connection metrics (meter <see cref="MeterName"/>); null: none.</param>
 internal sealed class EdgeService(
     IOptions<EdgeOptions> options,
     BedSourceFactory sources,
     ClockQuality clock,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
-    ILogger<EdgeService> logger) : BackgroundService
+    ILogger<EdgeService> logger,
+    ResiliencePipelineProvider<PublishPipeline.Key>? pipelines = null,
+    IMeterFactory? meters = null) : BackgroundService
 {
+    /// <summary>The edge's own meter: its MQTT connections (<c>somnis.edge.broker.*</c>, tagged <c>data</c> or <c>command</c>).</summary>
+    public const string MeterName = "Somnis.Edge";
+
     private readonly List<(BedRunner Runner, BedLink Link)> _beds = [];
+    private readonly MqttConnectionMetrics? _metrics = meters is null ? null : new MqttConnectionMetrics(meters.Create(MeterName), "somnis.edge.broker");
 
     /// <summary>The running beds, for health checks and tests.</summary>
     public IReadOnlyList<(BedRunner Runner, BedLink Link)> Beds => _beds;
@@ -65,7 +79,9 @@ internal sealed class EdgeService(
             }
 
             runner.Restore(journal.LastSequence, journal.LastEventTime);
-            var link = new BedLink(o.Facility, ids[i], o, journal, () => runner.Status(), clock.Current, time, logger);
+            var pipeline = pipelines?.For(ids[i]) ?? PublishPipeline.Configure(new ResiliencePipelineBuilder { TimeProvider = time }).Build();
+            var link = new BedLink(o.Facility, ids[i], o, journal, () => runner.Status(), clock.Current, pipeline, time, logger);
+            _metrics?.Watch("data", link.Connection);
             _beds.Add((runner, link));
         }
 
@@ -77,7 +93,8 @@ internal sealed class EdgeService(
     {
         await Task.Yield();
         var connection = link.RunAsync(ct);
-        using var commands = new CommandListener(options.Value.Facility, runner, options.Value, time, logger);
+        await using var commands = new CommandListener(options.Value.Facility, runner, options.Value, time, logger);
+        _metrics?.Watch("command", commands.Connection);
         var commandLoop = commands.RunAsync(ct);
         while (!ct.IsCancellationRequested)
         {

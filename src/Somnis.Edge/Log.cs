@@ -100,4 +100,17 @@ internal static partial class Log
 
     [LoggerMessage(11, LogLevel.Warning, "Bed {Bed} command channel cannot reach {Broker}: {Reason}; retrying")]
     public static partial void CommandConnectFailed(ILogger logger, string bed, string broker, string reason);
+
+    // 340–369: the bed's broker connections (MqttConnection events; connect failures are EventIds 3 and 11).
+    [LoggerMessage(340, LogLevel.Warning, "Bed {Bed} lost its connection to {Broker}: {Reason}; reconnecting")]
+    public static partial void ConnectionLost(ILogger logger, string bed, string broker, string reason);
+
+    [LoggerMessage(341, LogLevel.Warning, "Bed {Bed} command channel lost its connection to {Broker}: {Reason}; reconnecting")]
+    public static partial void CommandConnectionLost(ILogger logger, string bed, string broker, string reason);
+
+    [LoggerMessage(342, LogLevel.Debug, "Bed {Bed} command channel connected to {Broker}")]
+    public static partial void CommandConnected(ILogger logger, string bed, string broker);
+
+    [LoggerMessage(343, LogLevel.Warning, "Bed {Bed} command channel: no ping answer from {Broker} within {Timeout}; reconnecting")]
+    public static partial void CommandPingUnanswered(ILogger logger, string bed, string broker, TimeSpan timeout);
 }

@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using Somnis.Contracts.Mqtt;
 using Somnis.Hub.Beds;
 using Somnis.Hub.Broker;
 using Somnis.Hub.Dashboard;
@@ -16,6 +18,7 @@ internal static class HubComposition
     public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
         ["--broker"] = "Broker:Url",
+        ["--mqtt-version"] = "Broker:MqttVersion",
         ["--broker-username"] = "Broker:Username",
         ["--broker-password"] = "Broker:Password",
         ["--broker-ca"] = "Broker:CaCertificate",
@@ -44,6 +47,8 @@ internal static class HubComposition
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, HubJsonContext.Default));
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(HubMetrics.MeterName)
+            // Resilience pipelines registered through Polly.Extensions (the demo's simulated beds) report here.
+            .AddMeter("Polly")
             .AddAspNetCoreInstrumentation()
             .AddRuntimeInstrumentation()
             .AddPrometheusExporter());
@@ -52,11 +57,15 @@ internal static class HubComposition
 
     public static IHostApplicationBuilder AddBroker(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<BrokerOptions>().Bind(builder.Configuration.GetSection(BrokerOptions.Section)).ValidateOnStart();
+        builder.Services.AddOptions<BrokerOptions>().Bind(MqttVersions.Spelled(builder.Configuration.GetSection(BrokerOptions.Section))).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<BrokerOptions>, BrokerOptionsValidator>();
         builder.Services.AddSingleton<BrokerEndpoint>();
         builder.Services.AddSingleton<EmbeddedBroker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
+        builder.Services.AddSingleton(sp => new MqttConnectionMetrics(sp.GetRequiredService<IMeterFactory>().Create(HubMetrics.MeterName), "somnis.broker"));
+        // After the embedded broker, which it may connect to. Alarm states, Architect commands and resend requests.
+        builder.Services.AddSingleton<HubPublisher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HubPublisher>());
         return builder;
     }
 
@@ -130,12 +139,17 @@ internal sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
     public ValidateOptionsResult Validate(string? name, BrokerOptions o)
     {
         var errors = new List<string>();
-        if (!o.Embedded && !Somnis.Edge.BrokerAddress.TryParse(o.Url, out _, out var error))
+        if (!o.Embedded && !BrokerAddress.TryParseList(o.Url, out _, out var error))
         {
             errors.Add($"--broker (Broker:Url): {error}");
         }
 
-        if (o.CaCertificate is not null && Somnis.Edge.BrokerTls.Problem(o.CaCertificate) is { } caProblem)
+        if (!MqttVersions.IsValid(o.MqttVersion))
+        {
+            errors.Add($"--mqtt-version (Broker:MqttVersion) must be {MqttVersions.Allowed}");
+        }
+
+        if (o.CaCertificate is not null && BrokerTls.Problem(o.CaCertificate) is { } caProblem)
         {
             errors.Add($"--broker-ca (Broker:CaCertificate): {caProblem}");
         }

@@ -173,4 +173,26 @@ internal static partial class Log
 
     [LoggerMessage(412, LogLevel.Warning, "Architect {Action} for bed {Bed} requested by {User} (command {CommandId})")]
     public static partial void ArchitectCommand(ILogger logger, string action, string bed, string user, string commandId);
+
+    // 600–629: MQTT connections of the hub (subscriber: EventIds 2 and 3 above; publisher) and what they carry.
+    [LoggerMessage(600, LogLevel.Information, "MQTT {Connection} connected to {Broker} (session present: {SessionPresent})")]
+    public static partial void MqttConnected(ILogger logger, string connection, string broker, bool sessionPresent);
+
+    [LoggerMessage(601, LogLevel.Warning, "MQTT {Connection} cannot reach {Broker}: {Reason}; next attempt in {RetryIn}")]
+    public static partial void MqttConnectFailed(ILogger logger, string connection, string broker, string reason, TimeSpan retryIn);
+
+    [LoggerMessage(602, LogLevel.Warning, "MQTT {Connection} lost its connection to {Broker}: {Reason}; reconnecting")]
+    public static partial void MqttConnectionLost(ILogger logger, string connection, string broker, string reason);
+
+    [LoggerMessage(603, LogLevel.Warning, "MQTT {Connection}: {Broker} did not answer a ping within {Timeout}; dropping the connection")]
+    public static partial void MqttPingUnanswered(ILogger logger, string connection, string broker, TimeSpan timeout);
+
+    [LoggerMessage(604, LogLevel.Error, "Hub publish to {Topic} refused by the broker ({Reason}); dropped, not retried")]
+    public static partial void HubPublishRefused(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(605, LogLevel.Warning, "Resend requests failed: {Reason}; trying again in a second")]
+    public static partial void ResendFailed(ILogger logger, string reason);
+
+    [LoggerMessage(606, LogLevel.Information, "MQTT {Connection}: brokers {Brokers}, MQTT {Version}, client id {ClientId}")]
+    public static partial void MqttConfigured(ILogger logger, string connection, string brokers, string version, string clientId);
 }

@@ -25,6 +25,8 @@ public sealed class EdgeOptionsValidatorTests
     {
         Assert.Contains(Failures(o => o.Broker = "http://x:1"), f => f.StartsWith("--broker: must look like mqtt://HOST:PORT", StringComparison.Ordinal));
         Assert.Contains(Failures(o => o.Broker = "mqtt://x:70000"), f => f.StartsWith("--broker:", StringComparison.Ordinal));
+        Assert.Contains(Failures(o => o.Broker = "mqtt://a:1883,,mqtt://b:1883"), f => f.StartsWith("--broker: entry 2 of the list must look like", StringComparison.Ordinal));
+        Assert.Contains(Failures(o => o.MqttVersion = (Somnis.Contracts.Mqtt.MqttVersion)3), f => f == "--mqtt-version (Edge:MqttVersion) must be 5 or 3.1.1");
         Assert.Contains(Failures(o => o.Facility = "a/b"), f => f.StartsWith("--facility must be", StringComparison.Ordinal));
         Assert.Contains(Failures(o => o.Bed = "bed #1"), f => f.StartsWith("--bed must be", StringComparison.Ordinal));
         Assert.Contains(Failures(o => o.Beds = 5001), f => f == "--beds must be between 0 and 5000 (got 5001)");
@@ -37,20 +39,18 @@ public sealed class EdgeOptionsValidatorTests
     }
 
     [Fact]
+    public void An_unreadable_ca_file_is_named()
+    {
+        var errors = new EdgeOptionsValidator().Validate(null, new EdgeOptions { BrokerCaCertificate = "/nonexistent/ca.crt" });
+        Assert.Contains("--broker-ca (Edge:BrokerCaCertificate): cannot read a PEM CA certificate from '/nonexistent/ca.crt'", errors.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Fleet_bed_ids_are_numbered_and_sortable()
     {
         Assert.Equal(["bed-01", "bed-02", "bed-03"], new EdgeOptions { Beds = 3 }.BedIds());
         Assert.Equal("bed-100", new EdgeOptions { Beds = 100 }.BedIds()[^1]);
         Assert.Equal("bed-001", new EdgeOptions { Beds = 100 }.BedIds()[0]);
         Assert.Equal(["icu-7"], new EdgeOptions { Bed = "icu-7" }.BedIds());
-    }
-
-    [Fact]
-    public void Broker_address_parses_schemes_and_default_ports()
-    {
-        Assert.Equal(new BrokerAddress("10.0.0.5", 1883, false), BrokerAddress.Parse("mqtt://10.0.0.5"));
-        Assert.Equal(new BrokerAddress("hub.local", 8883, true), BrokerAddress.Parse("mqtts://hub.local"));
-        Assert.Equal(new BrokerAddress("127.0.0.1", 18831, false), BrokerAddress.Parse("mqtt://127.0.0.1:18831"));
-        Assert.False(BrokerAddress.TryParse("127.0.0.1:1883", out _, out _));
     }
 }

@@ -5,9 +5,8 @@ using MQTTnet;
 using MQTTnet.Protocol;
 using Polly;
 using Polly.CircuitBreaker;
-using Polly.Retry;
-using Polly.Timeout;
 using Somnis.Contracts;
+using Somnis.Contracts.Mqtt;
 
 namespace Somnis.Edge.Publishing;
 
@@ -16,11 +15,12 @@ namespace Somnis.Edge.Publishing;
 /// first and leave it only after the broker's QoS 1 acknowledgement (PUBACK), so a dropped connection, a broker restart
 /// or an edge crash delays data but does not lose it.
 /// <list type="bullet">
-/// <item>A hosted reconnect loop (ping → connect → birth status) with jittered exponential backoff (Polly retry);
-/// persistent session (clean start off, session expiry), last will = retained offline status.</item>
-/// <item>A drain loop publishes journaled messages through a Polly pipeline: retry (exponential, jitter) → circuit
-/// breaker → timeout. The delegate reconnects itself when needed; when the circuit is open the message simply stays
-/// journaled.</item>
+/// <item>The connection is an <see cref="MqttConnection"/> (<see cref="BrokerLinks.Data"/>): broker list, reconnect with
+/// jittered backoff, persistent session, last will = retained offline status. A connection counts once its birth
+/// status is out (<see cref="EstablishAsync"/>).</item>
+/// <item>A drain loop publishes journaled messages through the bed's <see cref="PublishPipeline"/>: retry → circuit
+/// breaker → timeout. The delegate reconnects itself when the backoff allows it; when the circuit is open the message
+/// simply stays journaled.</item>
 /// <item>After every reconnect, what was pending becomes the backlog and is replayed oldest first at no more than
 /// <see cref="EdgeOptions.ReplayRate"/> per second, while live messages go out as soon as they are fsynced.</item>
 /// </list>
@@ -29,9 +29,6 @@ namespace Somnis.Edge.Publishing;
 /// </summary>
 internal sealed class BedLink : IAsyncDisposable
 {
-    private static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
-
     /// <summary>How long a clean stop goes on delivering the journal (systemd's stop timeout is 90 s by default).</summary>
     private static readonly TimeSpan ShutdownDrain = TimeSpan.FromSeconds(10);
 
@@ -41,86 +38,69 @@ internal sealed class BedLink : IAsyncDisposable
 
     private readonly string _facility;
     private readonly string _bed;
-    private readonly BrokerAddress _broker;
-    private readonly System.Security.Cryptography.X509Certificates.X509Certificate2Collection? _ca;
     private readonly EdgeOptions _options;
     private readonly Journal _journal;
     private readonly Func<StatusMessage> _status;
     private readonly Func<ClockStatus> _clock;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private IMqttClient _client;
-
-    /// <summary>The connection whose birth status is out: data goes only over it (see <see cref="EnsureConnectedAsync"/>).</summary>
-    private IMqttClient? _born;
-    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private readonly MqttConnection _connection;
     private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly ResiliencePipeline _publishPipeline;
-    private readonly ResiliencePipeline _connectPipeline;
     private readonly TokenBucket _replayBudget;
     private int _statusDirty;
     private long _published;
-    private long _lastAckTimestamp;
     private long _replayed;
     private bool _replaying;
 
-    public BedLink(string facility, string bed, EdgeOptions options, Journal journal, Func<StatusMessage> status, Func<ClockStatus> clock, TimeProvider time, ILogger logger)
+    public BedLink(
+        string facility,
+        string bed,
+        EdgeOptions options,
+        Journal journal,
+        Func<StatusMessage> status,
+        Func<ClockStatus> clock,
+        ResiliencePipeline publishPipeline,
+        TimeProvider time,
+        ILogger logger,
+        Random? random = null)
     {
         _facility = facility;
         _bed = bed;
         _options = options;
-        _broker = BrokerAddress.Parse(options.Broker);
-        _ca = BrokerTls.LoadCa(options.BrokerCaCertificate);
         _journal = journal;
         _status = status;
         _clock = clock;
+        _publishPipeline = publishPipeline;
         _time = time;
         _logger = logger;
-        _client = NewClient();
         _replayBudget = new TokenBucket(options.ReplayRate, time);
-
-        var failures = new PredicateBuilder().Handle<Exception>(ex => ex is not (OperationCanceledException or BrokenCircuitException));
-        _publishPipeline = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
+        var will = () => JsonSerializer.SerializeToUtf8Bytes(CurrentStatus(DeviceStates.Offline), SomnisJsonContext.Default.StatusMessage);
+        _connection = new MqttConnection(BrokerLinks.Data(options, facility, bed, will), time, random)
+        {
+            MessageReceived = e =>
             {
-                ShouldHandle = failures,
-                MaxRetryAttempts = 2,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromMilliseconds(100),
-                MaxDelay = TimeSpan.FromSeconds(2),
-            })
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                ShouldHandle = failures,
-                FailureRatio = 0.5,
-                MinimumThroughput = 3,
-                SamplingDuration = TimeSpan.FromSeconds(10),
-                BreakDuration = BreakDuration,
-            })
-            .AddTimeout(new TimeoutStrategyOptions { Timeout = PublishTimeout })
-            .Build();
-        _connectPipeline = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
-                MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromMilliseconds(250),
-                MaxDelay = options.ReconnectMaxDelay,
-                OnRetry = args =>
-                {
-                    Log.ConnectFailed(_logger, _bed, _broker.ToString(), args.Outcome.Exception?.Message ?? "unknown");
-                    return default;
-                },
-            })
-            .Build();
+                OnCommand(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload);
+                return Task.CompletedTask;
+            },
+            Establishing = EstablishAsync,
+        };
+        _connection.ConnectFailed += (broker, ex, _) => Log.ConnectFailed(_logger, _bed, broker.ToString(), ex.Message);
+        _connection.PingUnanswered += (_, timeout) => Log.PingUnanswered(_logger, _bed, timeout);
+        _connection.Disconnected += (broker, reason) => Log.ConnectionLost(_logger, _bed, broker.ToString(), reason);
+        _connection.Connected += session =>
+        {
+            Log.ConnectedWithBacklog(_logger, _bed, session.Broker.ToString(), session.SessionPresent, _journal.Backlog);
+            Ring();
+        };
     }
 
     public string Bed => _bed;
 
-    public bool IsConnected => _client.IsConnected;
+    public bool IsConnected => _connection.IsConnected;
+
+    /// <summary>The bed's data connection (state and events, for metrics).</summary>
+    internal MqttConnection Connection => _connection;
 
     public Journal Journal => _journal;
 
@@ -154,6 +134,7 @@ internal sealed class BedLink : IAsyncDisposable
     /// <summary>Keeps the connection up, drains the journal and batches its fsyncs until cancelled.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
+        var connection = _connection.RunAsync(ct);
         var drain = DrainAsync(ct);
         var flush = FlushAsync(ct);
         var nextStatus = _time.GetUtcNow() + _options.StatusInterval;
@@ -162,7 +143,6 @@ internal sealed class BedLink : IAsyncDisposable
         {
             try
             {
-                await _connectPipeline.ExecuteAsync(async t => await EnsureConnectedAsync(ping: true, t), ct);
                 if (_time.GetUtcNow() >= nextStatus)
                 {
                     nextStatus = _time.GetUtcNow() + _options.StatusInterval;
@@ -176,154 +156,23 @@ internal sealed class BedLink : IAsyncDisposable
             {
                 break;
             }
-            catch (Exception ex)
-            {
-                // By design: the connect pipeline retries forever; anything else is logged and the loop goes on.
-                Log.ConnectFailed(_logger, _bed, _broker.ToString(), ex.Message);
-                await DelayQuietly(TimeSpan.FromSeconds(1), ct);
-            }
         }
 
+        await connection;
         await drain;
         await flush;
     }
 
-    private IMqttClient NewClient()
-    {
-        var client = new MqttClientFactory().CreateMqttClient();
-        client.ApplicationMessageReceivedAsync += e =>
-        {
-            OnCommand(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload);
-            return Task.CompletedTask;
-        };
-        return client;
-    }
-
     /// <summary>
-    /// A ping bounded by the keep-alive. In a black hole (a cable pulled, Wi-Fi gone) the socket's send buffer fills
-    /// and the client's own keep-alive can stall behind it for the OS's TCP timeout (many minutes); an unanswered
-    /// ping is the signal to drop the connection and reconnect.
+    /// Runs on every new connection before it carries data: whatever was not acknowledged before becomes the backlog, and
+    /// the birth status goes out first. Data published before the birth could reach the hub ahead of a birth that carries
+    /// a lower sequence number, which would read as an edge that lost its numbering.
     /// </summary>
-    private async Task<bool> AliveAsync(CancellationToken ct)
+    private async Task EstablishAsync(MqttSession session, CancellationToken ct)
     {
-        var client = _client;
-        try
-        {
-            // On a thread of its own: a wedged socket can block the caller before the ping even becomes a task.
-            if (await Task.Run(() => client.TryPingAsync(ct), ct).WaitAsync(_options.KeepAlive * 1.5, _time, ct))
-            {
-                return true;
-            }
-        }
-        catch (TimeoutException)
-        {
-        }
-
-        Log.PingUnanswered(_logger, _bed, _options.KeepAlive * 1.5);
-        return false;
-    }
-
-    private async Task EnsureConnectedAsync(bool ping, CancellationToken ct)
-    {
-        // A PUBACK within the keep-alive proves the connection alive: no ping needed (a ping queued behind a full
-        // publish window on a busy machine could otherwise time out and drop a healthy connection).
-        var acked = _time.GetElapsedTime(Interlocked.Read(ref _lastAckTimestamp)) < _options.KeepAlive;
-        var client = _client;
-        // A connection counts once its birth status is out: data published on it before the birth could reach the
-        // hub ahead of a birth that carries a lower sequence number, which would read as an edge that lost its numbering.
-        if (client.IsConnected && client == Volatile.Read(ref _born) && (!ping || acked || await AliveAsync(ct)))
-        {
-            return;
-        }
-
-        await _connectLock.WaitAsync(ct);
-        try
-        {
-            // Whoever held the lock before may have just connected: never replace a connection that another caller
-            // made meanwhile (that would fail its in-flight publishes and trip the circuit breaker).
-            if (_client.IsConnected && _client == _born && (!ping || client != _client))
-            {
-                return;
-            }
-
-            await ConnectAsync(ct);
-        }
-        finally
-        {
-            _connectLock.Release();
-        }
-    }
-
-    private async Task ConnectAsync(CancellationToken ct)
-    {
-        var will = CurrentStatus(DeviceStates.Offline);
-        var builder = new MqttClientOptionsBuilder()
-            .WithTcpServer(_broker.Host, _broker.Port)
-            .WithClientId($"edge-{_facility}-{_bed}")
-            .WithCleanStart(false)
-            .WithSessionExpiryInterval((uint)_options.SessionExpiry.TotalSeconds)
-            .WithKeepAlivePeriod(_options.KeepAlive)
-            .WithTimeout(_options.KeepAlive < PublishTimeout ? _options.KeepAlive : PublishTimeout)
-            .WithWillTopic(Topics.For(_facility, _bed, Topics.Status))
-            .WithWillPayload(JsonSerializer.SerializeToUtf8Bytes(will, SomnisJsonContext.Default.StatusMessage))
-            .WithWillRetain(true)
-            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
-        if (_options.BrokerUsername is { Length: > 0 } user)
-        {
-            builder = builder.WithCredentials(user, _options.BrokerPassword);
-        }
-
-        if (_broker.Tls)
-        {
-            builder = builder.WithTlsOptions(BrokerTls.Options(_broker, _ca));
-        }
-
-        // A fresh client per connection: the old one may be wedged on a dead socket; disposing it (in the
-        // background, it may block) closes that socket.
-        var old = _client;
-        _client = NewClient();
-        _ = Task.Run(() =>
-        {
-            try
-            {
-                old.Dispose();
-            }
-            catch (Exception)
-            {
-                // By design: the old connection is dead anyway.
-            }
-        });
-
-        // Bounded here too: against a black hole the handshake can otherwise wait for the OS's TCP timeout.
-        var handshake = _options.KeepAlive < PublishTimeout ? _options.KeepAlive : PublishTimeout;
-        using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        connectTimeout.CancelAfter(handshake);
-        var client = _client;
-        MqttClientConnectResult result;
-        try
-        {
-            result = await Task.Run(() => client.ConnectAsync(BrokerSocket.Widen(builder.Build()), connectTimeout.Token), ct).WaitAsync(handshake + TimeSpan.FromSeconds(1), _time, ct);
-        }
-        catch (Exception ex) when (!ct.IsCancellationRequested && ex is OperationCanceledException or TimeoutException)
-        {
-            throw new TimeoutException($"no CONNACK within {handshake.TotalSeconds:0.#} s", ex);
-        }
-
-        if (!result.IsSessionPresent)
-        {
-            // The session (and with it the subscription) is new: subscribe to the hub's commands (resend requests).
-            await _client.SubscribeAsync(
-                new MqttClientSubscribeOptionsBuilder().WithTopicFilter(Topics.For(_facility, _bed, Topics.Command), MqttQualityOfServiceLevel.AtLeastOnce).Build(),
-                ct);
-        }
-
-        // Whatever was not acknowledged before is now backlog, replayed oldest first.
         _journal.MarkReconnected();
         _replaying = _journal.HasBacklog;
-        await PublishAsync(OutgoingMessage.Status(_facility, CurrentStatus(DeviceStates.Online)), ct);
-        Volatile.Write(ref _born, _client);
-        Log.ConnectedWithBacklog(_logger, _bed, _broker.ToString(), result.IsSessionPresent, _journal.Backlog);
-        Ring();
+        await PublishAsync(session.Client, OutgoingMessage.Status(_facility, CurrentStatus(DeviceStates.Online)), ct);
     }
 
     /// <summary>A command from the hub: a resend request is answered from the journal (see <see cref="Journal.Resend"/>).</summary>
@@ -386,11 +235,11 @@ internal sealed class BedLink : IAsyncDisposable
     /// <summary>One step of the drain loop: the status if due, else one journaled message, else wait.</summary>
     internal async Task DrainOnceAsync(CancellationToken ct, CancellationToken inFlight)
     {
-        if (_client.IsConnected && Interlocked.Exchange(ref _statusDirty, 0) == 1)
+        if (_connection.Client is { } client && Interlocked.Exchange(ref _statusDirty, 0) == 1)
         {
             try
             {
-                await PublishAsync(OutgoingMessage.Status(_facility, CurrentStatus(DeviceStates.Online)), ct);
+                await PublishAsync(client, OutgoingMessage.Status(_facility, CurrentStatus(DeviceStates.Online)), ct);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
@@ -431,7 +280,7 @@ internal sealed class BedLink : IAsyncDisposable
         if (failures.OfType<BrokenCircuitException>().FirstOrDefault() is { } broken)
         {
             Log.CircuitOpen(_logger, _bed, _journal.Backlog);
-            await DelayQuietly(broken.RetryAfter ?? BreakDuration, ct);
+            await DelayQuietly(broken.RetryAfter ?? PublishPipeline.BreakDuration, ct);
             return;
         }
 
@@ -452,12 +301,14 @@ internal sealed class BedLink : IAsyncDisposable
                 async t =>
                 {
                     // Reconnecting here (not in OnRetry) lets the circuit breaker's half-open probe succeed.
-                    await EnsureConnectedAsync(ping: false, t);
-                    await PublishAsync(topic, entry.Payload, retain: false, t);
+                    var client = await _connection.EnsureConnectedAsync(t);
+                    await PublishAsync(client, topic, entry.Payload, retain: false, t);
                 },
                 ct);
             _journal.Acknowledge(entry);
-            Interlocked.Exchange(ref _lastAckTimestamp, _time.GetTimestamp());
+            // A PUBACK proves the connection alive: no ping needed (a ping queued behind a full publish window on a busy
+            // machine could otherwise time out and drop a healthy connection).
+            _connection.ReportAlive();
             Interlocked.Increment(ref _published);
             if (isReplay)
             {
@@ -513,11 +364,12 @@ internal sealed class BedLink : IAsyncDisposable
         }
     }
 
-    private Task PublishAsync(OutgoingMessage message, CancellationToken ct) => PublishAsync(message.Topic, message.Payload, message.Retain, ct);
+    private static Task PublishAsync(IMqttClient client, OutgoingMessage message, CancellationToken ct) =>
+        PublishAsync(client, message.Topic, message.Payload, message.Retain, ct);
 
-    private async Task PublishAsync(string topic, ReadOnlyMemory<byte> payload, bool retain, CancellationToken ct)
+    private static async Task PublishAsync(IMqttClient client, string topic, ReadOnlyMemory<byte> payload, bool retain, CancellationToken ct)
     {
-        var result = await _client.PublishAsync(
+        var result = await client.PublishAsync(
             new MqttApplicationMessageBuilder()
                 .WithTopic(topic)
                 .WithPayload(payload.ToArray())
@@ -560,8 +412,8 @@ internal sealed class BedLink : IAsyncDisposable
                 {
                     try
                     {
-                        await EnsureConnectedAsync(ping: false, drain.Token);
-                        await PublishAsync(Topics.For(_facility, _bed, entry.TopicKind), entry.Payload, retain: false, drain.Token);
+                        var connected = await _connection.EnsureConnectedAsync(drain.Token, evenDuringBackoff: true);
+                        await PublishAsync(connected, Topics.For(_facility, _bed, entry.TopicKind), entry.Payload, retain: false, drain.Token);
                         _journal.Acknowledge(entry);
                         failures = 0;
                     }
@@ -580,11 +432,11 @@ internal sealed class BedLink : IAsyncDisposable
                 Log.StoppedWithBacklog(_logger, _bed, _journal.Backlog);
             }
 
-            if (_client.IsConnected)
+            if (_connection.Client is { } client)
             {
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3), _time);
-                await PublishAsync(OutgoingMessage.Status(_facility, CurrentStatus(DeviceStates.Offline)), cts.Token);
-                await _client.DisconnectAsync(cancellationToken: cts.Token);
+                await PublishAsync(client, OutgoingMessage.Status(_facility, CurrentStatus(DeviceStates.Offline)), cts.Token);
+                await _connection.DisconnectAsync(TimeSpan.FromSeconds(3));
             }
         }
         catch (Exception ex)
@@ -594,8 +446,7 @@ internal sealed class BedLink : IAsyncDisposable
         }
 
         _journal.Dispose();
-        _client.Dispose();
-        _connectLock.Dispose();
+        await _connection.DisposeAsync();
     }
 
     /// <summary>The replay budget: <c>rate</c> tokens a second, bursts of a tenth of a second.</summary>

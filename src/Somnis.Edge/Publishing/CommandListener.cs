@@ -1,51 +1,55 @@
 using Microsoft.Extensions.Logging;
-using MQTTnet;
-using MQTTnet.Protocol;
 using Somnis.Contracts;
+using Somnis.Contracts.Mqtt;
 
 namespace Somnis.Edge.Publishing;
 
 /// <summary>
-/// Receives the hub's commands for one bed on <c>somnis/{facility}/beds/{bed}/cmd</c> (its own MQTT client, so the
-/// data link is untouched) and applies them to the bed's interlock through the <see cref="BedRunner"/>, which reports
+/// Receives the hub's commands for one bed on <c>somnis/{facility}/beds/{bed}/cmd</c> (its own MQTT connection,
+/// <see cref="BrokerLinks.Command"/>, so the data link is untouched) and applies them to the bed's interlock through the <see cref="BedRunner"/>, which reports
 /// the new state. Commands are published retained by the hub: on every (re)connect the edge gets the state the hub
 /// wants. Local safe rule (docs/alarms.md): while this client has had no broker connection for longer than
 /// <see cref="EdgeOptions.InterlockFailSafeAfter"/>, the interlock is engaged locally; it is lifted when the connection
 /// is back (the retained command then decides).
 /// </summary>
-internal sealed class CommandListener : IDisposable
+internal sealed class CommandListener : IAsyncDisposable
 {
-    private readonly string _facility;
     private readonly BedRunner _runner;
     private readonly EdgeOptions _options;
-    private readonly BrokerAddress _broker;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly IMqttClient _client;
+    private readonly MqttConnection _connection;
     private readonly string _topic;
     private string? _lastCommandId;
     private DateTimeOffset _connectedOrStarted;
     private bool _failSafe;
 
-    public CommandListener(string facility, BedRunner runner, EdgeOptions options, TimeProvider time, ILogger logger)
+    public CommandListener(string facility, BedRunner runner, EdgeOptions options, TimeProvider time, ILogger logger, Random? random = null)
     {
-        _facility = facility;
         _runner = runner;
         _options = options;
-        _broker = BrokerAddress.Parse(options.Broker);
         _time = time;
         _logger = logger;
         _topic = Topics.For(facility, runner.Bed, Topics.Command);
         _connectedOrStarted = time.GetUtcNow();
-        _client = new MqttClientFactory().CreateMqttClient();
-        _client.ApplicationMessageReceivedAsync += e =>
+        _connection = new MqttConnection(BrokerLinks.Command(options, facility, runner.Bed), time, random)
         {
-            Handle(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload);
-            return Task.CompletedTask;
+            MessageReceived = e =>
+            {
+                Handle(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload);
+                return Task.CompletedTask;
+            },
         };
+        _connection.ConnectFailed += (broker, ex, _) => Log.CommandConnectFailed(_logger, _runner.Bed, broker.ToString(), ex.Message);
+        _connection.Connected += session => Log.CommandConnected(_logger, _runner.Bed, session.Broker.ToString());
+        _connection.Disconnected += (broker, reason) => Log.CommandConnectionLost(_logger, _runner.Bed, broker.ToString(), reason);
+        _connection.PingUnanswered += (broker, timeout) => Log.CommandPingUnanswered(_logger, _runner.Bed, broker.ToString(), timeout);
     }
 
-    public bool IsConnected => _client.IsConnected;
+    public bool IsConnected => _connection.IsConnected;
+
+    /// <summary>The bed's command connection (state and events, for metrics).</summary>
+    internal MqttConnection Connection => _connection;
 
     /// <summary>Applies one command payload (tests call it directly). Invalid commands are rejected and logged, never applied.</summary>
     internal void Handle(string topic, System.Buffers.ReadOnlySequence<byte> payload)
@@ -83,53 +87,38 @@ internal sealed class CommandListener : IDisposable
     public async Task RunAsync(CancellationToken ct)
     {
         _connectedOrStarted = _time.GetUtcNow();
-        var backoff = TimeSpan.FromMilliseconds(250);
+        var connection = _connection.RunAsync(ct);
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                if (!_client.IsConnected || !await _client.TryPingAsync(ct))
-                {
-                    CheckFailSafe();
-                    await ConnectAsync(ct);
-                    backoff = TimeSpan.FromMilliseconds(250);
-                }
-
-                _connectedOrStarted = _time.GetUtcNow();
-                if (_failSafe)
-                {
-                    _failSafe = false;
-                    _runner.SetLocalSafe(false);
-                }
-
+                CheckConnection();
                 await Task.Delay(TimeSpan.FromSeconds(1), _time, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 break;
             }
-            catch (Exception ex)
-            {
-                // By design: the broker being away is expected; retry with jittered backoff and let the safe rule decide.
-                Log.CommandConnectFailed(_logger, _runner.Bed, _broker.ToString(), ex.Message);
-                CheckFailSafe();
-                try
-                {
-                    await Task.Delay(backoff * (0.5 + Random.Shared.NextDouble()), _time, ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-
-                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 10_000));
-            }
         }
 
-        if (_client.IsConnected)
+        await connection;
+        await _connection.DisconnectAsync(TimeSpan.FromSeconds(2));
+    }
+
+    /// <summary>One round of the safe rule: connected, it is lifted (the retained command decides); else it may engage.</summary>
+    internal void CheckConnection()
+    {
+        if (!_connection.IsConnected)
         {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await _client.DisconnectAsync(cancellationToken: cts.Token);
+            CheckFailSafe();
+            return;
+        }
+
+        _connectedOrStarted = _time.GetUtcNow();
+        if (_failSafe)
+        {
+            _failSafe = false;
+            _runner.SetLocalSafe(false);
         }
     }
 
@@ -146,32 +135,5 @@ internal sealed class CommandListener : IDisposable
         }
     }
 
-    private async Task ConnectAsync(CancellationToken ct)
-    {
-        var builder = new MqttClientOptionsBuilder()
-            .WithTcpServer(_broker.Host, _broker.Port)
-            .WithClientId($"edge-{_facility}-{_runner.Bed}-cmd")
-            .WithCleanStart(true)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
-            .WithTimeout(TimeSpan.FromSeconds(10));
-        if (_options.BrokerUsername is { Length: > 0 } user)
-        {
-            builder = builder.WithCredentials(user, _options.BrokerPassword);
-        }
-
-        if (_broker.Tls)
-        {
-            builder = builder.WithTlsOptions(o => o.UseTls());
-        }
-
-        if (_client.IsConnected)
-        {
-            await _client.DisconnectAsync(cancellationToken: ct);
-        }
-
-        await _client.ConnectAsync(builder.Build(), ct);
-        await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(_topic, MqttQualityOfServiceLevel.AtLeastOnce).Build(), ct);
-    }
-
-    public void Dispose() => _client.Dispose();
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Somnis.Hub.Broker;
 using Somnis.Hub.Dashboard;
 using Somnis.Hub.Detection;
 using Somnis.Hub.Ingestion;
@@ -8,7 +9,7 @@ using Somnis.Hub.Storage;
 namespace Somnis.Hub.Alarms;
 
 /// <summary>The alarm feature: engine, operator actions, store seam and its write-behind writer, hub-time clock, notifications
-/// (live feed, MQTT, webhook), Architect interlock.</summary>
+/// (live feed, MQTT through the <see cref="HubPublisher"/> of <c>AddBroker()</c>, webhook), Architect interlock.</summary>
 internal static class AlarmComposition
 {
     /// <summary>Call after <c>AddStorage()</c> (the embedded store implements <see cref="IAlarmStore"/>) and before <c>AddIngestion()</c>.</summary>
@@ -25,11 +26,9 @@ internal static class AlarmComposition
         services.AddSingleton<IVitalsRecorder>(sp => sp.GetRequiredService<AlarmEngine>());
         services.AddSingleton<AlarmActions>();
         services.AddSingleton<ArchitectInterlock>();
-        services.AddSingleton<HubPublisher>();
         services.AddHttpClient(AlarmWebhook.HttpClientName);
         services.AddSingleton<AlarmWebhook>();
         services.AddHostedService<AlarmStartup>();
-        services.AddHostedService(sp => sp.GetRequiredService<HubPublisher>());
         services.AddHostedService(sp => sp.GetRequiredService<AlarmWebhook>());
         services.AddSingleton<AlarmClock>();
         services.AddHostedService(sp => sp.GetRequiredService<AlarmClock>());

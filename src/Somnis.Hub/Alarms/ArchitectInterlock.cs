@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Somnis.Contracts;
 using Somnis.Hub.Beds;
+using Somnis.Hub.Broker;
 
 namespace Somnis.Hub.Alarms;
 

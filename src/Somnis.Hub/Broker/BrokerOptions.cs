@@ -1,3 +1,5 @@
+using Somnis.Contracts.Mqtt;
+
 namespace Somnis.Hub.Broker;
 
 /// <summary>Which MQTT broker the hub reads (section <c>Broker</c>).</summary>
@@ -5,9 +7,16 @@ public sealed class BrokerOptions
 {
     public const string Section = "Broker";
 
-    /// <summary>External broker, <c>mqtt://HOST:PORT</c> or <c>mqtts://HOST:PORT</c> (<c>--broker</c>). Unset: the hub
-    /// starts its own embedded broker on loopback.</summary>
+    /// <summary>External broker, <c>mqtt://HOST:PORT</c> or <c>mqtts://HOST:PORT</c>, or a comma-separated list of the
+    /// nodes of a clustered broker in order of preference: a failed connection moves on to the next (<c>--broker</c>).
+    /// Unset: the hub starts its own embedded broker on loopback.</summary>
     public string? Url { get; set; }
+
+    /// <summary>MQTT protocol version of the hub's connections, <c>5</c> (default) or <c>3.1.1</c> for brokers that speak
+    /// nothing newer (nats-server) (<c>--mqtt-version</c>). With 3.1.1 the session is kept with CleanSession = false and the
+    /// broker decides for how long and how many messages it has in flight (<see cref="SessionExpiry"/> and
+    /// <see cref="ReceiveMaximum"/> are MQTT 5 only).</summary>
+    public MqttVersion MqttVersion { get; set; } = MqttVersion.V5;
 
     /// <summary>The hub's user name at the broker (<c>--broker-username</c>).</summary>
     public string? Username { get; set; }

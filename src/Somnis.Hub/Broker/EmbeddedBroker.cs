@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 using MQTTnet.Server;
+using Somnis.Contracts.Mqtt;
 
 namespace Somnis.Hub.Broker;
 
@@ -89,7 +90,11 @@ public sealed class BrokerEndpoint
 
     public int RequestedPort { get; }
 
+    /// <summary>The broker setting as given (one address or a list), or the embedded broker's address.</summary>
     public string Url { get; }
+
+    /// <summary>The brokers of <see cref="Url"/>, in order of preference.</summary>
+    public IReadOnlyList<BrokerAddress> Brokers => BrokerAddress.ParseList(Url);
 
     private static bool IsFree(int port)
     {

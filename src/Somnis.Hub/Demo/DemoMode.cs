@@ -55,8 +55,9 @@ internal static class DemoMode
             // after acknowledging it can be sent again instead of being reported lost.
             edge.Journal ??= Path.Combine(hub.Value.DataDirectory, "edge-journal");
 
-            // The simulated beds publish to whichever broker the hub reads.
+            // The simulated beds publish to whichever broker the hub reads, in the hub's MQTT version.
             edge.Broker = endpoint.Url;
+            edge.MqttVersion = broker.Value.MqttVersion;
             if (!endpoint.Embedded)
             {
                 edge.BrokerUsername ??= broker.Value.Username;

@@ -53,7 +53,8 @@ internal static class HealthEndpoints
     }
 }
 
-internal sealed class BrokerHealthCheck(MqttIngestor ingestor, EmbeddedBroker broker, BrokerEndpoint endpoint) : IHealthCheck
+/// <summary>Ready while the subscriber is connected; degraded while only the publisher (alarm states and commands wait in its queue) is not.</summary>
+internal sealed class BrokerHealthCheck(MqttIngestor ingestor, HubPublisher publisher, EmbeddedBroker broker, BrokerEndpoint endpoint) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -62,8 +63,13 @@ internal sealed class BrokerHealthCheck(MqttIngestor ingestor, EmbeddedBroker br
             return Task.FromResult(HealthCheckResult.Unhealthy("embedded broker not running"));
         }
 
-        return Task.FromResult(ingestor.Connected
-            ? HealthCheckResult.Healthy($"connected to {endpoint.Url}")
-            : HealthCheckResult.Unhealthy($"not connected to {endpoint.Url}"));
+        if (ingestor.Connection is not { IsConnected: true } subscriber)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy($"not connected to {endpoint.Url}"));
+        }
+
+        return Task.FromResult(publisher.Connection is { IsConnected: true }
+            ? HealthCheckResult.Healthy($"connected to {subscriber.Broker}")
+            : HealthCheckResult.Degraded($"connected to {subscriber.Broker}; the publisher is not (alarm states and commands wait in its queue)"));
     }
 }

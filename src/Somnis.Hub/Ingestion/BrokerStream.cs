@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using MQTTnet.Channel;
-using Somnis.Edge;
+using Somnis.Contracts.Mqtt;
 
 namespace Somnis.Hub.Ingestion;
 

@@ -1,19 +1,19 @@
 using Microsoft.Extensions.Options;
 using MQTTnet;
-using MQTTnet.Protocol;
 using Somnis.Contracts;
-using Somnis.Edge;
+using Somnis.Contracts.Mqtt;
 using Somnis.Hub.Broker;
 
 namespace Somnis.Hub.Ingestion;
 
 /// <summary>
-/// The hub's MQTT subscriber: a hosted reconnect loop (ping, connect, resubscribe) with a persistent session
-/// (clean start off, session expiry configured), so QoS 1 messages published while the hub was away are delivered
-/// when it returns. Each message goes through the <see cref="IngestionPipeline"/>, and is acknowledged (PUBACK) only
-/// after the delivery accounting that includes it has been saved (checkpoint every
-/// <see cref="DeliveryOptions.CheckpointInterval"/>): a hub killed at any point loses no message and no accounting,
-/// because the broker redelivers whatever was not acknowledged and duplicates are dropped by sequence number.
+/// The hub's MQTT subscriber: an <see cref="MqttConnection"/> (<see cref="BrokerConnections.Subscriber"/>: broker list,
+/// reconnect with jittered backoff, persistent session, resubscribe when the broker has no session), so QoS 1 messages
+/// published while the hub was away are delivered when it returns. Each message goes through the
+/// <see cref="IngestionPipeline"/>, and is acknowledged (PUBACK) only after the delivery accounting that includes it has
+/// been saved (checkpoint every <see cref="DeliveryOptions.CheckpointInterval"/>): a hub killed at any point loses no
+/// message and no accounting, because the broker redelivers whatever was not acknowledged and duplicates are dropped by
+/// sequence number. Resend requests go out through the <see cref="HubPublisher"/>.
 /// </summary>
 internal sealed class MqttIngestor(
     BrokerEndpoint endpoint,
@@ -22,97 +22,73 @@ internal sealed class MqttIngestor(
     IngestionPipeline pipeline,
     DeliveryTracker tracker,
     IEnumerable<IBeforeAcknowledge> deferred,
+    HubPublisher publisher,
+    MqttConnectionMetrics metrics,
     TimeProvider time,
     ILogger<MqttIngestor> logger) : BackgroundService
 {
-    private readonly System.Collections.Concurrent.ConcurrentQueue<MqttApplicationMessageReceivedEventArgs> _unacknowledged = new();
+    // Messages applied and not yet acknowledged, of the current connection: a new connection starts a new queue, since
+    // the broker redelivers what the old one did not acknowledge (and a checkpoint under way keeps the queue it counted).
+    private System.Collections.Concurrent.ConcurrentQueue<MqttApplicationMessageReceivedEventArgs> _unacknowledged = new();
 
     // Held while a message is applied and queued for acknowledgement, and while a checkpoint takes its snapshot.
     private readonly Lock _cut = new();
     private readonly BrokerStreamProvider _transport = new();
-    private IMqttClient? _client;
-    private System.Security.Cryptography.X509Certificates.X509Certificate2Collection? _ca;
+    private MqttConnection? _connection;
 
-    public bool Connected => _client?.IsConnected == true;
+    public bool Connected => Volatile.Read(ref _connection)?.IsConnected == true;
 
-    internal IMqttClient? Client => _client;
+    /// <summary>The subscriber's connection, once started.</summary>
+    public MqttConnection? Connection => Volatile.Read(ref _connection);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var o = options.Value;
-        var broker = BrokerAddress.Parse(endpoint.Url);
-        _ca = endpoint.Embedded ? null : BrokerTls.LoadCa(o.CaCertificate);
-        _client = new MqttClientFactory().CreateMqttClient();
-        _client.ApplicationMessageReceivedAsync += e =>
+        var connection = new MqttConnection(BrokerConnections.Subscriber(endpoint, options.Value, _transport), time) { MessageReceived = OnMessage };
+        connection.Connecting += _ =>
         {
-            // Acknowledged by the checkpoint loop once the accounting that includes this message is on disk; queued
-            // only after it was applied, so a checkpoint never acknowledges a message its save did not cover.
-            e.AutoAcknowledge = false;
             lock (_cut)
             {
-                try
-                {
-                    pipeline.Process(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload, e.ApplicationMessage.Retain);
-                }
-                catch (Exception ex)
-                {
-                    // By design: one message must never stop ingestion; it is acknowledged and logged.
-                    Log.IngestFailed(logger, e.ApplicationMessage.Topic, ex);
-                }
-
-                _unacknowledged.Enqueue(e);
+                _unacknowledged = new();
             }
-
-            return Task.CompletedTask;
         };
+        connection.Connected += s => Log.BrokerConnected(logger, s.Broker.ToString(), s.SessionPresent);
+        connection.ConnectFailed += (broker, ex, _) => Log.BrokerUnreachable(logger, broker.ToString(), ex.Message);
+        connection.Disconnected += (broker, reason) => Log.MqttConnectionLost(logger, "subscriber", broker.ToString(), reason);
+        connection.PingUnanswered += (broker, timeout) => Log.MqttPingUnanswered(logger, "subscriber", broker.ToString(), timeout);
+        metrics.Watch("subscriber", connection);
+        Log.MqttConfigured(logger, "subscriber", endpoint.Url, connection.Options.Version.Label(), connection.Options.ClientId);
+        Volatile.Write(ref _connection, connection);
 
         var checkpoints = CheckpointLoopAsync(stoppingToken);
         var resends = ResendLoopAsync(stoppingToken);
-        var backoff = TimeSpan.FromMilliseconds(200);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                if (!await _client.TryPingAsync(stoppingToken))
-                {
-                    await ConnectAsync(_client, broker, o, stoppingToken);
-                    backoff = TimeSpan.FromMilliseconds(200);
-                }
-
-                await Task.Delay(TimeSpan.FromSeconds(2), time, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                // By design: the broker being away is normal operation; retry with jittered exponential backoff.
-                Log.BrokerUnreachable(logger, endpoint.Url, ex.Message);
-                var jitter = 0.5 + Random.Shared.NextDouble();
-                try
-                {
-                    await Task.Delay(backoff * jitter, time, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-
-                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 15_000));
-            }
-        }
-
+        await connection.RunAsync(stoppingToken);
         await checkpoints;
         await resends;
         await CheckpointOnceAsync(CancellationToken.None);
-        if (_client.IsConnected)
+        await connection.DisconnectAsync(TimeSpan.FromSeconds(2));
+    }
+
+    private Task OnMessage(MqttApplicationMessageReceivedEventArgs e)
+    {
+        // Acknowledged by the checkpoint loop once the accounting that includes this message is on disk; queued only
+        // after it was applied, so a checkpoint never acknowledges a message its save did not cover.
+        e.AutoAcknowledge = false;
+        lock (_cut)
         {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await _client.DisconnectAsync(cancellationToken: cts.Token);
+            try
+            {
+                pipeline.Process(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload, e.ApplicationMessage.Retain);
+            }
+            catch (Exception ex)
+            {
+                // By design: one message must never stop ingestion; it is acknowledged and logged.
+                Log.IngestFailed(logger, e.ApplicationMessage.Topic, ex);
+            }
+
+            _unacknowledged.Enqueue(e);
         }
 
-        _client.Dispose();
+        return Task.CompletedTask;
     }
 
     private async Task CheckpointLoopAsync(CancellationToken ct)
@@ -136,7 +112,7 @@ internal sealed class MqttIngestor(
         }
     }
 
-    /// <summary>Asks edges to resend numbers the hub is missing that no replay is filling (docs/protocol-delivery.md).</summary>
+    /// <summary>Asks edges to resend numbers the hub is missing that no replay is filling (docs/protocol.md, "Delivery").</summary>
     private async Task ResendLoopAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
@@ -144,7 +120,8 @@ internal sealed class MqttIngestor(
             try
             {
                 await Task.Delay(TimeSpan.FromSeconds(1), time, ct);
-                if (_client is not { IsConnected: true } client)
+                // While the hub reads nothing, missing numbers may just be waiting at the broker.
+                if (!Connected)
                 {
                     continue;
                 }
@@ -154,13 +131,10 @@ internal sealed class MqttIngestor(
                     foreach (var (from, to) in ranges)
                     {
                         var command = new CommandMessage { Bed = bed, Action = CommandMessage.Resend, FromSeq = from, ToSeq = to };
-                        await client.PublishAsync(
-                            new MqttApplicationMessageBuilder()
-                                .WithTopic(Topics.For(facility, bed, Topics.Command))
-                                .WithPayload(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(command, SomnisJsonContext.Default.CommandMessage))
-                                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-                                .Build(),
-                            ct);
+                        publisher.Enqueue(new HubMessage(
+                            Topics.For(facility, bed, Topics.Command),
+                            System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(command, SomnisJsonContext.Default.CommandMessage),
+                            Retain: false));
                         Log.ResendRequested(logger, bed, from, to);
                     }
                 }
@@ -172,7 +146,7 @@ internal sealed class MqttIngestor(
             catch (Exception ex)
             {
                 // By design: the request is repeated after ResendAfter while the numbers stay missing.
-                Log.BrokerUnreachable(logger, endpoint.Url, ex.Message);
+                Log.ResendFailed(logger, ex.Message);
             }
         }
     }
@@ -182,10 +156,12 @@ internal sealed class MqttIngestor(
     {
         int covered;
         DeliveryTracker.Checkpoint? snapshot;
+        System.Collections.Concurrent.ConcurrentQueue<MqttApplicationMessageReceivedEventArgs> queue;
         lock (_cut)
         {
             // One cut: the snapshot covers exactly the messages applied so far, and those are the ones acknowledged.
-            covered = _unacknowledged.Count;
+            queue = _unacknowledged;
+            covered = queue.Count;
             if (covered == 0)
             {
                 return;
@@ -209,7 +185,7 @@ internal sealed class MqttIngestor(
         var hold = _transport.Current?.HoldWrites();
         try
         {
-            for (var i = 0; i < covered && _unacknowledged.TryDequeue(out var e); i++)
+            for (var i = 0; i < covered && queue.TryDequeue(out var e); i++)
             {
                 try
                 {
@@ -240,48 +216,5 @@ internal sealed class MqttIngestor(
         {
             // By design: as for one acknowledgement above, the connection is gone and the broker redelivers.
         }
-    }
-
-    private async Task ConnectAsync(IMqttClient client, BrokerAddress broker, BrokerOptions o, CancellationToken ct)
-    {
-        var builder = new MqttClientOptionsBuilder()
-            .WithTcpServer(broker.Host, broker.Port)
-            .WithStreamProvider(_transport)
-            .WithClientId(o.ClientId)
-            .WithCleanStart(false)
-            .WithSessionExpiryInterval((uint)o.SessionExpiry.TotalSeconds)
-            // Acknowledgements wait for the checkpoint: allow enough messages in flight to keep a replay flowing.
-            .WithReceiveMaximum((ushort)o.ReceiveMaximum)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(15))
-            .WithTimeout(TimeSpan.FromSeconds(10));
-        if (!endpoint.Embedded && o.Username is { Length: > 0 } user)
-        {
-            builder = builder.WithCredentials(user, o.Password);
-        }
-
-        if (broker.Tls)
-        {
-            builder = builder.WithTlsOptions(BrokerTls.Options(broker, _ca));
-        }
-
-        if (client.IsConnected)
-        {
-            await client.DisconnectAsync(cancellationToken: ct);
-        }
-
-        // Messages of the previous connection are redelivered by the broker: their acknowledgements must not go out.
-        _unacknowledged.Clear();
-        // BrokerStreamProvider opens the socket itself, with BrokerSocket's buffers.
-        var result = await client.ConnectAsync(builder.Build(), ct);
-        var subscribe = new MqttClientSubscribeOptionsBuilder();
-        var facilities = o.Facilities is { Length: > 0 } f ? f : ["+"];
-        foreach (var facility in facilities)
-        {
-            subscribe = subscribe.WithTopicFilter(Topics.AllBeds(facility), MqttQualityOfServiceLevel.AtLeastOnce);
-        }
-
-        // Resubscribe on every connect: a broker that lost the session (restart without persistence) has no subscriptions.
-        await client.SubscribeAsync(subscribe.Build(), ct);
-        Log.BrokerConnected(logger, endpoint.Url, result.IsSessionPresent);
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using MQTTnet;
-using Somnis.Edge;
+using Somnis.Contracts.Mqtt;
 
 namespace Somnis.Integration.Tests.Infrastructure;
 

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using MQTTnet;
 
-namespace Somnis.Edge;
+namespace Somnis.Contracts.Mqtt;
 
 /// <summary>
 /// TLS to the broker for edge and hub. With a CA file (a facility's private CA, deploy/new-facility.sh) the broker's

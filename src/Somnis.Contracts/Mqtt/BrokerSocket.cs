@@ -1,6 +1,6 @@
 using MQTTnet;
 
-namespace Somnis.Edge;
+namespace Somnis.Contracts.Mqtt;
 
 /// <summary>Socket settings of the MQTT connections of edge and hub.</summary>
 public static class BrokerSocket

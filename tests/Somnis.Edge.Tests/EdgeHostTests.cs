@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Somnis.Contracts.Mqtt;
+
+namespace Somnis.Edge.Tests;
+
+/// <summary>The edge's command line as the host reads it.</summary>
+public sealed class EdgeHostTests
+{
+    private static IHost Build(params string[] args)
+    {
+        args = EdgeHost.ExpandFlags(args);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddCommandLine(args, EdgeHost.SwitchMappings.ToDictionary());
+        builder.AddSomnisEdge();
+        return builder.Build();
+    }
+
+    [Theory]
+    [InlineData("3.1.1", MqttVersion.V311)]
+    [InlineData("5", MqttVersion.V5)]
+    [InlineData("V311", MqttVersion.V311)]
+    public void The_mqtt_version_is_read_as_it_is_written(string text, MqttVersion expected)
+    {
+        using var host = Build("--mqtt-version", text, "--broker", "mqtt://n1:1883,mqtt://n2:1883");
+        var options = host.Services.GetRequiredService<IOptions<EdgeOptions>>().Value;
+        Assert.Equal((expected, "mqtt://n1:1883,mqtt://n2:1883"), (options.MqttVersion, options.Broker));
+    }
+
+    [Theory]
+    [InlineData("4")]
+    [InlineData("3.1")]
+    [InlineData("five")]
+    public void Any_other_mqtt_version_stops_the_start_naming_the_setting(string text)
+    {
+        using var host = Build("--mqtt-version", text);
+        var failure = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("--mqtt-version (Edge:MqttVersion) must be 5 or 3.1.1", failure.Failures);
+    }
+}
