@@ -52,17 +52,19 @@ internal static class SleeperRules
         }
     }
 
-    /// <summary>An id made from a name ("Ada Lovelace" → <c>ada-lovelace</c>), made unique with <c>-2</c>, <c>-3</c>… when taken.</summary>
+    /// <summary>An id made from a name ("Ada Lovelace" → <c>ada-lovelace</c>), made unique with <c>-2</c>, <c>-3</c>… when taken.
+    /// Letters outside ASCII become separators (the hub runs with invariant globalization: no accent folding); a client
+    /// that wants another id gives one.</summary>
     public static string IdFromName(string name, Func<string, bool> taken)
     {
         var sb = new StringBuilder();
-        foreach (var c in name.Normalize(NormalizationForm.FormD))
+        foreach (var c in name)
         {
             if (char.IsAsciiLetterOrDigit(c))
             {
                 sb.Append(char.ToLowerInvariant(c));
             }
-            else if (char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.NonSpacingMark && sb.Length > 0 && sb[^1] != '-')
+            else if (sb.Length > 0 && sb[^1] != '-')
             {
                 sb.Append('-');
             }

@@ -93,7 +93,7 @@ internal static class StudyReport
         }
 
         var e = StudyStatistics.Paired([.. paired.Select(r => r.Diff(i)!.Value)]);
-        var count = paired.Count == 1 ? "1 sleeper" : $"{paired.Count} sleepers";
+        var count = Plural(paired.Count, "sleeper");
         var interval = e.Low is { } lo && e.High is { } hi ? $"95 % CI {m.Interval(lo, hi)}" : "one sleeper: no interval";
         var sentence = string.Create(CultureInfo.InvariantCulture,
             $"On Architect nights, {count} {m.Phrase(e.Diff)} than on their natural nights ({interval}; {architectNights} Architect and {naturalNights} natural nights).");
@@ -148,7 +148,7 @@ internal static class StudyReport
             var cNights = companions.Where(s => MeanOf(s, m) is not null).Sum(s => s.Count);
             var aNights = architect.Where(s => MeanOf(s, m) is not null).Sum(s => s.Count);
             comparison[m.Key] = new CohortMetric(Round(e.Diff), Ci(e), Round(e.Df), c.Count, a.Count, Round(e.EffectSize), string.Create(CultureInfo.InvariantCulture,
-                $"Companions sleepers ({c.Count} sleepers, {cNights} nights) {m.Phrase(e.Diff)} than Architect users ({a.Count} sleepers, {aNights} nights) ({interval})."));
+                $"Companions sleepers ({Plural(c.Count, "sleeper")}, {Plural(cNights, "night")}) {m.Phrase(e.Diff)} than Architect users ({Plural(a.Count, "sleeper")}, {Plural(aNights, "night")}) ({interval})."));
         }
 
         return new StudyCohorts("companions − architect", switchers, groups, comparison);
@@ -171,6 +171,8 @@ internal static class StudyReport
 
         return n > 0 ? sum / n : null;
     }
+
+    private static string Plural(int n, string word) => n == 1 ? $"1 {word}" : string.Create(CultureInfo.InvariantCulture, $"{n} {word}s");
 
     internal static string ProgramName(SleepProgram p) => p switch
     {
