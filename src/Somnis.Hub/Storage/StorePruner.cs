@@ -64,9 +64,9 @@ internal sealed class StorePruner : BackgroundService
         }
         while (n == NightsPerTransaction);
 
-        _pruned.Add(total, new KeyValuePair<string, object?>("table", "nights"));
         if (total > 0)
         {
+            _pruned.Add(total, new KeyValuePair<string, object?>("table", "nights"));
             Log.NightsPruned(_logger, total, before);
         }
 
