@@ -34,14 +34,7 @@ internal sealed class StorePruner : BackgroundService
     internal int PruneOnce()
     {
         var before = _time.GetUtcNow() - _options.Value.VitalsRetention;
-        var total = 0;
-        int n;
-        do
-        {
-            n = _store.PruneVitals(before, RowsPerTransaction);
-            total += n;
-        }
-        while (n == RowsPerTransaction);
+        var total = InSteps(max => _store.PruneVitals(before, max), RowsPerTransaction);
 
         _pruned.Add(total, new KeyValuePair<string, object?>("table", "vitals"));
         if (total > 0)
@@ -55,20 +48,28 @@ internal sealed class StorePruner : BackgroundService
     private int PruneNights()
     {
         var before = _time.GetUtcNow() - _options.Value.NightRetention;
-        var total = 0;
-        int n;
-        do
-        {
-            n = _store.PruneNights(before, NightsPerTransaction);
-            total += n;
-        }
-        while (n == NightsPerTransaction);
+        var total = InSteps(max => _store.PruneNights(before, max), NightsPerTransaction);
 
         if (total > 0)
         {
             _pruned.Add(total, new KeyValuePair<string, object?>("table", "nights"));
             Log.NightsPruned(_logger, total, before);
         }
+
+        return total;
+    }
+
+    /// <summary>Bounded deletes, one transaction each, until one deletes less than its bound.</summary>
+    private static int InSteps(Func<int, int> delete, int perTransaction)
+    {
+        var total = 0;
+        int n;
+        do
+        {
+            n = delete(perTransaction);
+            total += n;
+        }
+        while (n == perTransaction);
 
         return total;
     }

@@ -10,37 +10,27 @@ using Somnis.Hub.Tests.Sleepers;
 namespace Somnis.Hub.Tests.Nights;
 
 /// <summary>Nights of record through HTTP in the real hub, and the night writer in <c>/readyz</c>.</summary>
-public sealed class NightsApiTests : IAsyncLifetime
+public sealed class NightsApiTests() : SignedInHubTest
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 1, 22, 0, 0, TimeSpan.Zero);
-    private readonly HubFactory _hub = new();
-    private HttpClient _tess = null!;
 
-    public Task InitializeAsync()
+    protected override Task Seed()
     {
-        _tess = _hub.CreateClient();
-        _tess.DefaultRequestHeaders.Authorization = HubFactory.Basic("tess");
-        var sleepers = _hub.Services.GetRequiredService<ISleeperStore>();
+        var sleepers = Hub.Services.GetRequiredService<ISleeperStore>();
         sleepers.CreateSleeper(new Sleeper("ada", "Ada", null, [new ProgramEntry(SleepProgram.Architect, null)]), Storage.TempStore.Audit("sleeper-created"));
         sleepers.ApplyAdmission(new AdmissionChange(null, new Admission(0, "nexus", "bed-01", "ada", T0.AddDays(-1), null), []));
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        _tess.Dispose();
-        await _hub.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_sleepers_nights_come_newest_first_with_metrics_architect_minutes_and_assessments()
     {
-        var nights = _hub.Services.GetRequiredService<INightStore>();
+        var nights = Hub.Services.GetRequiredService<INightStore>();
         StoredNights.Write(nights, "bed-01", T0, 400, 0);
         StoredNights.Write(nights, "bed-01", T0.AddDays(1), 350, 75,
             assessments: [new NightAssessment(AssessmentTypes.ArchitectDeprivation, T0.AddDays(1).AddHours(2), T0.AddDays(1).AddHours(3), "kept awake", null)]);
 
-        var list = await _tess.GetFromJsonAsync<JsonElement[]>("/api/sleepers/ada/nights");
+        var list = await Tess.GetFromJsonAsync<JsonElement[]>("/api/sleepers/ada/nights");
         Assert.Equal(2, list!.Length);
         var newest = list[0];
         Assert.Equal(T0.AddDays(1), newest.GetProperty("start").GetDateTimeOffset());
@@ -50,10 +40,10 @@ public sealed class NightsApiTests : IAsyncLifetime
         Assert.Equal(350, newest.GetProperty("metrics").GetProperty("totalSleepMin").GetDouble());
         Assert.Equal("architect-deprivation", newest.GetProperty("assessments")[0].GetProperty("type").GetString());
         Assert.False(newest.GetProperty("inProgress").GetBoolean());
-        Assert.Single((await _tess.GetFromJsonAsync<JsonElement[]>("/api/sleepers/ada/nights?limit=1"))!);
-        Assert.Single((await _tess.GetFromJsonAsync<JsonElement[]>("/api/sleepers/ada/nights?before=2026-03-02T12:00:00Z"))!);
+        Assert.Single((await Tess.GetFromJsonAsync<JsonElement[]>("/api/sleepers/ada/nights?limit=1"))!);
+        Assert.Single((await Tess.GetFromJsonAsync<JsonElement[]>("/api/sleepers/ada/nights?before=2026-03-02T12:00:00Z"))!);
 
-        var detail = await _tess.GetFromJsonAsync<JsonElement>($"/api/nights/nexus/bed-01/{T0.ToUnixTimeMilliseconds()}");
+        var detail = await Tess.GetFromJsonAsync<JsonElement>($"/api/nights/nexus/bed-01/{T0.ToUnixTimeMilliseconds()}");
         Assert.Equal(3, detail.GetProperty("epochs").GetArrayLength());
         Assert.Equal("wake", detail.GetProperty("epochs")[0].GetProperty("state").GetString());
         Assert.Equal(T0.AddSeconds(30), detail.GetProperty("epochs")[1].GetProperty("start").GetDateTimeOffset());
@@ -65,13 +55,13 @@ public sealed class NightsApiTests : IAsyncLifetime
     [InlineData("/api/sleepers/ada/nights?before=soon", HttpStatusCode.BadRequest, "is not a time")]
     [InlineData("/api/nights/nexus/bed-01/123", HttpStatusCode.NotFound, "no night 'nexus/bed-01/123'")]
     public async Task Bad_requests_are_refused(string path, HttpStatusCode status, string mentions) =>
-        await SleepersApiTests.AssertProblem(await _tess.GetAsync(new Uri(path, UriKind.Relative)), status, mentions);
+        await SleepersApiTests.AssertProblem(await Tess.GetAsync(new Uri(path, UriKind.Relative)), status, mentions);
 
     [Fact]
     public async Task Readiness_shows_the_night_writer()
     {
-        using var anonymous = _hub.CreateClient();
-        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(new Uri("/api/sleepers/ada/nights", UriKind.Relative))).StatusCode);
+        await AssertAnonymousRefused("/api/sleepers/ada/nights", $"/api/nights/nexus/bed-01/{T0.ToUnixTimeMilliseconds()}");
+        using var anonymous = Hub.CreateClient();
         var ready = await anonymous.GetFromJsonAsync<JsonElement>("/readyz");
         var check = ready.GetProperty("checks").GetProperty("nights");
         Assert.Equal("Healthy", check.GetProperty("status").GetString());

@@ -11,18 +11,14 @@ using Somnis.Hub.Tests.Sleepers;
 namespace Somnis.Hub.Tests.Study;
 
 /// <summary><c>GET /api/study</c> and <c>/api/study.csv</c> in the real hub, over nights written through the store seam.</summary>
-public sealed class StudyApiTests : IAsyncLifetime
+public sealed class StudyApiTests() : SignedInHubTest
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 1, 22, 0, 0, TimeSpan.Zero);
-    private readonly HubFactory _hub = new();
-    private HttpClient _tess = null!;
 
-    public Task InitializeAsync()
+    protected override Task Seed()
     {
-        _tess = _hub.CreateClient();
-        _tess.DefaultRequestHeaders.Authorization = HubFactory.Basic("tess");
-        var sleepers = _hub.Services.GetRequiredService<ISleeperStore>();
-        var nights = _hub.Services.GetRequiredService<INightStore>();
+        var sleepers = Hub.Services.GetRequiredService<ISleeperStore>();
+        var nights = Hub.Services.GetRequiredService<INightStore>();
         // Architect users a, b, c: on Architect nights (stimulated 60 min) they sleep 40, 50 and 60 min less than on natural nights.
         // Companions d: natural nights only. Night 0 of everyone is their first night and is left out by default.
         var beds = new Dictionary<string, (SleepProgram Program, double Loss)>
@@ -45,16 +41,10 @@ public sealed class StudyApiTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        _tess.Dispose();
-        await _hub.DisposeAsync();
-    }
-
     [Fact]
     public async Task The_study_answers_per_sleeper_pooled_and_by_cohort_with_sentences()
     {
-        var study = await _tess.GetFromJsonAsync<JsonElement>("/api/study?from=2026-03-01&to=2026-03-31");
+        var study = await Tess.GetFromJsonAsync<JsonElement>("/api/study?from=2026-03-01&to=2026-03-31");
         Assert.Equal("2026-03-01", study.GetProperty("from").GetString());
         Assert.Equal("exclude", study.GetProperty("firstNight").GetString());
         Assert.Equal(30, study.GetProperty("minStimulatedMin").GetDouble());
@@ -86,20 +76,20 @@ public sealed class StudyApiTests : IAsyncLifetime
     [Fact]
     public async Task Filters_narrow_the_nights_and_the_defaults_end_at_the_newest_night()
     {
-        var all = await _tess.GetFromJsonAsync<JsonElement>("/api/study");
+        var all = await Tess.GetFromJsonAsync<JsonElement>("/api/study");
         Assert.Equal("2026-03-06", all.GetProperty("to").GetString());
         Assert.Equal("2025-12-07", all.GetProperty("from").GetString());
-        Assert.Equal(24, (await _tess.GetFromJsonAsync<JsonElement>("/api/study?firstNight=include")).GetProperty("nights").GetInt32());
-        Assert.Equal(5, (await _tess.GetFromJsonAsync<JsonElement>("/api/study?sleeper=b")).GetProperty("nights").GetInt32());
-        Assert.Equal(5, (await _tess.GetFromJsonAsync<JsonElement>("/api/study?program=companions")).GetProperty("nights").GetInt32());
-        Assert.Equal(0, (await _tess.GetFromJsonAsync<JsonElement>("/api/study?facility=elsewhere")).GetProperty("nights").GetInt32());
-        Assert.Equal(8, (await _tess.GetFromJsonAsync<JsonElement>("/api/study?from=2026-03-02&to=2026-03-03")).GetProperty("nights").GetInt32());
+        Assert.Equal(24, (await Tess.GetFromJsonAsync<JsonElement>("/api/study?firstNight=include")).GetProperty("nights").GetInt32());
+        Assert.Equal(5, (await Tess.GetFromJsonAsync<JsonElement>("/api/study?sleeper=b")).GetProperty("nights").GetInt32());
+        Assert.Equal(5, (await Tess.GetFromJsonAsync<JsonElement>("/api/study?program=companions")).GetProperty("nights").GetInt32());
+        Assert.Equal(0, (await Tess.GetFromJsonAsync<JsonElement>("/api/study?facility=elsewhere")).GetProperty("nights").GetInt32());
+        Assert.Equal(8, (await Tess.GetFromJsonAsync<JsonElement>("/api/study?from=2026-03-02&to=2026-03-03")).GetProperty("nights").GetInt32());
     }
 
     [Fact]
     public async Task The_csv_has_one_line_per_sleeper()
     {
-        var r = await _tess.GetAsync(new Uri("/api/study.csv?from=2026-03-01&to=2026-03-31", UriKind.Relative));
+        var r = await Tess.GetAsync(new Uri("/api/study.csv?from=2026-03-01&to=2026-03-31", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         Assert.Equal("text/csv", r.Content.Headers.ContentType!.MediaType);
         Assert.Equal("somnis-study-2026-03-01-2026-03-31.csv", r.Content.Headers.ContentDisposition!.FileNameStar ?? r.Content.Headers.ContentDisposition.FileName);
@@ -120,15 +110,10 @@ public sealed class StudyApiTests : IAsyncLifetime
     [InlineData("/api/study?sleeper=nobody", 404, "no sleeper 'nobody'")]
     [InlineData("/api/study.csv?from=2026-03-10&to=2026-03-01", 400, "is after to")]
     public async Task Bad_filters_are_refused_naming_the_problem(string path, int status, string mentions) =>
-        await SleepersApiTests.AssertProblem(await _tess.GetAsync(new Uri(path, UriKind.Relative)), (HttpStatusCode)status, mentions);
+        await SleepersApiTests.AssertProblem(await Tess.GetAsync(new Uri(path, UriKind.Relative)), (HttpStatusCode)status, mentions);
 
     [Fact]
-    public async Task The_study_needs_a_signed_in_user()
-    {
-        using var anonymous = _hub.CreateClient();
-        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(new Uri("/api/study", UriKind.Relative))).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(new Uri("/api/study.csv", UriKind.Relative))).StatusCode);
-    }
+    public Task The_study_needs_a_signed_in_user() => AssertAnonymousRefused("/api/study", "/api/study.csv");
 
     [Fact]
     public void The_threshold_setting_is_validated()
