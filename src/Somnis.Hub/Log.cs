@@ -195,4 +195,38 @@ internal static partial class Log
 
     [LoggerMessage(606, LogLevel.Information, "MQTT {Connection}: brokers {Brokers}, MQTT {Version}, client id {ClientId}")]
     public static partial void MqttConfigured(ILogger logger, string connection, string brokers, string version, string clientId);
+
+    // 800–829: sleepers, admissions, nights of record, study.
+    [LoggerMessage(800, LogLevel.Error, "Night store write failed; {Nights} nights ({Epochs} epochs) kept queued and retried (live scoring unaffected)")]
+    public static partial void NightWriteFailed(ILogger logger, int nights, int epochs, Exception exception);
+
+    [LoggerMessage(801, LogLevel.Information, "Night store writes succeed again after {Outage}; {Epochs} epochs still queued")]
+    public static partial void NightWritesRecovered(ILogger logger, TimeSpan outage, int epochs);
+
+    [LoggerMessage(802, LogLevel.Warning, "Night queue full ({Epochs} epochs waiting): new epochs are dropped from the nights of record (live scoring unaffected); {Total} dropped since start")]
+    public static partial void NightQueueFull(ILogger logger, int epochs, long total);
+
+    [LoggerMessage(803, LogLevel.Information, "Night queue has room again; {Total} epochs dropped since start")]
+    public static partial void NightQueueHasRoom(ILogger logger, long total);
+
+    [LoggerMessage(804, LogLevel.Error, "Night store could not be written at shutdown; {Nights} nights ({Epochs} epochs) not written")]
+    public static partial void NightFlushFailed(ILogger logger, int nights, int epochs, Exception exception);
+
+    [LoggerMessage(805, LogLevel.Information, "Store retention: deleted {Nights} nights of record that began before {Before:o}")]
+    public static partial void NightsPruned(ILogger logger, int nights, DateTimeOffset before);
+
+    [LoggerMessage(806, LogLevel.Information, "Sleeper {Sleeper} created by {User}")]
+    public static partial void SleeperCreated(ILogger logger, string sleeper, string user);
+
+    [LoggerMessage(807, LogLevel.Information, "Sleeper {Sleeper}: program changed by {User}")]
+    public static partial void SleeperProgramChanged(ILogger logger, string sleeper, string user);
+
+    [LoggerMessage(808, LogLevel.Information, "Admission {Action}: sleeper {Sleeper}, bed {Bed} of {Facility}, by {User}")]
+    public static partial void AdmissionChanged(ILogger logger, string action, string sleeper, string facility, string bed, string user);
+
+    [LoggerMessage(809, LogLevel.Error, "A sleeper or admission change could not be stored; nothing changed")]
+    public static partial void SleeperStoreFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(810, LogLevel.Information, "Study {From}–{To} downloaded as CSV ({Rows} sleepers)")]
+    public static partial void StudyDownloaded(ILogger logger, DateOnly from, DateOnly to, int rows);
 }

@@ -7,7 +7,10 @@ using Somnis.Hub.Dashboard;
 using Somnis.Hub.Demo;
 using Somnis.Hub.Detection;
 using Somnis.Hub.Health;
+using Somnis.Hub.Nights;
+using Somnis.Hub.Sleepers;
 using Somnis.Hub.Storage;
+using Somnis.Hub.Study;
 
 // Commands: (none) or "serve" runs the hub; "demo" runs the hub with a simulated facility; "analyze" scores a
 // recorded night offline; "validate" checks the scorer against polysomnography; "hash-password" prints a password hash.
@@ -38,6 +41,9 @@ builder.AddBroker();
 builder.AddBeds();
 builder.AddDetection();
 builder.AddStorage();
+builder.AddSleepers();
+builder.AddNights();
+builder.AddStudy();
 builder.AddAlarms();
 builder.AddIngestion();
 builder.AddDashboard();
@@ -63,6 +69,9 @@ app.MapSignIn();
 app.MapBedsApi();
 app.MapNightApi();
 app.MapAlarmsApi();
+app.MapSleepersApi();
+app.MapNightsApi();
+app.MapStudyApi();
 app.MapLiveFeed();
 app.MapDashboardPages();
 app.MapPrometheusScrapingEndpoint("/metrics");

@@ -302,7 +302,7 @@ internal static class NightReports
 
     private static string N(double? v) => v is { } x ? x.ToString("0.###", CultureInfo.InvariantCulture) : "";
 
-    private static string Escape(string cell)
+    internal static string Escape(string cell)
     {
         // Cells a spreadsheet would run as a formula are prefixed with an apostrophe (CSV injection).
         if (cell.Length > 0 && cell[0] is '=' or '+' or '@' || (cell.Length > 1 && cell[0] == '-' && !char.IsAsciiDigit(cell[1])))

@@ -92,6 +92,83 @@ internal static class Migrations
             -- for an hourly delete: retention now walks the beds along the primary key instead (docs/storage.md).
             DROP INDEX vitals_by_ts;
             """),
+        new(5, "sleepers, programs, admissions, nights of record", """
+            -- Sleepers (clients of the facility) and their program history (docs/storage.md, "Sleepers and nights").
+            CREATE TABLE sleepers (
+                id         TEXT    NOT NULL PRIMARY KEY, -- Identifiers rule, like beds
+                name       TEXT    NOT NULL,
+                notes      TEXT,
+                created_at INTEGER NOT NULL               -- hub time, Unix milliseconds UTC
+            );
+            -- A program from a facility-local calendar date on; '0001-01-01' = since before any night of record.
+            CREATE TABLE sleeper_programs (
+                sleeper_id TEXT    NOT NULL REFERENCES sleepers (id),
+                from_date  TEXT    NOT NULL,              -- yyyy-MM-dd, compared as text
+                program    TEXT    NOT NULL CHECK (program IN ('architect', 'companions', 'none')),
+                changed_at INTEGER NOT NULL,              -- hub time, Unix milliseconds UTC
+                changed_by TEXT    NOT NULL,
+                PRIMARY KEY (sleeper_id, from_date)
+            ) WITHOUT ROWID;
+            -- A sleeper in a bed for a period of event (device) time: [from_ms, to_ms), to_ms NULL while admitted.
+            CREATE TABLE admissions (
+                id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                facility   TEXT    NOT NULL,
+                bed        TEXT    NOT NULL,
+                sleeper_id TEXT    NOT NULL REFERENCES sleepers (id),
+                from_ms    INTEGER NOT NULL,
+                to_ms      INTEGER,
+                CHECK (to_ms IS NULL OR to_ms > from_ms)
+            );
+            CREATE INDEX admissions_by_bed ON admissions (facility, bed, from_ms);
+            CREATE INDEX admissions_by_sleeper ON admissions (sleeper_id, from_ms);
+            -- One sleeper per bed and one bed per sleeper at a time, whatever the code above the store does.
+            CREATE UNIQUE INDEX admissions_open_bed ON admissions (facility, bed) WHERE to_ms IS NULL;
+            CREATE UNIQUE INDEX admissions_open_sleeper ON admissions (sleeper_id) WHERE to_ms IS NULL;
+            -- One row per night of a bed, written while it goes on. The id is '{facility}/{bed}/{start_ms}', so every
+            -- restart (and every node) upserts the same row. sleeper_id NULL = unassigned; program is the sleeper's
+            -- program on night_date (re-derived when programs or admissions change). Metric columns are the study's.
+            CREATE TABLE nights (
+                id               TEXT    NOT NULL PRIMARY KEY,
+                facility         TEXT    NOT NULL,
+                bed              TEXT    NOT NULL,
+                sleeper_id       TEXT    REFERENCES sleepers (id),
+                program          TEXT,
+                night_date       TEXT    NOT NULL,    -- yyyy-MM-dd: facility-local date of the evening (NightCalendar)
+                start_ms         INTEGER NOT NULL,    -- lights-off, device time, Unix milliseconds UTC
+                end_ms           INTEGER,             -- NULL while the night goes on
+                epochs           INTEGER NOT NULL,    -- 30-s epochs stored
+                time_in_bed_min  REAL,
+                tst_min          REAL,
+                sleep_efficiency REAL,                -- 0..1
+                sol_min          REAL,
+                waso_min         REAL,
+                awakenings       INTEGER,
+                arousal_index    REAL,                -- awakenings per hour of sleep
+                sleeping_hr      REAL,                -- bpm
+                hr_dip           REAL,                -- 0..1
+                stimulated_min   REAL,                -- Architect stimulation
+                metrics          TEXT,                -- the whole NightMetrics record, JSON
+                assessments      TEXT,                -- JSON list: type, start, end, summary, evidence
+                updated_at       INTEGER NOT NULL     -- hub time, Unix milliseconds UTC
+            );
+            CREATE INDEX nights_by_sleeper ON nights (sleeper_id, start_ms);
+            CREATE INDEX nights_by_bed ON nights (facility, bed, start_ms);
+            CREATE INDEX nights_by_date ON nights (night_date);
+            CREATE INDEX nights_by_start ON nights (start_ms);
+            CREATE INDEX nights_open ON nights (end_ms) WHERE end_ms IS NULL;
+            -- The hypnogram: one row per 30-s epoch, idx = (epoch start - night start) / 30 s.
+            CREATE TABLE night_epochs (
+                night_id    TEXT    NOT NULL REFERENCES nights (id) ON DELETE CASCADE,
+                idx         INTEGER NOT NULL,
+                state       INTEGER NOT NULL,         -- 0 sleep, 1 wake, 2 out of bed
+                p_sleep     REAL    NOT NULL,         -- 0..1
+                activity    REAL,                     -- counts per epoch
+                heart_rate  REAL,                     -- bpm, epoch mean
+                presence    INTEGER,                  -- 0/1, NULL = unknown
+                stimulating INTEGER NOT NULL,         -- 0/1
+                PRIMARY KEY (night_id, idx)
+            ) WITHOUT ROWID;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -26,6 +26,15 @@ public sealed class StorageOptions
     /// sooner: the longest a row waits before it can be read from the history (live state, alarms and acknowledgements
     /// never wait for it). 0 – 60 s, default 3 s; 0 writes whatever is queued at once.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long nights of record (hypnogram, metrics, assessments) are kept, by their start (device time) against
+    /// the hub's clock; older nights are deleted by the pruner. 7 – 3650 days, default 400 days (the study's longest range).</summary>
+    public TimeSpan NightRetention { get; set; } = TimeSpan.FromDays(400);
+
+    /// <summary>Epochs of nights of record waiting to be written, at most. While the store cannot be written the queue keeps
+    /// them; beyond this bound new epochs are dropped and counted (<c>somnis.nights.epochs.dropped</c>), live scoring is
+    /// unaffected. 10,000 – 50,000,000, default 2,000,000 (two 8-hour nights of 1,000 beds, about 100 MB).</summary>
+    public int NightQueueCapacity { get; set; } = 2_000_000;
 }
 
 internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
@@ -56,6 +65,16 @@ internal sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         if (o.BatchSize is < 1 or > 1_000_000)
         {
             errors.Add($"Storage:BatchSize must be between 1 and 1000000 rows (got {o.BatchSize})");
+        }
+
+        if (o.NightRetention < TimeSpan.FromDays(7) || o.NightRetention > TimeSpan.FromDays(3650))
+        {
+            errors.Add($"Storage:NightRetention must be between 7.00:00:00 and 3650.00:00:00 (got {o.NightRetention})");
+        }
+
+        if (o.NightQueueCapacity is < 10_000 or > 50_000_000)
+        {
+            errors.Add($"Storage:NightQueueCapacity must be between 10000 and 50000000 epochs (got {o.NightQueueCapacity})");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -5,12 +5,15 @@ namespace Somnis.Hub.Storage;
 
 /// <summary>
 /// Applies the retention of the embedded store: every <see cref="StorageOptions.PruneInterval"/> (first run at
-/// start-up) it deletes vitals older than <see cref="StorageOptions.VitalsRetention"/> before now, in small
-/// transactions so the vitals writer is never blocked for long.
+/// start-up) it deletes vitals older than <see cref="StorageOptions.VitalsRetention"/> and nights of record older than
+/// <see cref="StorageOptions.NightRetention"/> before now, in small transactions so the writers are never blocked for long.
 /// </summary>
 internal sealed class StorePruner : BackgroundService
 {
     private const int RowsPerTransaction = 10_000;
+
+    /// <summary>A night takes its ~1,000 epochs with it: 100 nights are about as many rows as <see cref="RowsPerTransaction"/>.</summary>
+    private const int NightsPerTransaction = 100;
     private readonly SomnisStore _store;
     private readonly IOptions<StorageOptions> _options;
     private readonly TimeProvider _time;
@@ -27,24 +30,46 @@ internal sealed class StorePruner : BackgroundService
     }
 
     /// <summary>Deletes everything past retention now.</summary>
-    /// <returns>Rows deleted.</returns>
+    /// <returns>Vitals rows and nights deleted.</returns>
     internal int PruneOnce()
     {
         var before = _time.GetUtcNow() - _options.Value.VitalsRetention;
-        var total = 0;
-        int n;
-        do
-        {
-            n = _store.PruneVitals(before, RowsPerTransaction);
-            total += n;
-        }
-        while (n == RowsPerTransaction);
+        var total = InSteps(max => _store.PruneVitals(before, max), RowsPerTransaction);
 
         _pruned.Add(total, new KeyValuePair<string, object?>("table", "vitals"));
         if (total > 0)
         {
             Log.StorePruned(_logger, total, before);
         }
+
+        return total + PruneNights();
+    }
+
+    private int PruneNights()
+    {
+        var before = _time.GetUtcNow() - _options.Value.NightRetention;
+        var total = InSteps(max => _store.PruneNights(before, max), NightsPerTransaction);
+
+        if (total > 0)
+        {
+            _pruned.Add(total, new KeyValuePair<string, object?>("table", "nights"));
+            Log.NightsPruned(_logger, total, before);
+        }
+
+        return total;
+    }
+
+    /// <summary>Bounded deletes, one transaction each, until one deletes less than its bound.</summary>
+    private static int InSteps(Func<int, int> delete, int perTransaction)
+    {
+        var total = 0;
+        int n;
+        do
+        {
+            n = delete(perTransaction);
+            total += n;
+        }
+        while (n == perTransaction);
 
         return total;
     }

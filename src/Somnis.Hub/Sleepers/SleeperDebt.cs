@@ -1,0 +1,34 @@
+using Somnis.Hub.Detection;
+using Somnis.Hub.Nights;
+
+namespace Somnis.Hub.Sleepers;
+
+/// <summary>A sleeper's sleep debt from their stored nights.</summary>
+/// <param name="Hours">Debt after the last finished night, hours, ≥ 0.</param>
+/// <param name="Nights">Night dates counted.</param>
+/// <param name="Through">The last night date counted; null without any finished night.</param>
+public sealed record DebtSummary(double Hours, int Nights, DateOnly? Through);
+
+/// <summary>
+/// Sleep debt per sleeper across beds and transfers, from their stored nights with the live tracker's rule
+/// (<see cref="SleepDebt"/>: need − TST per night, never below zero). Nights are counted by their date: when a transfer
+/// splits one calendar night over two beds, its parts' sleep adds up to one night, instead of charging the need twice.
+/// Nights still going on are not counted (as in the live tracker, where a night adds to the debt when it ends).
+/// </summary>
+internal static class SleeperDebt
+{
+    public static DebtSummary Compute(IEnumerable<NightRecord> nights, double needHours)
+    {
+        var debt = new SleepDebt(needHours);
+        DateOnly? through = null;
+        foreach (var date in nights.Where(n => n.End is not null && n.Metrics is not null)
+                     .GroupBy(n => n.NightDate)
+                     .OrderBy(g => g.Key))
+        {
+            debt.AddNight(TimeSpan.FromMinutes(date.Sum(n => n.Metrics!.TotalSleepMin)));
+            through = date.Key;
+        }
+
+        return new DebtSummary(Math.Round(debt.Hours, 3), debt.Nights, through);
+    }
+}
