@@ -63,6 +63,8 @@ internal static class HubComposition
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, HubJsonContext.Default));
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(HubMetrics.MeterName)
+            // The resilience pipelines' events (retries, timeouts) of Polly.Extensions and Http.Resilience.
+            .AddMeter("Polly")
             .AddAspNetCoreInstrumentation()
             .AddRuntimeInstrumentation()
             .AddPrometheusExporter());

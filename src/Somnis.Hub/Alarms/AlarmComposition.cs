@@ -23,7 +23,7 @@ internal static class AlarmComposition
         services.AddSingleton<IBeforeAcknowledge>(sp => sp.GetRequiredService<AlarmEngine>());
         services.AddSingleton<ArchitectInterlock>();
         services.AddSingleton<HubPublisher>();
-        services.AddHttpClient(AlarmWebhook.HttpClientName);
+        AlarmWebhook.AddHttpClient(services);
         services.AddSingleton<AlarmWebhook>();
         services.AddHostedService<AlarmStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<HubPublisher>());
