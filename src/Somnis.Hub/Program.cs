@@ -8,6 +8,7 @@ using Somnis.Hub.Dashboard;
 using Somnis.Hub.Demo;
 using Somnis.Hub.Detection;
 using Somnis.Hub.Health;
+using Somnis.Hub.Security;
 using Somnis.Hub.Storage;
 
 // The hub's commands (README, "Commands"); each is one file that builds its System.CommandLine command. Without a
@@ -26,6 +27,7 @@ static async Task<int> RunHubAsync(string[] configuration, bool demo, Cancellati
     // Content (appsettings, dashboard files) is read from next to the binary, wherever the hub is started from.
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = configuration, ContentRootPath = AppContext.BaseDirectory });
     builder.AddSomnisDefaults();
+    builder.AddTransportSecurity();
     builder.AddSomnisHealth();
     builder.AddSomnisAuth();
     builder.AddBroker();
@@ -47,6 +49,7 @@ static async Task<int> RunHubAsync(string[] configuration, bool demo, Cancellati
         return Switches.Usage;
     }
 
+    app.UseTransportSecurity();
     app.UseResponseCompression();
     app.UseAuthentication();
     app.UseAuthorization();

@@ -35,6 +35,9 @@ internal static class AuthExtensions
                 o.Cookie.Name = "somnis";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
+                // Secure under HTTPS (also behind a trusted proxy that says so, Transport:TrustedProxies); plain HTTP is
+                // only allowed on loopback and in the demo.
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.SlidingExpiration = true;
                 o.Events.OnRedirectToLogin = ctx => ApiAware(ctx, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = ctx => ApiAware(ctx, StatusCodes.Status403Forbidden);
