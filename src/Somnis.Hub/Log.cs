@@ -173,4 +173,13 @@ internal static partial class Log
 
     [LoggerMessage(412, LogLevel.Warning, "Architect {Action} for bed {Bed} requested by {User} (command {CommandId})")]
     public static partial void ArchitectCommand(ILogger logger, string action, string bed, string user, string commandId);
+
+    [LoggerMessage(700, LogLevel.Warning, "User name {User} locked out until {Until:o} after {Failures} failed sign-ins (the last from {Address})")]
+    public static partial void UserLockedOut(ILogger logger, string user, DateTimeOffset until, int failures, string address);
+
+    [LoggerMessage(701, LogLevel.Debug, "Sign-in attempt from {Address} refused with 429: {Reason}")]
+    public static partial void SignInThrottled(ILogger logger, string address, string reason);
+
+    [LoggerMessage(702, LogLevel.Warning, "Lockout of user name {User} lifted by {By}")]
+    public static partial void LockoutLifted(ILogger logger, string user, string by);
 }

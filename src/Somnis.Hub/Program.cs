@@ -51,6 +51,7 @@ static async Task<int> RunHubAsync(string[] configuration, bool demo, Cancellati
 
     app.UseTransportSecurity();
     app.UseResponseCompression();
+    app.UseRateLimiter();
     app.UseAuthentication();
     app.UseAuthorization();
     app.UseDefaultFiles();
