@@ -62,10 +62,10 @@ public static class EdgeHost
     /// </summary>
     public static RootCommand Command(IReadOnlyList<KeyValuePair<string, string?>> keys, Func<string[], CancellationToken, Task<int>> run)
     {
-        var root = new RootCommand(
+        var root = Cli.Switches.ReadsConfiguration(new RootCommand(
             "Somnis bedside edge: reads a bed's sensors (or simulates a sleeper) and publishes vitals over MQTT. Every option is " +
             "also a configuration key (appsettings.json section Edge, environment Edge__Key, or --Edge:Key VALUE).\n" +
-            "Exit codes: 0 stopped, 2 bad command line or configuration.");
+            "Exit codes: 0 stopped, 2 bad command line or configuration."));
         var options = Cli.Switches.Options(SwitchMappings, SwitchHelp);
         var emulateChips = new Option<bool>("--emulate-chips") { Description = "with --mode hardware: run on bus-level emulated chips (= --simulation-level chips)" };
         foreach (var option in options)

@@ -4,7 +4,7 @@ using Somnis.Edge.Cli;
 
 // somnis-edge [options]: README, "Edge options"; --help lists them. Exit codes: 0 stopped, 2 bad command line or configuration.
 var (flags, keys) = Switches.SplitKeys(args);
-return await Switches.InvokeAsync("somnis-edge", EdgeHost.Command(keys, RunAsync), flags, keys, _ => true, Console.Out, Console.Error);
+return await Switches.InvokeAsync("somnis-edge", EdgeHost.Command(keys, RunAsync), flags, keys, Console.Out, Console.Error);
 
 static async Task<int> RunAsync(string[] configuration, CancellationToken cancellationToken)
 {

@@ -11,8 +11,8 @@ using Somnis.Hub.Health;
 using Somnis.Hub.Security;
 using Somnis.Hub.Storage;
 
-// The hub's commands (README, "Commands"); each is one file that builds its System.CommandLine command. Without a
-// command the hub serves. Exit codes: 0 done, 2 bad command line or configuration.
+// The hub's commands (README, "Commands"); each is one file that builds its System.CommandLine command (one that reads
+// configuration marks itself with Switches.ReadsConfiguration). Without a command the hub serves. Exit codes: 0 done, 2 bad command line or configuration.
 var (flags, keys) = Switches.SplitKeys(args);
 var root = ServeCommand.Root(keys, RunHubAsync);
 root.Subcommands.Add(ServeCommand.Serve(keys, RunHubAsync));
@@ -20,7 +20,7 @@ root.Subcommands.Add(ServeCommand.Demo(keys, RunHubAsync));
 root.Subcommands.Add(AnalyzeCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(HashPasswordCommand.Create());
-return await Switches.InvokeAsync("somnis-hub", root, flags, keys, ServeCommand.TakesKeys, Console.Out, Console.Error);
+return await Switches.InvokeAsync("somnis-hub", root, flags, keys, Console.Out, Console.Error);
 
 static async Task<int> RunHubAsync(string[] configuration, bool demo, CancellationToken cancellationToken)
 {

@@ -29,9 +29,6 @@ internal static class ServeCommand
         Configure(new Command("demo", "The whole system in one process: the hub with an embedded broker, its embedded store and a " +
             $"simulated facility (24 beds at 60x); prints the demo sign-in. Plain HTTP is allowed on any address.\n{Keys}"), demo: true, keys, run);
 
-    /// <summary>Whether a command reads configuration, so takes <c>--Section:Key</c> arguments.</summary>
-    public static bool TakesKeys(Command command) => command is RootCommand || command.Name is "serve" or "demo";
-
     private static T Configure<T>(T command, bool demo, IReadOnlyList<KeyValuePair<string, string?>> keys, Run run)
         where T : Command
     {
@@ -43,6 +40,6 @@ internal static class ServeCommand
         }
 
         command.SetAction((result, ct) => run(Switches.ConfigurationArgs(result, options, HubComposition.SwitchMappings, keys), demo, ct));
-        return command;
+        return Switches.ReadsConfiguration(command);
     }
 }

@@ -21,7 +21,7 @@ public sealed class ServeCommandTests
         root.Subcommands.Add(ServeCommand.Serve(keys, run));
         root.Subcommands.Add(ServeCommand.Demo(keys, run));
         using var error = new StringWriter();
-        var code = await Switches.InvokeAsync("somnis-hub", root, flags, keys, ServeCommand.TakesKeys, TextWriter.Null, error);
+        var code = await Switches.InvokeAsync("somnis-hub", root, flags, keys, TextWriter.Null, error);
         return (code, configuration is null ? null : new ConfigurationBuilder().AddCommandLine(configuration).Build(), demo, error.ToString());
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.CompilerServices;
 
 namespace Somnis.Edge.Cli;
 
@@ -18,6 +19,18 @@ public static class Switches
     /// <summary>Settings of the generic host itself, which the test host (WebApplicationFactory) passes as
     /// <c>--key=value</c> (with every configuration section as <c>--Section=</c>); accepted like configuration keys.</summary>
     private static readonly HashSet<string> HostKeys = new(["environment", "contentRoot", "applicationName"], StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The commands that read configuration (<see cref="ReadsConfiguration"/>).</summary>
+    private static readonly ConditionalWeakTable<Command, object> Configurable = [];
+
+    /// <summary>Marks a command as one that reads configuration, so it takes <c>--Section:Key value</c> arguments; any
+    /// other command refuses them.</summary>
+    public static T ReadsConfiguration<T>(T command)
+        where T : Command
+    {
+        Configurable.AddOrUpdate(command, command);
+        return command;
+    }
 
     /// <summary>One option per flag of <paramref name="mappings"/> whose configuration key <paramref name="include"/>
     /// accepts. <paramref name="help"/> gives "VALUE: what it does" per flag; a flag without help says which key it sets.</summary>
@@ -89,10 +102,9 @@ public static class Switches
     /// printed with a pointer to <c>--help</c>, and the exit code is <see cref="Usage"/>.
     /// </summary>
     /// <param name="keys">The configuration keys taken out of the arguments by <see cref="SplitKeys"/>, if any: a command
-    /// that has no use for them refuses them.</param>
-    /// <param name="takesKeys">Whether a command reads configuration (and so takes <c>--Section:Key</c> arguments).</param>
+    /// that does not read configuration (<see cref="ReadsConfiguration"/>) refuses them.</param>
     public static async Task<int> InvokeAsync(string program, RootCommand root, string[] flags, IReadOnlyList<KeyValuePair<string, string?>> keys,
-        Func<Command, bool> takesKeys, TextWriter output, TextWriter error)
+        TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(error);
@@ -100,7 +112,7 @@ public static class Switches
         var result = root.Parse(flags, new ParserConfiguration { ResponseFileTokenReplacer = null });
         var command = result.CommandResult.Command;
         var errors = result.Errors.Select(e => e.Message).ToList();
-        if (keys.Count > 0 && !takesKeys(command) && result.Action is not System.CommandLine.Help.HelpAction)
+        if (keys.Count > 0 && !Configurable.TryGetValue(command, out _) && result.Action is not System.CommandLine.Help.HelpAction)
         {
             errors.Add($"'{command.Name}' takes no configuration keys (got --{keys[0].Key})");
         }

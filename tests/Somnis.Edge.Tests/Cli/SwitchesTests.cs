@@ -19,7 +19,7 @@ public sealed class SwitchesTests
         });
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var code = await Switches.InvokeAsync("somnis-edge", root, flags, keys, _ => true, output, error);
+        var code = await Switches.InvokeAsync("somnis-edge", root, flags, keys, output, error);
         return (code, configuration, output.ToString(), error.ToString());
     }
 
@@ -97,11 +97,11 @@ public sealed class SwitchesTests
     [Fact]
     public async Task A_command_without_configuration_refuses_section_keys()
     {
-        var root = new RootCommand { new Command("tool") };
+        var root = Switches.ReadsConfiguration(new RootCommand { new Command("tool") });
         root.Subcommands[0].SetAction(_ => 0);
         var (flags, keys) = Switches.SplitKeys(["tool", "--Edge:Speed", "3"]);
         using var error = new StringWriter();
-        var code = await Switches.InvokeAsync("x", root, flags, keys, c => c == root, TextWriter.Null, error);
+        var code = await Switches.InvokeAsync("x", root, flags, keys, TextWriter.Null, error);
         Assert.Equal(2, code);
         Assert.Contains("'tool' takes no configuration keys (got --Edge:Speed)", error.ToString(), StringComparison.Ordinal);
     }
