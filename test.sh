@@ -12,6 +12,8 @@ command -v mosquitto_sub >/dev/null 2>&1 || packages+=(mosquitto-clients)
 # The dashboard's state icons (⛔, 🔔, ⏸…) in the browser tests' screenshots, as tablets and monitors show them.
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || packages+=(fonts-noto-color-emoji)
 command -v openssl >/dev/null 2>&1 || packages+=(openssl)
+# promtool (checks and unit-tests the alert rules in deploy/prometheus).
+command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "test.sh: installing ${packages[*]}"
@@ -67,6 +69,21 @@ else
   fi
 fi
 
+# The alert rules (deploy/prometheus) through Prometheus' own checker and their unit tests: two checks, counted as tests.
+rules_passed=0 rules_failed=0
+for check in "check rules deploy/prometheus/somnis.rules.yml" "test rules deploy/prometheus/somnis.rules.test.yml"; do
+  # shellcheck disable=SC2086 # the words of $check are promtool's arguments
+  if promtool $check > "$results/promtool.log" 2>&1; then
+    rules_passed=$((rules_passed + 1))
+  else
+    rules_failed=$((rules_failed + 1))
+    status=1
+    echo "test.sh: promtool $check failed:"
+    tail -30 "$results/promtool.log"
+  fi
+done
+echo "test.sh: alert rules: $rules_passed passed, $rules_failed failed (promtool)"
+
 # Sum the counters of every TRX file (a project that crashed before writing one counts as one failure).
 read -r passed failed skipped < <(python3 - "$results" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
@@ -85,7 +102,7 @@ if [ "$trx" -lt "$projects" ]; then
   failed=$((failed + projects - trx))
   status=1
 fi
-passed=$((passed + arm64_passed)); failed=$((failed + arm64_failed)); skipped=$((skipped + arm64_skipped))
+passed=$((passed + arm64_passed + rules_passed)); failed=$((failed + arm64_failed + rules_failed)); skipped=$((skipped + arm64_skipped))
 [ "$failed" -gt 0 ] && status=1
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status

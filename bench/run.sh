@@ -11,10 +11,16 @@ for tool in /usr/sbin/mosquitto mosquitto_sub; do
   command -v "$tool" >/dev/null 2>&1 || { echo "bench/run.sh: $tool is missing; run ./test.sh (it installs mosquitto and mosquitto-clients)"; exit 1; }
 done
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+start=$SECONDS
+# Progress as it goes: each step says what it does and how long the run has taken so far (build errors still show).
+step() { echo "bench/run.sh: [$((SECONDS - start)) s] $*"; }
+step "building the benchmark, the micro-benchmarks and the hub (Release)"
 dotnet build bench/Somnis.Bench/Somnis.Bench.csproj -c Release -nologo -clp:ErrorsOnly >/dev/null
 dotnet build bench/Somnis.Bench.Micro/Somnis.Bench.Micro.csproj -c Release -nologo -clp:ErrorsOnly >/dev/null
 dotnet build src/Somnis.Hub/Somnis.Hub.csproj -c Release -nologo -clp:ErrorsOnly >/dev/null
 # The edge is measured as deployed: self-contained and trimmed (hardware/README.md), for this machine's architecture.
 case "$(uname -m)" in aarch64) rid=linux-arm64 ;; *) rid=linux-x64 ;; esac
+step "publishing the edge as deployed (self-contained, trimmed, $rid)"
 dotnet publish src/Somnis.Edge/Somnis.Edge.csproj -c Release -r "$rid" --self-contained -nologo -clp:ErrorsOnly >/dev/null
+step "running the phases${1:+ ($*)}"
 exec dotnet bench/Somnis.Bench/bin/Release/net10.0/Somnis.Bench.dll "$@"

@@ -40,3 +40,21 @@ write_env() {
   (umask 077; printf '%s\n' "$@" > "$file.tmp")
   mv "$file.tmp" "$file"
 }
+
+# Issues a server certificate signed by the facility CA: OUT.key (new 2048-bit RSA key, 0600) and OUT.crt, valid DAYS days,
+# for every HOST (DNS name or IP address; the first is also the subject's CN).
+#   issue_certificate CERTS_DIR OUT DAYS HOST...
+issue_certificate() {
+  local certs=$1 out=$2 days=$3; shift 3
+  local san="" h
+  for h in "$@"; do
+    if [[ "$h" =~ ^[0-9.]+$ || "$h" == *:* ]]; then san+="IP:$h,"; else san+="DNS:$h,"; fi
+  done
+  (umask 077; openssl genrsa -out "$out.key" 2048 2>/dev/null)
+  openssl req -new -key "$out.key" -subj "/O=Somnis Facility/CN=$1" -out "$out.csr"
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=%s\n' "${san%,}" > "$out.ext"
+  openssl x509 -req -in "$out.csr" -CA "$certs/ca.crt" -CAkey "$certs/ca.key" -CAcreateserial -days "$days" -sha256 \
+    -extfile "$out.ext" -out "$out.crt" 2>/dev/null
+  rm -f "$out.csr"
+  chmod 0644 "$out.crt"
+}

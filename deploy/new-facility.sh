@@ -49,16 +49,7 @@ if [ ! -f "$certs/ca.crt" ]; then
 fi
 
 if [ ! -f "$certs/server.crt" ]; then
-  san=""
-  for h in "${hosts[@]}"; do
-    if [[ "$h" =~ ^[0-9.]+$ || "$h" == *:* ]]; then san+="IP:$h,"; else san+="DNS:$h,"; fi
-  done
-  (umask 077; openssl genrsa -out "$certs/server.key" 2048 2>/dev/null)
-  openssl req -new -key "$certs/server.key" -subj "/O=Somnis Facility/CN=${hosts[0]}" -out "$certs/server.csr"
-  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=%s\n' "${san%,}" > "$certs/server.ext"
-  openssl x509 -req -in "$certs/server.csr" -CA "$certs/ca.crt" -CAkey "$certs/ca.key" -CAcreateserial -days "$days" -sha256 \
-    -extfile "$certs/server.ext" -out "$certs/server.crt" 2>/dev/null
-  rm -f "$certs/server.csr"
+  issue_certificate "$certs" "$certs/server" "$days" "${hosts[@]}"
   broker_readable "$certs/server.key"
   echo "created server certificate for ${hosts[*]} (valid $days days)"
 fi

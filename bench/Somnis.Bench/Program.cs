@@ -87,7 +87,18 @@ var total = Stopwatch.StartNew();
 try
 {
     var phases = new Phases(plan, hubDll, edgeExe, work, Report, results);
-    bool Run(string phase) => only.Length == 0 || only.Contains(phase);
+    bool Run(string phase)
+    {
+        var run = only.Length == 0 || only.Contains(phase);
+        if (run)
+        {
+            // Progress: a phase can take minutes before its first result line.
+            Console.WriteLine($"somnis-bench: [{total.Elapsed.TotalSeconds:0} s] phase {phase}");
+        }
+
+        return run;
+    }
+
     if (Run("ceiling"))
     {
         await phases.CeilingAsync();

@@ -1,18 +1,23 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Somnis.Edge;
+using Somnis.Edge.Cli;
 
-args = EdgeHost.ExpandFlags(args);
-var builder = Host.CreateApplicationBuilder(args);
-builder.Configuration.AddCommandLine(args, EdgeHost.SwitchMappings.ToDictionary());
-builder.AddSomnisEdge();
-builder.Services.AddSystemd();
+// somnis-edge [options]: README, "Edge options"; --help lists them. Exit codes: 0 stopped, 2 bad command line or configuration.
+var (flags, keys) = Switches.SplitKeys(args);
+return await Switches.InvokeAsync("somnis-edge", EdgeHost.Command(keys, RunAsync), flags, keys, Console.Out, Console.Error);
 
-var host = builder.Build();
-if (!StartupValidation.Passes(host.Services, "somnis-edge"))
+static async Task<int> RunAsync(string[] configuration, CancellationToken cancellationToken)
 {
-    return 2;
-}
+    var builder = Host.CreateApplicationBuilder(configuration);
+    builder.AddSomnisEdge();
+    builder.Services.AddSystemd();
 
-await host.RunAsync();
-return 0;
+    var host = builder.Build();
+    if (!StartupValidation.Passes(host.Services, "somnis-edge"))
+    {
+        return Switches.Usage;
+    }
+
+    await host.RunAsync(cancellationToken);
+    return Switches.Done;
+}

@@ -14,9 +14,11 @@ namespace Somnis.Hub;
 /// <summary>One <c>AddXxx</c> per feature; Program.cs lists them.</summary>
 internal static class HubComposition
 {
-    /// <summary>Command-line flags of the hub and the configuration keys they set (README, "Hub options").</summary>
+    /// <summary>Command-line flags of the hub and the configuration keys they set (README, "Hub options"). Flags of
+    /// <c>Edge:</c> keys are <c>demo</c>'s, for its simulated beds (ServeCommand).</summary>
     public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
+        ["--urls"] = "Urls",
         ["--broker"] = "Broker:Url",
         ["--mqtt-version"] = "Broker:MqttVersion",
         ["--broker-username"] = "Broker:Username",
@@ -29,6 +31,24 @@ internal static class HubComposition
         ["--seed"] = "Edge:Seed",
         ["--scenario"] = "Edge:Scenario",
         ["--incident-at"] = "Edge:IncidentAt",
+    };
+
+    /// <summary>What each flag of <see cref="SwitchMappings"/> takes and does, for <c>--help</c> ("VALUE: meaning").</summary>
+    public static readonly IReadOnlyDictionary<string, string> SwitchHelp = new Dictionary<string, string>
+    {
+        ["--urls"] = "URL: where the hub serves, ';' between several; plain http:// only on loopback (docs/operations.md, \"HTTPS\") [default: http://127.0.0.1:5080]",
+        ["--broker"] = "URL[,URL...]: external MQTT broker(s), mqtt://HOST:PORT or mqtts://; a list is tried in turn [default: an embedded broker on 127.0.0.1]",
+        ["--mqtt-version"] = "5|3.1.1: MQTT protocol version (3.1.1 for brokers that speak only it, e.g. nats-server) [default: 5]",
+        ["--broker-username"] = "NAME: the hub's broker user",
+        ["--broker-password"] = "PASSWORD: the hub's broker password",
+        ["--broker-ca"] = "FILE: CA certificate of the broker's TLS certificate [default: system trust]",
+        ["--data"] = "DIR: where the hub keeps its files (store, cookie keys) [default: data]",
+        ["--facility"] = "ID: facility of the simulated beds [default: nexus]",
+        ["--beds"] = "N: number of simulated beds, 0-5000 [default: 24]",
+        ["--speed"] = "X: simulated seconds per real second [default: 60]",
+        ["--seed"] = "N: seed of the simulation [default: 1]",
+        ["--scenario"] = "NAME: healthy, architect-deprivation, sensor-fault, mix, or a comma list [default: mix]",
+        ["--incident-at"] = "TIME: simulated time of a Dream Exchange fault that wakes a third of the beds [default: 04:00:00]",
     };
 
     public static IHostApplicationBuilder AddSomnisDefaults(this IHostApplicationBuilder builder)
@@ -47,7 +67,8 @@ internal static class HubComposition
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, HubJsonContext.Default));
         builder.Services.AddOpenTelemetry().WithMetrics(m => m
             .AddMeter(HubMetrics.MeterName)
-            // Resilience pipelines registered through Polly.Extensions (the demo's simulated beds) report here.
+            // The resilience pipelines' events (retries, timeouts) of Polly.Extensions (the demo's simulated beds, the
+            // Influx sink) and Http.Resilience (the webhook).
             .AddMeter("Polly")
             .AddAspNetCoreInstrumentation()
             .AddRuntimeInstrumentation()

@@ -13,6 +13,7 @@ namespace Somnis.Hub;
 [JsonSerializable(typeof(IReadOnlyList<BedSummary>))]
 [JsonSerializable(typeof(IngestionStats))]
 [JsonSerializable(typeof(UserInfo))]
+[JsonSerializable(typeof(IReadOnlyList<Lockout>))]
 [JsonSerializable(typeof(NightView))]
 [JsonSerializable(typeof(List<AssessmentView>))]
 [JsonSerializable(typeof(Somnis.Hub.Detection.NightMetrics))]

@@ -229,4 +229,13 @@ internal static partial class Log
 
     [LoggerMessage(810, LogLevel.Information, "Study {From}–{To} downloaded as CSV ({Rows} sleepers)")]
     public static partial void StudyDownloaded(ILogger logger, DateOnly from, DateOnly to, int rows);
+
+    [LoggerMessage(700, LogLevel.Warning, "User name {User} locked out until {Until:o} after {Failures} failed sign-ins (the last from {Address})")]
+    public static partial void UserLockedOut(ILogger logger, string user, DateTimeOffset until, int failures, string address);
+
+    [LoggerMessage(701, LogLevel.Debug, "Sign-in attempt from {Address} refused with 429: {Reason}")]
+    public static partial void SignInThrottled(ILogger logger, string address, string reason);
+
+    [LoggerMessage(702, LogLevel.Warning, "Lockout of user name {User} lifted by {By}")]
+    public static partial void LockoutLifted(ILogger logger, string user, string by);
 }

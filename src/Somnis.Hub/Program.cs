@@ -1,4 +1,5 @@
 using Somnis.Edge;
+using Somnis.Edge.Cli;
 using Somnis.Hub;
 using Somnis.Hub.Alarms;
 using Somnis.Hub.Api;
@@ -8,73 +9,71 @@ using Somnis.Hub.Demo;
 using Somnis.Hub.Detection;
 using Somnis.Hub.Health;
 using Somnis.Hub.Nights;
+using Somnis.Hub.Security;
 using Somnis.Hub.Sleepers;
 using Somnis.Hub.Storage;
 using Somnis.Hub.Study;
 
-// Commands: (none) or "serve" runs the hub; "demo" runs the hub with a simulated facility; "analyze" scores a
-// recorded night offline; "validate" checks the scorer against polysomnography; "hash-password" prints a password hash.
-var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
-var rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
-switch (command)
+// The hub's commands (README, "Commands"); each is one file that builds its System.CommandLine command (one that reads
+// configuration marks itself with Switches.ReadsConfiguration). Without a command the hub serves. Exit codes: 0 done, 2 bad command line or configuration.
+var (flags, keys) = Switches.SplitKeys(args);
+var root = ServeCommand.Root(keys, RunHubAsync);
+root.Subcommands.Add(ServeCommand.Serve(keys, RunHubAsync));
+root.Subcommands.Add(ServeCommand.Demo(keys, RunHubAsync));
+root.Subcommands.Add(AnalyzeCommand.Create());
+root.Subcommands.Add(ValidateCommand.Create());
+root.Subcommands.Add(HashPasswordCommand.Create());
+return await Switches.InvokeAsync("somnis-hub", root, flags, keys, Console.Out, Console.Error);
+
+static async Task<int> RunHubAsync(string[] configuration, bool demo, CancellationToken cancellationToken)
 {
-    case "serve" or "demo":
-        break;
-    case "analyze":
-        return AnalyzeCommand.Run(rest, Console.Out, Console.Error);
-    case "validate":
-        return ValidateCommand.Run(rest, Console.Out, Console.Error);
-    case "hash-password":
-        return HashPasswordCommand.Run(Console.In, Console.Out, Console.Error);
-    default:
-        await Console.Error.WriteLineAsync($"somnis-hub: unknown command '{command}' (commands: serve, demo, analyze, validate, hash-password)");
-        return 2;
+    // Content (appsettings, dashboard files) is read from next to the binary, wherever the hub is started from.
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = configuration, ContentRootPath = AppContext.BaseDirectory });
+    builder.AddSomnisDefaults();
+    builder.AddTransportSecurity();
+    builder.AddSomnisHealth();
+    builder.AddSomnisAuth();
+    builder.AddBroker();
+    builder.AddBeds();
+    builder.AddDetection();
+    builder.AddStorage();
+    builder.AddSleepers();
+    builder.AddNights();
+    builder.AddStudy();
+    builder.AddAlarms();
+    builder.AddIngestion();
+    builder.AddDashboard();
+    builder.AddDashboardPages();
+    if (demo)
+    {
+        builder.AddSomnisDemo();
+    }
+
+    var app = builder.Build();
+    if (!StartupValidation.Passes(app.Services, "somnis-hub"))
+    {
+        return Switches.Usage;
+    }
+
+    app.UseTransportSecurity();
+    app.UseResponseCompression();
+    app.UseRateLimiter();
+    app.UseAuthentication();
+    app.UseAuthorization();
+    app.UseDefaultFiles();
+    app.UseStaticFiles();
+    app.MapSomnisHealth();
+    app.MapSignIn();
+    app.MapBedsApi();
+    app.MapNightApi();
+    app.MapAlarmsApi();
+    app.MapSleepersApi();
+    app.MapNightsApi();
+    app.MapStudyApi();
+    app.MapLiveFeed();
+    app.MapDashboardPages();
+    app.MapPrometheusScrapingEndpoint("/metrics");
+
+    await app.RunAsync(cancellationToken);
+    return Switches.Done;
 }
-
-// Content (appsettings, dashboard files) is read from next to the binary, wherever the hub is started from.
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = rest, ContentRootPath = AppContext.BaseDirectory });
-builder.Configuration.AddCommandLine(rest, HubComposition.SwitchMappings.ToDictionary());
-builder.AddSomnisDefaults();
-builder.AddSomnisHealth();
-builder.AddSomnisAuth();
-builder.AddBroker();
-builder.AddBeds();
-builder.AddDetection();
-builder.AddStorage();
-builder.AddSleepers();
-builder.AddNights();
-builder.AddStudy();
-builder.AddAlarms();
-builder.AddIngestion();
-builder.AddDashboard();
-builder.AddDashboardPages();
-if (command == "demo")
-{
-    builder.AddSomnisDemo();
-}
-
-var app = builder.Build();
-if (!StartupValidation.Passes(app.Services, "somnis-hub"))
-{
-    return 2;
-}
-
-app.UseResponseCompression();
-app.UseAuthentication();
-app.UseAuthorization();
-app.UseDefaultFiles();
-app.UseStaticFiles();
-app.MapSomnisHealth();
-app.MapSignIn();
-app.MapBedsApi();
-app.MapNightApi();
-app.MapAlarmsApi();
-app.MapSleepersApi();
-app.MapNightsApi();
-app.MapStudyApi();
-app.MapLiveFeed();
-app.MapDashboardPages();
-app.MapPrometheusScrapingEndpoint("/metrics");
-
-await app.RunAsync();
-return 0;

@@ -11,7 +11,6 @@ public sealed class EdgeHostTests
 {
     private static IHost Build(params string[] args)
     {
-        args = EdgeHost.ExpandFlags(args);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddCommandLine(args, EdgeHost.SwitchMappings.ToDictionary());
         builder.AddSomnisEdge();

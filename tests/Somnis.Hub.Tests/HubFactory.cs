@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Somnis.Hub.Auth;
 
 namespace Somnis.Hub.Tests;
@@ -15,9 +17,12 @@ internal sealed class HubFactory : WebApplicationFactory<HubOptions>
     private static readonly string TechnicianHash = Passwords.Hash(Password);
     private static readonly string SupervisorHash = Passwords.Hash(Password);
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    public HubFactory(Dictionary<string, string?>? settings = null)
+    /// <param name="services">Replaces services after the hub's own registrations (a fake clock, say).</param>
+    public HubFactory(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         DataDirectory = Directory.CreateTempSubdirectory("somnis-hubtest-").FullName;
         _settings = new()
         {
@@ -46,6 +51,11 @@ internal sealed class HubFactory : WebApplicationFactory<HubOptions>
         foreach (var (k, v) in _settings)
         {
             builder.UseSetting(k, v);
+        }
+
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
         }
     }
 

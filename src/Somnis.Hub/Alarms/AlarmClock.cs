@@ -21,6 +21,10 @@ internal sealed class AlarmClock(
     // Lost data per bed at the previous round: data-gap is raised when the count grows (latching keeps it for
     // acknowledgement). A gap still waiting for a replay is only "delayed" on the tile, not an alarm.
     private readonly Dictionary<(string, string), long> _lost = [];
+    private long _rounds;
+
+    /// <summary>Rounds completed so far: the systemd watchdog pings only while this grows (Health/SystemdWatchdog).</summary>
+    public long Rounds => Interlocked.Read(ref _rounds);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -51,6 +55,7 @@ internal sealed class AlarmClock(
 
         engine.Tick();
         interlock.Check(all);
+        Interlocked.Increment(ref _rounds);
     }
 
     private void ObserveBed(BedSummary bed, DateTimeOffset now)

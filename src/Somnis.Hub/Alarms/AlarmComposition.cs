@@ -26,7 +26,7 @@ internal static class AlarmComposition
         services.AddSingleton<IVitalsRecorder>(sp => sp.GetRequiredService<AlarmEngine>());
         services.AddSingleton<AlarmActions>();
         services.AddSingleton<ArchitectInterlock>();
-        services.AddHttpClient(AlarmWebhook.HttpClientName);
+        AlarmWebhook.AddHttpClient(services);
         services.AddSingleton<AlarmWebhook>();
         services.AddHostedService<AlarmStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<AlarmWebhook>());

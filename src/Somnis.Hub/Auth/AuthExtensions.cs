@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Security.Claims;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -15,6 +17,7 @@ internal static class AuthExtensions
     public const string TechnicianPolicy = "technician";
     public const string SupervisorPolicy = "supervisor";
     private const string SelectorScheme = "somnis";
+    private const string SignInLimit = "sign-in";
 
     public static IHostApplicationBuilder AddSomnisAuth(this IHostApplicationBuilder builder)
     {
@@ -22,6 +25,27 @@ internal static class AuthExtensions
         services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         services.AddSingleton<UserStore>();
+        services.AddOptions<SignInOptions>().Bind(builder.Configuration.GetSection(SignInOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SignInOptions>, SignInOptionsValidator>();
+        services.AddSingleton<SignInGuard>();
+        services.AddRateLimiter(o =>
+        {
+            // Every sign-in form post counts, per client address (docs/operations.md, "Sign-in protection").
+            o.AddPolicy(SignInLimit, ctx =>
+            {
+                var options = ctx.RequestServices.GetRequiredService<IOptions<SignInOptions>>().Value;
+                return RateLimitPartition.GetFixedWindowLimiter(ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new()
+                {
+                    PermitLimit = options.AttemptsPerAddress, Window = options.Window, QueueLimit = 0, AutoReplenishment = true,
+                });
+            });
+            o.OnRejected = (ctx, ct) =>
+            {
+                ctx.HttpContext.RequestServices.GetRequiredService<SignInGuard>().CountRejected();
+                var wait = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? retry : TimeSpan.FromMinutes(1);
+                return new ValueTask(TooMany(ctx.HttpContext, wait, "Too many sign-in attempts from this address.").ExecuteAsync(ctx.HttpContext));
+            };
+        });
         services.AddAuthentication(SelectorScheme)
             .AddPolicyScheme(SelectorScheme, "Cookie or Basic", o => o.ForwardDefaultSelector = ctx =>
                 ctx.Request.Headers.Authorization.ToString().StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)
@@ -35,6 +59,9 @@ internal static class AuthExtensions
                 o.Cookie.Name = "somnis";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Strict;
+                // Secure under HTTPS (also behind a trusted proxy that says so, Transport:TrustedProxies); plain HTTP is
+                // only allowed on loopback and in the demo.
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.SlidingExpiration = true;
                 o.Events.OnRedirectToLogin = ctx => ApiAware(ctx, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = ctx => ApiAware(ctx, StatusCodes.Status403Forbidden);
@@ -74,13 +101,18 @@ internal static class AuthExtensions
         app.MapGet("/login", (HttpContext ctx) => Results.Content(LoginPage.Render(ctx.Request.Query["ReturnUrl"], error: null), "text/html; charset=utf-8"))
             .AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/login.css", () => Results.Text(LoginPage.Stylesheet, "text/css; charset=utf-8")).AllowAnonymous().ExcludeFromDescription();
-        app.MapPost("/login", async (HttpContext ctx, UserStore users, ILogger<UserStore> logger) =>
+        app.MapPost("/login", async (HttpContext ctx, SignInGuard guard, ILogger<UserStore> logger) =>
         {
             var form = await ctx.Request.ReadFormAsync();
             var name = form["username"].ToString();
             var returnUrl = form["returnUrl"].ToString();
-            var role = users.Verify(name, form["password"].ToString());
-            if (role is null)
+            var attempt = guard.Attempt(name, form["password"].ToString(), ctx.Connection.RemoteIpAddress, "form");
+            if (attempt.RetryAfter is { } wait)
+            {
+                return TooMany(ctx, wait, "Too many failed sign-ins.", returnUrl);
+            }
+
+            if (attempt.Role is not { } role)
             {
                 Log.SignInFailed(logger, name.Length > 64 ? name[..64] : name);
                 return Results.Content(LoginPage.Render(returnUrl, "Wrong user name or password."), "text/html; charset=utf-8", statusCode: StatusCodes.Status401Unauthorized);
@@ -89,13 +121,27 @@ internal static class AuthExtensions
             var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role)], CookieAuthenticationDefaults.AuthenticationScheme);
             await ctx.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
             return Results.LocalRedirect(IsLocal(returnUrl) ? returnUrl : "/");
-        }).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
+        }).AllowAnonymous().DisableAntiforgery().RequireRateLimiting(SignInLimit).ExcludeFromDescription();
         app.MapPost("/logout", async (HttpContext ctx) =>
         {
             await ctx.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             return Results.LocalRedirect("/login");
         }).ExcludeFromDescription();
         app.MapGet("/api/me", (ClaimsPrincipal user) => new UserInfo(user.Identity?.Name ?? "", user.FindFirstValue(ClaimTypes.Role) ?? ""));
+        app.MapGet("/api/auth/lockouts", (SignInGuard guard) => guard.Lockouts()).RequireAuthorization(SupervisorPolicy);
+        app.MapDelete("/api/auth/lockouts/{name}", (string name, SignInGuard guard, ClaimsPrincipal user) =>
+            guard.Unlock(name, user.Identity?.Name ?? "") ? Results.NoContent() : Results.NotFound()).RequireAuthorization(SupervisorPolicy);
+    }
+
+    /// <summary>429 with Retry-After (whole seconds, rounded up): the sign-in page for a browser, a line of text otherwise.</summary>
+    internal static IResult TooMany(HttpContext ctx, TimeSpan wait, string why, string? returnUrl = null)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        ctx.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        var message = $"{why} Try again in {(seconds < 120 ? $"{seconds} s" : $"{Math.Ceiling(seconds / 60.0)} min")}.";
+        return ctx.Request.Path.StartsWithSegments("/login")
+            ? Results.Content(LoginPage.Render(returnUrl, message), "text/html; charset=utf-8", statusCode: StatusCodes.Status429TooManyRequests)
+            : Results.Text(message, statusCode: StatusCodes.Status429TooManyRequests);
     }
 
     private static bool IsLocal(string url) =>

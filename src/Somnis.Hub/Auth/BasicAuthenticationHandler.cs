@@ -12,9 +12,13 @@ internal sealed class BasicAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    UserStore users) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+    SignInGuard guard) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "Basic";
+
+    /// <summary>Set on a request whose credentials were refused unchecked (locked-out name, address that failed too often):
+    /// its challenge is 429 with Retry-After instead of 401.</summary>
+    private const string RetryAfterItem = "somnis.basic.retry-after";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -41,8 +45,14 @@ internal sealed class BasicAuthenticationHandler(
         }
 
         var name = decoded[..colon];
-        var role = users.Verify(name, decoded[(colon + 1)..]);
-        if (role is null)
+        var attempt = guard.Attempt(name, decoded[(colon + 1)..], Context.Connection.RemoteIpAddress, "basic");
+        if (attempt.RetryAfter is { } wait)
+        {
+            Context.Items[RetryAfterItem] = wait;
+            return Task.FromResult(AuthenticateResult.Fail("too many failed sign-ins"));
+        }
+
+        if (attempt.Role is not { } role)
         {
             return Task.FromResult(AuthenticateResult.Fail("wrong user name or password"));
         }
@@ -53,6 +63,11 @@ internal sealed class BasicAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (Context.Items[RetryAfterItem] is TimeSpan wait)
+        {
+            return AuthExtensions.TooMany(Context, wait, "Too many failed sign-ins.").ExecuteAsync(Context);
+        }
+
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Basic realm=\"Somnis\", charset=\"UTF-8\"";
         return Task.CompletedTask;

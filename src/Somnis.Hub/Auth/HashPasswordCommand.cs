@@ -1,8 +1,18 @@
+using System.CommandLine;
+
 namespace Somnis.Hub.Auth;
 
 /// <summary><c>hash-password</c>: reads a password from standard input and prints the hash for <c>Auth:Users:N:PasswordHash</c>.</summary>
 internal static class HashPasswordCommand
 {
+    public static Command Create()
+    {
+        var command = new Command("hash-password", "Read a password (at least 8 characters) on standard input and print its hash for " +
+            "Auth:Users:N:PasswordHash.\nExit codes: 0 done, 2 no or too short a password.");
+        command.SetAction(result => Run(Console.In, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error));
+        return command;
+    }
+
     public static int Run(TextReader input, TextWriter output, TextWriter error)
     {
         var password = input.ReadLine();

@@ -32,6 +32,9 @@ internal static class DemoMode
             ["Edge:IncidentAt"] = "04:00:00",
             ["Edge:IncidentShare"] = "0.33",
 
+            // The demo's credentials are no secret: plain HTTP is fine on any address (docs/operations.md, "HTTPS").
+            ["Transport:AllowPlainHttp"] = "true",
+
             // The automatic interlock rule: a high-priority architect-deprivation pauses that bed's Architect (docs/alarms.md).
             ["Alarms:AutoInterlock"] = "true",
         };

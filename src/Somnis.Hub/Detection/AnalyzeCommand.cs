@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -19,6 +20,23 @@ internal static class AnalyzeCommand
     private const double MaxMotionInterval = 60;
 
     private static readonly string[] RequiredColumns = ["time", "motion", "heart_rate"];
+
+    /// <summary>The command for the hub's command line; its values go to <see cref="Run"/>, which checks them.</summary>
+    public static Command Create()
+    {
+        Option<string> input = new("--input") { Required = true, HelpName = "FILE", Description = "recorded night, CSV with columns time (s), motion (activity counts), heart_rate (bpm)" };
+        Option<string> output = new("--output") { Required = true, HelpName = "FILE", Description = "where to write one row per 30-s epoch (CSV)" };
+        Option<string> lightsOff = new("--lights-off") { HelpName = "SECONDS", Description = "time of lights-off, seconds from the start [default: 0]" };
+        Option<string> need = new("--need") { HelpName = "HOURS", Description = $"the sleeper's sleep need [default: {NightMetrics.DefaultNeedHours.ToString(CultureInfo.InvariantCulture)}]" };
+        var command = new Command("analyze", "Score a recorded night offline with the live scorer; writes the epochs and prints the night summary as JSON.\n" +
+            "Exit codes: 0 done, 2 bad arguments or input (nothing written).") { input, output, lightsOff, need };
+        command.SetAction(result =>
+        {
+            string[] args = [.. new[] { input, output, lightsOff, need }.Where(o => result.GetValue(o) is not null).SelectMany(o => new[] { o.Name, result.GetValue(o)! })];
+            return Run(args, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error);
+        });
+        return command;
+    }
 
     /// <param name="args">The arguments after <c>analyze</c>.</param>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)

@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace Somnis.Hub.Detection;
 
 /// <summary>
@@ -37,5 +39,15 @@ internal static class ValidateCommand
         stdout.WriteLine(Validation.Report("Shipped model (fit on the 16 development nights; in sample for those)",
             scored.Select(s => Validation.Evaluate(s.Night, s.Epochs, SleepModel.Default)).ToList()));
         return AnalyzeCommand.Ok;
+    }
+
+    /// <summary>The command for the hub's command line. Its output goes straight to the console as it is written.</summary>
+    public static Command Create()
+    {
+        Option<string> data = new("--data") { Required = true, HelpName = "DIR", Description = "directory of the Walch 2019 nights: <id>_counts.txt, <id>_hr.txt, <id>_psg.txt" };
+        var command = new Command("validate", "Score the Walch 2019 nights against their polysomnography labels and print per-subject and pooled " +
+            "figures next to the published baselines.\nExit codes: 0 done, 2 bad arguments or no data.") { data };
+        command.SetAction(result => Run(["--data", result.GetValue(data)!], result.InvocationConfiguration.Output, result.InvocationConfiguration.Error));
+        return command;
     }
 }

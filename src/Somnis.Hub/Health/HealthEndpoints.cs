@@ -14,6 +14,7 @@ internal static class HealthEndpoints
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"])
             .AddCheck<BrokerHealthCheck>("broker", tags: ["ready"]);
+        builder.Services.AddHostedService<SystemdWatchdog>();
         return builder;
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Polly;
 using Somnis.Hub.Ingestion;
 using Somnis.Hub.TimeSeries;
 
@@ -29,6 +30,8 @@ internal static class StorageComposition
         // The time-series sink: always resolvable (detection calls WriteEpoch unconditionally), fed and checked only when on.
         services.AddOptions<InfluxOptions>().Bind(builder.Configuration.GetSection(InfluxOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<InfluxOptions>, InfluxOptionsValidator>();
+        services.AddResiliencePipeline(InfluxSink.PipelineName, (pipeline, context) =>
+            InfluxSink.ConfigurePipeline(pipeline, context.ServiceProvider.GetRequiredService<IOptions<InfluxOptions>>().Value));
         services.AddSingleton<InfluxSink>();
         if (!string.IsNullOrWhiteSpace(builder.Configuration[$"{InfluxOptions.Section}:{nameof(InfluxOptions.Url)}"]))
         {

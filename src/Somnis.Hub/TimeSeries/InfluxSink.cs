@@ -4,6 +4,7 @@ using InfluxDB.Client;
 using InfluxDB.Client.Core.Exceptions;
 using Microsoft.Extensions.Options;
 using Polly;
+using Polly.Registry;
 using Polly.Retry;
 using Polly.Timeout;
 using Somnis.Contracts;
@@ -21,6 +22,9 @@ namespace Somnis.Hub.TimeSeries;
 /// </summary>
 internal sealed class InfluxSink : BackgroundService, IVitalsRecorder
 {
+    /// <summary>The write's retry pipeline, registered through Polly.Extensions so its events are in <c>/metrics</c>.</summary>
+    public const string PipelineName = "somnis-influx-write";
+
     private readonly InfluxOptions _o;
     private readonly TimeProvider _time;
     private readonly ILogger<InfluxSink> _logger;
@@ -41,7 +45,8 @@ internal sealed class InfluxSink : BackgroundService, IVitalsRecorder
     private int _droppingSpool;
     private volatile Outage? _outage;
 
-    public InfluxSink(IOptions<InfluxOptions> options, IOptions<HubOptions> hub, TimeProvider time, IMeterFactory meters, ILogger<InfluxSink> logger)
+    public InfluxSink(
+        IOptions<InfluxOptions> options, IOptions<HubOptions> hub, TimeProvider time, ResiliencePipelineProvider<string> pipelines, IMeterFactory meters, ILogger<InfluxSink> logger)
     {
         _o = options.Value;
         _time = time;
@@ -50,17 +55,7 @@ internal sealed class InfluxSink : BackgroundService, IVitalsRecorder
         _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(_o.QueueCapacity) { SingleWriter = false });
         var directory = Path.GetFullPath(Path.Combine(hub.Value.DataDirectory, "influx-spool"));
         _spool = new Lazy<InfluxSpool>(() => new InfluxSpool(directory, _o.SpoolLimitBytes));
-        _retry = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
-                MaxRetryAttempts = 2,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromMilliseconds(200),
-            })
-            .AddTimeout(_o.Timeout)
-            .Build();
+        _retry = pipelines.GetPipeline(PipelineName);
 
         var meter = meters.Create(HubMetrics.MeterName);
         _written = meter.CreateCounter<long>("somnis.influx.points.written", "{point}", "Points the time-series database accepted");
@@ -366,6 +361,18 @@ internal sealed class InfluxSink : BackgroundService, IVitalsRecorder
             await Task.Delay(_o.FlushInterval, _time, ct);
         }
     }
+
+    /// <summary>A short retry of one write inside its timeout; longer outages go to the disk buffer and its backoff.</summary>
+    public static void ConfigurePipeline(ResiliencePipelineBuilder builder, InfluxOptions options) => builder
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+            MaxRetryAttempts = 2,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(200),
+        })
+        .AddTimeout(options.Timeout);
 
     private static bool IsTransient(Exception ex) => ex switch
     {

@@ -120,8 +120,10 @@ public sealed class SensorOptionsTests
     [Fact]
     public void Emulate_chips_flag_expands_to_the_simulation_level()
     {
-        var args = EdgeHost.ExpandFlags(["--mode", "hardware", "--emulate-chips", "--bed", "bed-01"]);
-        var config = new ConfigurationBuilder().AddCommandLine(args, EdgeHost.SwitchMappings.ToDictionary()).Build();
+        string[] args = [];
+        var code = EdgeHost.Command([], (c, _) => Task.FromResult((args = c).Length)).Parse(["--mode", "hardware", "--emulate-chips", "--bed", "bed-01"]).Invoke();
+        Assert.Equal(args.Length, code);
+        var config = new ConfigurationBuilder().AddCommandLine(args).Build();
         Assert.Equal("chips", config["Edge:Simulation:Level"]);
         Assert.Equal("bed-01", config["Edge:Bed"]);
     }

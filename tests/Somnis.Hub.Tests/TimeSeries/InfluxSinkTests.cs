@@ -4,6 +4,8 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Registry;
 using Somnis.Contracts;
 using Somnis.Hub.TimeSeries;
 
@@ -14,7 +16,9 @@ public sealed class InfluxSinkTests : IDisposable
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 1, 23, 0, 0, TimeSpan.Zero);
     private readonly string _dir = Directory.CreateTempSubdirectory("somnis-influx-").FullName;
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics()
+        .AddResiliencePipeline(InfluxSink.PipelineName, (b, _) => InfluxSink.ConfigurePipeline(b, new InfluxOptions { Timeout = TimeSpan.FromSeconds(5) }))
+        .BuildServiceProvider();
     private readonly TestLogger<InfluxSink> _log = new();
     private readonly ScriptedServer _server = new();
 
@@ -29,7 +33,8 @@ public sealed class InfluxSinkTests : IDisposable
 
     private InfluxSink Sink(long spoolLimit = 1L << 30) => new(
         Options.Create(new InfluxOptions { Url = _server.Url, Token = "t", Org = "o", Bucket = "b", SpoolLimitBytes = spoolLimit, Timeout = TimeSpan.FromSeconds(5) }),
-        Options.Create(new HubOptions { DataDirectory = _dir }), TimeProvider.System, Meters, _log);
+        Options.Create(new HubOptions { DataDirectory = _dir }), TimeProvider.System,
+        _services.GetRequiredService<ResiliencePipelineProvider<string>>(), Meters, _log);
 
     private static VitalsMessage Vitals(long seq, double? hr = 58.5) => new()
     {

@@ -134,7 +134,8 @@ public sealed class DeployedBroker : IAsyncDisposable
         }
     }
 
-    private static async Task RunScriptAsync(string script, params string[] args)
+    /// <summary>Runs a deploy/ script; throws with its output when it fails.</summary>
+    public static async Task RunScriptAsync(string script, params string[] args)
     {
         var psi = new ProcessStartInfo(Path.Combine(RepoPaths.Root, "deploy", script)) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args)
