@@ -28,4 +28,5 @@ internal sealed record AnalyzeSummary(
 /// <summary>Source-generated JSON for the detection commands (no reflection, trimming-safe).</summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(AnalyzeSummary))]
+[JsonSerializable(typeof(ValidationData))]
 internal sealed partial class DetectionJsonContext : JsonSerializerContext;

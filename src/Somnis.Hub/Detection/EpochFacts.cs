@@ -13,7 +13,7 @@ internal readonly record struct EpochFacts(DateTimeOffset Start, EpochState Stat
 {
     public bool IsSleep => State == EpochState.Sleep;
 
-    public bool InBed => State != EpochState.OutOfBed;
+    public bool InBed => State is EpochState.Sleep or EpochState.Wake;
 
     public static EpochFacts Of(ScoredEpoch e) => new(e.Start, e.State, e.MeanHeartRate, e.Stimulating);
 }

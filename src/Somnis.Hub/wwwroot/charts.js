@@ -92,7 +92,8 @@ const Charts = (() => {
     ["Out of bed", "Wake", "Sleep"].forEach((label, i) => { out += `<text x="${PAD.left - 4}" y="${(PAD.top + band * i + band / 2 + 4).toFixed(1)}" text-anchor="end">${label}</text>`; });
     let run = null;
     const flush = (end) => {
-      if (!run) return;
+      // No-signal epochs (no motion data) are left as a gap: neither sleep nor wake.
+      if (!run || !(run.state in LEVEL)) return;
       const x = sx(run.start), y = PAD.top + LEVEL[run.state] * band + 2;
       out += `<rect class="epoch" data-state="${run.state}" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, sx(end) - x).toFixed(1)}" height="${(band - 4).toFixed(1)}" fill="${COLOR[run.state]}"${run.provisional ? ' opacity=".5"' : ""}><title>${run.state} ${Somnis.fmt(run.start)}–${Somnis.fmt(end)}</title></rect>`;
     };
