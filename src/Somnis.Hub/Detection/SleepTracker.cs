@@ -24,6 +24,7 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
     private readonly SleepDebt _debt = new(options.NeedHours);
     private readonly Dictionary<string, bool> _active = [];
     private EpochScorer? _scorer;
+    private double _tstSdMin = SleepModel.Default.TstSdMin;
     private DateTimeOffset _nightStart;
     private DateTimeOffset? _outOfBedSince;
     private DateTimeOffset? _latest;
@@ -56,6 +57,10 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
     /// <summary>The sleeper's baseline from earlier nights, for the scorer of the next night that starts (null: none
     /// known). Set by whoever keeps sleepers across nights; tonight's scorer keeps the one it started with.</summary>
     public SleeperPrior? Prior { get; set; }
+
+    /// <summary>The sleep model for the next night that starts (null: <see cref="SleepModel.Default"/>); the validation
+    /// runs real nights through the live path with a model that never saw them.</summary>
+    public SleepModel? Model { get; set; }
 
     /// <summary>Arousal onsets (event time) found since the last call: a wake epoch after settled sleep.</summary>
     public List<DateTimeOffset> NewOnsets { get; } = [];
@@ -100,7 +105,8 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
                 return updates;
             }
 
-            _scorer = new EpochScorer(start, retainFinalized: false, prior: Prior);
+            _scorer = new EpochScorer(start, model: Model, retainFinalized: false, prior: Prior);
+            _tstSdMin = (Model ?? SleepModel.Default).TstSdMin;
             _nightStart = start;
             ClearNight();
             _settledRun = 0;
@@ -172,7 +178,7 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
 
         var minutes = EpochScorer.EpochSeconds / 60;
         var tonight = TstEstimate.Scaled(_expectedSleepEpochs * minutes, _noSignalEpochs * minutes, _night.Count * minutes,
-            SleepModel.Default.TstSdMin, options.NeedHours);
+            _tstSdMin, options.NeedHours);
         var loss = AcuteSleepLoss.Assess(tonight, nightFinished, _debt.Hours,
             new AcuteSleepLossOptions(options.PlannedTimeInBed, options.NeedHours, options.MaxDebtHours));
         Set(AssessmentTypes.AcuteSleepLoss, loss is null ? null : (loss, loss.Reason switch
