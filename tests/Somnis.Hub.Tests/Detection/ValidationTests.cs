@@ -89,7 +89,7 @@ public sealed class ValidationTests(ITestOutputHelper output)
 
             Assert.Equal(0, code);
             var states = File.ReadAllLines(epochsCsv).Skip(1).Select(l => l.Split(',')[1]).ToList();
-            var expected = epochs.Select(e => e.IsSleep ? "sleep" : "wake").ToList();
+            var expected = epochs.Select(e => e.State switch { EpochState.Sleep => "sleep", EpochState.NoSignal => "no-signal", _ => "wake" }).ToList();
             var common = Math.Min(states.Count, expected.Count);
             Assert.True(Math.Abs(states.Count - expected.Count) <= 1, $"{states.Count} vs {expected.Count} epochs");
             Assert.Equal(expected[..common], states[..common]);
