@@ -10,12 +10,16 @@ namespace Somnis.Hub.Detection;
 /// <param name="MaxSleepEfficiency">Sleep efficiency over the stimulated epochs below which sleep is being prevented.</param>
 /// <param name="MinAwakenings">Alternatively, this many separate awakenings during stimulation (repeatedly woken).</param>
 /// <param name="MinHrRise">Mean HR during stimulation must exceed the sleeping baseline by this fraction.</param>
+/// <param name="MaxExpectedEfficiency">And the expected sleep efficiency over the stimulated epochs (mean calibrated
+/// p(sleep)) must be below this: a margin under <paramref name="MaxSleepEfficiency"/> for the estimate's own error, so a
+/// window the sleeper half slept through is not called "kept awake".</param>
 internal sealed record ArchitectDeprivationOptions(
     TimeSpan Window,
     double MinStimulatedShare = 0.5,
     double MaxSleepEfficiency = 0.5,
     int MinAwakenings = 3,
-    double MinHrRise = 0.10)
+    double MinHrRise = 0.10,
+    double MaxExpectedEfficiency = 0.4)
 {
     public static ArchitectDeprivationOptions Default { get; } = new(TimeSpan.FromMinutes(30));
 }
@@ -127,7 +131,7 @@ internal static class ArchitectDeprivation
         // wake, so it calls uncertain epochs wake; a restless sleeper's movements in real sleep then read as "kept awake"
         // (a real night, 9961348, under overlaid stimulation: decisions 30 % asleep, PSG 100 %). The expected efficiency,
         // Σ p / n, is the unbiased amount of sleep. Repeatedly woken stays a route of its own.
-        var keptAwake = (efficiency < o.MaxSleepEfficiency && expected < o.MaxSleepEfficiency) || awakenings >= o.MinAwakenings;
+        var keptAwake = (efficiency < o.MaxSleepEfficiency && expected < o.MaxExpectedEfficiency) || awakenings >= o.MinAwakenings;
         return keptAwake && rise >= o.MinHrRise
             ? new ArchitectDeprivationEvidence(start, end, stimulated * EpochScorer.EpochSeconds / 60, efficiency,
                 awakenings, meanHr, baseline, rise, expected)

@@ -115,7 +115,7 @@ public sealed class AssessmentTailTests
 
         var meanHr = hrs.Average();
         var rise = (meanHr - baseline) / baseline;
-        return ((efficiency < o.MaxSleepEfficiency && expected < o.MaxSleepEfficiency) || awakenings >= o.MinAwakenings) && rise >= o.MinHrRise
+        return ((efficiency < o.MaxSleepEfficiency && expected < o.MaxExpectedEfficiency) || awakenings >= o.MinAwakenings) && rise >= o.MinHrRise
             ? new ArchitectDeprivationEvidence(start, end, stimulated.Count * 0.5, efficiency, awakenings, meanHr, baseline, rise, expected)
             : null;
     }

@@ -20,8 +20,9 @@ public sealed class RealNightAssessmentTests(ITestOutputHelper output)
 
     private const int OverlaySeeds = 8;
 
-    /// <summary>PSG sleep efficiency over the stimulated epochs from which the sleeper was asleep, not kept awake.</summary>
-    private const double RealSleep = 0.6;
+    /// <summary>Kept awake means awake for at least half the stimulated epochs by PSG: above this PSG sleep efficiency
+    /// over them, the sleeper mostly slept through the stimulation.</summary>
+    private const double KeptAwakeAtMost = 0.5;
 
     /// <summary>Each night with <see cref="OverlaySeeds"/> random overlays (seed 1 is the one the other checks read).</summary>
     private static readonly Lazy<IReadOnlyList<NightRun>> AllRuns = new(() =>
@@ -34,8 +35,8 @@ public sealed class RealNightAssessmentTests(ITestOutputHelper output)
     /// least 15 min, if any (so there is real wakefulness under stimulation to find).</summary>
     private static List<(double From, double To)> Overlay(WalchNight night, int seed)
     {
-        // Seeded by the seed and the subject id (string hashes differ between processes).
-        var rng = new Random(HashCode.Combine(seed, long.Parse(night.Subject, CultureInfo.InvariantCulture)) & 0x7fffffff);
+        // Seeded by the seed and the subject id, reproducibly (string.GetHashCode and HashCode differ between processes).
+        var rng = new Random((int)(((seed * 1_000_003L) + long.Parse(night.Subject, CultureInfo.InvariantCulture)) % int.MaxValue));
         var end = night.Psg[^1].Time;
         var bouts = Enumerable.Range(0, 4).Select(_ =>
         {
@@ -120,9 +121,7 @@ public sealed class RealNightAssessmentTests(ITestOutputHelper output)
                 var stimulated = Psg(run.Night, e.WindowStart, e.WindowEnd, t => run.Stimulation.Any(b => t >= b.Start && t < b.End));
                 var psgEfficiency = stimulated.Count(l => l > 0) / (double)stimulated.Count;
                 worst = Math.Max(worst, psgEfficiency);
-                // Real sleep under stimulation: PSG asleep for at least 60 % of the stimulated epochs (half-awake
-                // windows are disturbed nights the rule may call either way; they are printed).
-                if (psgEfficiency >= RealSleep)
+                if (psgEfficiency > KeptAwakeAtMost)
                 {
                     falseFires.Add($"{run.Night.Subject}/{run.Seed}: fired at {(u.EventTime - T0).TotalMinutes:0} min while PSG says asleep {psgEfficiency:P0} of the stimulated time: {e}");
                 }
