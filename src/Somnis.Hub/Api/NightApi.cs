@@ -20,7 +20,7 @@ internal static class NightApi
                 var night = detection.Night(bed.Facility, bed.Id);
                 return Results.Ok(NightView.From(bed.Facility, bed.Id, night));
             })
-            .WithSummary("Tonight's 30-s epochs (sleep / wake / out-of-bed with p(sleep)), night metrics so far, active assessments, past nights and sleep debt.");
+            .WithSummary("Tonight's 30-s epochs (sleep / wake / out-of-bed / no-signal with p(sleep)), night metrics so far, active assessments, past nights and sleep debt.");
         api.MapGet("/incidents", (DetectionService detection) =>
                 TypedResults.Ok(detection.ActiveIncidents().Select(AssessmentView.From).ToList()))
             .WithSummary("Open facility incidents.");
@@ -62,7 +62,7 @@ public sealed record NightView(
 
     private static EpochView Epoch(ScoredEpoch e) => new(
         e.Start,
-        e.State switch { EpochState.Sleep => "sleep", EpochState.Wake => "wake", _ => "out-of-bed" },
+        e.State switch { EpochState.Sleep => "sleep", EpochState.Wake => "wake", EpochState.NoSignal => "no-signal", _ => "out-of-bed" },
         Math.Round(e.PSleep, 3),
         e.MeanHeartRate is { } hr ? Math.Round(hr, 1) : null,
         e.ActivityCount,

@@ -8,7 +8,7 @@ namespace Somnis.Hub.Detection;
 /// <summary>
 /// <c>analyze --input night.csv --output epochs.csv [--lights-off SECONDS] [--need HOURS]</c>: scores a recorded
 /// night offline with the live scorer (<see cref="EpochScorer"/>), writes one row per 30-s epoch and prints the night
-/// summary as JSON. Exit codes: 0 done, 2 bad arguments or input (message on stderr, no output written).
+/// summary as JSON, with the assessments that held (<see cref="AnalyzeAssessments"/>). Exit codes: 0 done, 2 bad arguments or input (message on stderr, no output written).
 /// </summary>
 internal static class AnalyzeCommand
 {
@@ -55,13 +55,13 @@ internal static class AnalyzeCommand
                 if (row.Motion is { } motion)
                 {
                     var interval = Math.Min(row.Time - (lastMotion ?? 0), MaxMotionInterval);
-                    scorer.Add(row.Time, interval, motion, heartRate: null, presence: null, stimulating: false);
+                    scorer.Add(row.Time, interval, motion, heartRate: null, presence: null, row.Stimulating);
                     lastMotion = row.Time;
                 }
 
                 if (row.HeartRate is { } hr)
                 {
-                    scorer.Add(row.Time, 0, activityCount: null, hr, presence: null, stimulating: false);
+                    scorer.Add(row.Time, 0, activityCount: null, hr, presence: null, row.Stimulating);
                 }
             }
 
@@ -71,8 +71,10 @@ internal static class AnalyzeCommand
             WriteAtomically(options.Output, epochs);
 
             var metrics = NightMetrics.Compute(epochs, options.NeedHours, options.LightsOffSeconds);
+            var night = epochs.Where(e => e.StartSeconds >= options.LightsOffSeconds).ToList();
+            var assessments = AnalyzeAssessments.Find(night, options.NeedHours, SleepModel.Default.TstSdMin);
             stdout.WriteLine(JsonSerializer.Serialize(
-                AnalyzeSummary.From(metrics, epochs.Count, options.LightsOffSeconds), DetectionJsonContext.Default.AnalyzeSummary));
+                AnalyzeSummary.From(metrics, epochs.Count, options.LightsOffSeconds, assessments), DetectionJsonContext.Default.AnalyzeSummary));
             return Ok;
         }
         catch (InputException e)
@@ -110,6 +112,8 @@ internal static class AnalyzeCommand
             index[column] = i;
         }
 
+        // Optional: the Architect was stimulating (0/1), so architect-deprivation can be judged offline too.
+        var stimulatingColumn = names.IndexOf("stimulating");
         var rows = new List<Row>();
         var lineNumber = 1;
         var previous = double.NegativeInfinity;
@@ -141,7 +145,18 @@ internal static class AnalyzeCommand
                 throw new InputException($"{path}: line {lineNumber}, column 'heart_rate': {Format(hr.Value)} bpm is not a heart rate");
             }
 
-            rows.Add(new Row(time, motion, hr));
+            var stimulating = false;
+            if (stimulatingColumn >= 0 && stimulatingColumn < fields.Length && fields[stimulatingColumn].Trim().Trim('"') is { Length: > 0 } flag)
+            {
+                stimulating = flag switch
+                {
+                    "1" or "true" => true,
+                    "0" or "false" => false,
+                    _ => throw new InputException($"{path}: line {lineNumber}, column 'stimulating': '{flag}' is not 0, 1, true or false"),
+                };
+            }
+
+            rows.Add(new Row(time, motion, hr, stimulating));
         }
 
         if (rows.Count == 0)
@@ -182,7 +197,7 @@ internal static class AnalyzeCommand
                 foreach (var e in epochs)
                 {
                     writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{e.StartSeconds:0},{(e.IsSleep ? "sleep" : "wake")},{e.PSleep:0.0000},{e.ActivityCount:0.##},{e.MeanHeartRate:0.#}"));
+                        $"{e.StartSeconds:0},{State(e)},{e.PSleep:0.0000},{e.ActivityCount:0.##},{e.MeanHeartRate:0.#}"));
                 }
             }
 
@@ -194,9 +209,16 @@ internal static class AnalyzeCommand
         }
     }
 
+    private static string State(ScoredEpoch e) => e.State switch
+    {
+        EpochState.Sleep => "sleep",
+        EpochState.NoSignal => "no-signal",
+        _ => "wake",
+    };
+
     private static string Format(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
 
-    private readonly record struct Row(double Time, double? Motion, double? HeartRate);
+    private readonly record struct Row(double Time, double? Motion, double? HeartRate, bool Stimulating);
 
     private sealed record Options(string Input, string Output, double LightsOffSeconds, double NeedHours)
     {

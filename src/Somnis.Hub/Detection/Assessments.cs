@@ -10,17 +10,22 @@ namespace Somnis.Hub.Detection;
 /// <param name="MaxSleepEfficiency">Sleep efficiency over the stimulated epochs below which sleep is being prevented.</param>
 /// <param name="MinAwakenings">Alternatively, this many separate awakenings during stimulation (repeatedly woken).</param>
 /// <param name="MinHrRise">Mean HR during stimulation must exceed the sleeping baseline by this fraction.</param>
+/// <param name="MaxExpectedEfficiency">And the expected sleep efficiency over the stimulated epochs (mean calibrated
+/// p(sleep)) must be below this: a margin under <paramref name="MaxSleepEfficiency"/> for the estimate's own error, so a
+/// window the sleeper half slept through is not called "kept awake".</param>
 internal sealed record ArchitectDeprivationOptions(
     TimeSpan Window,
     double MinStimulatedShare = 0.5,
     double MaxSleepEfficiency = 0.5,
     int MinAwakenings = 3,
-    double MinHrRise = 0.10)
+    double MinHrRise = 0.10,
+    double MaxExpectedEfficiency = 0.4)
 {
     public static ArchitectDeprivationOptions Default { get; } = new(TimeSpan.FromMinutes(30));
 }
 
-/// <summary>Why <c>architect-deprivation</c> fired.</summary>
+/// <summary>Why <c>architect-deprivation</c> fired. <paramref name="SleepEfficiencyStimulated"/> counts the epochs scored
+/// sleep; <paramref name="ExpectedEfficiencyStimulated"/> is the mean calibrated p(sleep) over the same epochs.</summary>
 internal sealed record ArchitectDeprivationEvidence(
     DateTimeOffset WindowStart,
     DateTimeOffset WindowEnd,
@@ -29,7 +34,8 @@ internal sealed record ArchitectDeprivationEvidence(
     int AwakeningsStimulated,
     double MeanHrStimulated,
     double BaselineHr,
-    double HrRise);
+    double HrRise,
+    double ExpectedEfficiencyStimulated = 0);
 
 /// <summary>
 /// <c>architect-deprivation</c>: over the last <see cref="ArchitectDeprivationOptions.Window"/>, the sleeper was
@@ -41,6 +47,9 @@ internal sealed record ArchitectDeprivationEvidence(
 internal static class ArchitectDeprivation
 {
     public const string Code = "architect-deprivation";
+
+    /// <summary>Epochs of wake after sleep that make an awakening (<see cref="NightMetrics.MinAwakening"/>).</summary>
+    public static readonly int AwakeningEpochs = (int)Math.Ceiling(NightMetrics.MinAwakening.TotalSeconds / EpochScorer.EpochSeconds);
 
     /// <param name="epochs">The night's finalized epochs so far, in order.</param>
     /// <param name="baselineHr">The sleeper's sleeping HR, bpm: <see cref="SleepingBaseline"/>, else the scorer's
@@ -74,8 +83,10 @@ internal static class ArchitectDeprivation
         }
 
         int stimulated = 0, stimulatedAsleep = 0, awakenings = 0, hrCount = 0;
-        double hrSum = 0;
+        double hrSum = 0, expectedAsleep = 0;
         var previousAsleep = false;
+        var wakeRun = 0;
+        var runAfterSleep = false;
         for (var i = first; i < epochs.Count; i++)
         {
             var e = epochs.Facts(i);
@@ -84,18 +95,23 @@ internal static class ArchitectDeprivation
                 continue;
             }
 
+            // An awakening during stimulation: a wake run after sleep that reaches MinAwakening (1 min, as NightMetrics
+            // counts them) in a stimulated epoch. A single 30-s wake epoch is within the scorer's noise: a restless
+            // sleeper's movements in real sleep made three of those in 20 min on a real night (9961348).
+            runAfterSleep = wakeRun == 0 ? previousAsleep : runAfterSleep;
+            wakeRun = e.IsSleep ? 0 : wakeRun + 1;
+            awakenings += e.Stimulating && runAfterSleep && wakeRun == AwakeningEpochs ? 1 : 0;
+
             if (e.Stimulating)
             {
                 stimulated++;
                 stimulatedAsleep += e.IsSleep ? 1 : 0;
+                expectedAsleep += e.PSleep;
                 if (e.MeanHeartRate is { } hr)
                 {
                     hrSum += hr;
                     hrCount++;
                 }
-
-                // An awakening during stimulation: a stimulated wake epoch right after a sleep epoch (in bed).
-                awakenings += !e.IsSleep && previousAsleep ? 1 : 0;
             }
 
             previousAsleep = e.IsSleep;
@@ -108,12 +124,17 @@ internal static class ArchitectDeprivation
         }
 
         var efficiency = (double)stimulatedAsleep / stimulated;
+        var expected = expectedAsleep / stimulated;
         var meanHr = hrSum / hrCount;
         var rise = (meanHr - baseline) / baseline;
-        var keptAwake = efficiency < o.MaxSleepEfficiency || awakenings >= o.MinAwakenings;
+        // Mostly awake by the decisions and by the calibrated p(sleep) too. The decision threshold (≈ 0.75) is set to find
+        // wake, so it calls uncertain epochs wake; a restless sleeper's movements in real sleep then read as "kept awake"
+        // (a real night, 9961348, under overlaid stimulation: decisions 30 % asleep, PSG 100 %). The expected efficiency,
+        // Σ p / n, is the unbiased amount of sleep. Repeatedly woken stays a route of its own.
+        var keptAwake = (efficiency < o.MaxSleepEfficiency && expected < o.MaxExpectedEfficiency) || awakenings >= o.MinAwakenings;
         return keptAwake && rise >= o.MinHrRise
             ? new ArchitectDeprivationEvidence(start, end, stimulated * EpochScorer.EpochSeconds / 60, efficiency,
-                awakenings, meanHr, baseline, rise)
+                awakenings, meanHr, baseline, rise, expected)
             : null;
     }
 
@@ -144,16 +165,51 @@ internal static class ArchitectDeprivation
 /// a zero would make every night "projected short" at once).</param>
 /// <param name="NeedHours">Sleep need per night (AASM/SRS: 7 h).</param>
 /// <param name="MaxDebtHours">Accumulated debt (<see cref="SleepDebt"/>) above which the sleeper is in acute loss.</param>
+/// <param name="ShortProbability">At the end of the night: flagged short when P(TST &lt; need) is at least this
+/// (0.5: the estimate says short more likely than not).</param>
+/// <param name="ProjectedProbability">During the night: flagged when even the best case is below the need with at
+/// least this probability (a live alarm claims only what is nearly certain).</param>
 internal sealed record AcuteSleepLossOptions(
     TimeSpan PlannedTimeInBed,
     double NeedHours = NightMetrics.DefaultNeedHours,
-    double MaxDebtHours = 5)
+    double MaxDebtHours = 5,
+    double ShortProbability = 0.5,
+    double ProjectedProbability = 0.95)
 {
     public static AcuteSleepLossOptions Default { get; } = new(TimeSpan.FromHours(8));
 }
 
-/// <summary>Why <c>acute-sleep-loss</c> fired. <paramref name="Reason"/>: <c>short-night</c> (final TST under the need),
-/// <c>projected-short</c> (even sleeping all the remaining planned time cannot reach the need) or <c>debt</c>.</summary>
+/// <summary>
+/// Tonight's sleep so far as <c>acute-sleep-loss</c> judges it: the expected TST (Σ calibrated p(sleep)), the in-bed
+/// time without signal (unknown: it may all have been sleep), and the uncertainty of the estimate.
+/// </summary>
+/// <param name="ExpectedSleepMin">Σ p(sleep) over scored in-bed epochs, minutes.</param>
+/// <param name="NoSignalMin">In-bed minutes without motion data.</param>
+/// <param name="ElapsedMin">Minutes since lights-off covered by epochs.</param>
+/// <param name="SdMin">SD of the expected TST around the truth, minutes (<see cref="SleepModel.TstSdMin"/> for a
+/// whole night, in proportion for part of one).</param>
+internal readonly record struct TstEstimate(double ExpectedSleepMin, double NoSignalMin, double ElapsedMin, double SdMin)
+{
+    /// <summary>The estimate over <paramref name="epochs"/> with <paramref name="wholeNightSdMin"/> for a full night of need.</summary>
+    public static TstEstimate Of(IReadOnlyList<ScoredEpoch> epochs, double wholeNightSdMin, double needHours)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        var minutes = EpochScorer.EpochSeconds / 60;
+        var expected = epochs.Where(e => e.InBed).Sum(e => e.PSleep) * minutes;
+        var noSignal = epochs.Count(e => e.State == EpochState.NoSignal) * minutes;
+        return Scaled(expected, noSignal, epochs.Count * minutes, wholeNightSdMin, needHours);
+    }
+
+    /// <summary>The SD grows with the time scored (a per-sleeper bias builds up through the night), up to the whole night's.</summary>
+    public static TstEstimate Scaled(double expectedMin, double noSignalMin, double elapsedMin, double wholeNightSdMin, double needHours) =>
+        new(expectedMin, noSignalMin, elapsedMin,
+            Math.Max(1, wholeNightSdMin * Math.Min(1, (elapsedMin - noSignalMin) / (needHours * 60))));
+}
+
+/// <summary>Why <c>acute-sleep-loss</c> fired. <paramref name="Reason"/>: <c>short-night</c> (final TST under the need
+/// more likely than not), <c>projected-short</c> (even sleeping all the remaining planned time almost surely cannot reach
+/// the need) or <c>debt</c>. TST figures are the estimate (Σ p(sleep)) with its SD; <paramref name="ProbabilityShort"/>
+/// is P(TST &lt; need), counting no-signal time as sleep.</summary>
 internal sealed record AcuteSleepLossEvidence(
     string Reason,
     double TotalSleepMin,
@@ -161,9 +217,13 @@ internal sealed record AcuteSleepLossEvidence(
     double RemainingMin,
     double BestCaseTstMin,
     double NeedMin,
-    double DebtHours);
+    double DebtHours,
+    double SdMin = 0,
+    double NoSignalMin = 0,
+    double ProbabilityShort = 0);
 
-/// <summary><c>acute-sleep-loss</c>: tonight's sleep cannot (or did not) reach the need, or the debt is above a bound.</summary>
+/// <summary><c>acute-sleep-loss</c>: tonight's sleep cannot (or did not) reach the need, or the debt is above a bound.
+/// Judged on the night's TST estimate with its uncertainty, so a night is called short when the evidence says so.</summary>
 internal static class AcuteSleepLoss
 {
     public const string Code = "acute-sleep-loss";
@@ -171,31 +231,44 @@ internal static class AcuteSleepLoss
     /// <param name="epochs">Tonight's epochs from lights-off.</param>
     /// <param name="nightFinished">The night is over: judge the final TST rather than the best case.</param>
     /// <param name="debtHoursBeforeTonight">Debt carried in from previous nights (<see cref="SleepDebt.Hours"/>).</param>
+    /// <param name="wholeNightSdMin">Uncertainty of a whole night's TST estimate (<see cref="SleepModel.TstSdMin"/>).</param>
     public static AcuteSleepLossEvidence? Assess(IReadOnlyList<ScoredEpoch> epochs, bool nightFinished,
-        double debtHoursBeforeTonight = 0, AcuteSleepLossOptions? options = null)
+        double debtHoursBeforeTonight = 0, AcuteSleepLossOptions? options = null, double wholeNightSdMin = SleepModel.DefaultTstSdMin)
     {
         ArgumentNullException.ThrowIfNull(epochs);
-        return Assess(epochs.Count(e => e.IsSleep), epochs.Count, nightFinished, debtHoursBeforeTonight, options);
+        var o = options ?? AcuteSleepLossOptions.Default;
+        return Assess(TstEstimate.Of(epochs, wholeNightSdMin, o.NeedHours), nightFinished, debtHoursBeforeTonight, o);
     }
 
-    /// <summary>As the other overload, from counts kept as the night goes (the live path: no re-count per epoch).</summary>
-    /// <param name="sleepEpochs">Tonight's epochs scored sleep.</param>
-    /// <param name="epochs">Tonight's epochs from lights-off.</param>
-    public static AcuteSleepLossEvidence? Assess(int sleepEpochs, int epochs, bool nightFinished,
+    /// <summary>As the other overload, from running sums kept as the night goes (the live path: no re-count per epoch).</summary>
+    public static AcuteSleepLossEvidence? Assess(TstEstimate tonight, bool nightFinished,
         double debtHoursBeforeTonight = 0, AcuteSleepLossOptions? options = null)
     {
         var o = options ?? AcuteSleepLossOptions.Default;
-        var minutes = EpochScorer.EpochSeconds / 60;
-        var tst = sleepEpochs * minutes;
-        var elapsed = epochs * minutes;
-        var remaining = nightFinished ? 0 : Math.Max(0, o.PlannedTimeInBed.TotalMinutes - elapsed);
-        var bestCase = tst + remaining;
+        var remaining = nightFinished ? 0 : Math.Max(0, o.PlannedTimeInBed.TotalMinutes - tonight.ElapsedMin);
+        // Unknown time counts as sleep: a night is not called short for want of data.
+        var bestCase = tonight.ExpectedSleepMin + tonight.NoSignalMin + remaining;
         var need = o.NeedHours * 60;
-        // Debt if tonight ends at its best case: what is already certain.
-        var debt = Math.Max(0, debtHoursBeforeTonight + (need - bestCase) / 60);
-        string? reason = bestCase < need ? (nightFinished ? "short-night" : "projected-short")
-            : debt > o.MaxDebtHours ? "debt" : null;
-        return reason is null ? null : new AcuteSleepLossEvidence(reason, tst, elapsed, remaining, bestCase, need, debt);
+        var probabilityShort = NormalCdf((need - bestCase) / tonight.SdMin);
+        // Debt if tonight ends at its best case (its upper bound): what is already certain.
+        var upper = bestCase + (1.645 * tonight.SdMin);
+        var debt = Math.Max(0, debtHoursBeforeTonight + ((need - upper) / 60));
+        string? reason = nightFinished
+            ? (probabilityShort >= o.ShortProbability ? "short-night" : null)
+            : (probabilityShort >= o.ProjectedProbability ? "projected-short" : null);
+        reason ??= debt > o.MaxDebtHours ? "debt" : null;
+        return reason is null ? null : new AcuteSleepLossEvidence(reason, tonight.ExpectedSleepMin, tonight.ElapsedMin, remaining,
+            bestCase, need, debt, tonight.SdMin, tonight.NoSignalMin, probabilityShort);
+    }
+
+    /// <summary>Standard normal CDF (Abramowitz–Stegun 7.1.26 erf, |error| &lt; 1.5e-7).</summary>
+    internal static double NormalCdf(double z)
+    {
+        var x = Math.Abs(z) / Math.Sqrt(2);
+        var t = 1 / (1 + (0.3275911 * x));
+        var poly = ((((((((1.061405429 * t) - 1.453152027) * t) + 1.421413741) * t) - 0.284496736) * t) + 0.254829592) * t;
+        var erf = 1 - (poly * Math.Exp(-x * x));
+        return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
     }
 }
 
@@ -214,10 +287,14 @@ internal sealed record ArousalEpisode(DateTimeOffset Start, DateTimeOffset End, 
     public TimeSpan Duration => End - Start;
 }
 
-/// <summary><c>sustained-arousal</c>: HR far above the sleeping baseline for minutes while in bed.</summary>
+/// <summary><c>sustained-arousal</c>: HR far above the sleeping baseline for minutes while in bed, and awake.</summary>
 internal static class SustainedArousal
 {
     public const string Code = "sustained-arousal";
+
+    /// <summary>At least half the episode scored wake: a heart-rate surge in what the scorer calls sleep (REM does
+    /// this) is not an arousal. On a real night (9961348) HR rose 15 bpm for 3 min while PSG scored N2 throughout.</summary>
+    private static bool IsWake(int awakeEpochs, int epochs) => awakeEpochs * 2 >= epochs;
 
     /// <summary>Every episode in <paramref name="epochs"/>; an epoch without HR or out of bed ends an episode.</summary>
     public static IReadOnlyList<ArousalEpisode> Find(IReadOnlyList<ScoredEpoch> epochs, double? baselineHr,
@@ -241,7 +318,7 @@ internal static class SustainedArousal
                 continue;
             }
 
-            if (run.Count * ScoredEpoch.Length >= o.MinDuration)
+            if (run.Count * ScoredEpoch.Length >= o.MinDuration && IsWake(run.Count(r => !r.IsSleep), run.Count))
             {
                 var hrs = run.Select(r => r.MeanHeartRate!.Value).ToList();
                 found.Add(new ArousalEpisode(run[0].Start, run[^1].Start + ScoredEpoch.Length, hrs.Average(), hrs.Max(), baseline));
@@ -287,11 +364,19 @@ internal static class SustainedArousal
         }
 
         double sum = 0, peak = double.MinValue;
+        var awake = 0;
         for (var i = first; i < epochs.Count; i++)
         {
-            var hr = epochs.Facts(i).MeanHeartRate!.Value;
+            var facts = epochs.Facts(i);
+            var hr = facts.MeanHeartRate!.Value;
             sum += hr;
             peak = Math.Max(peak, hr);
+            awake += facts.IsSleep ? 0 : 1;
+        }
+
+        if (!IsWake(awake, length))
+        {
+            return null;
         }
 
         return new ArousalEpisode(epochs.Facts(first).Start, epochs.Facts(epochs.Count - 1).Start + ScoredEpoch.Length, sum / length, peak, baseline);

@@ -71,7 +71,7 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
         }
     }
 
-    /// <summary>The newest scored sleep state of a bed (asleep / awake / out-of-bed), or null before the first epoch.</summary>
+    /// <summary>The newest scored sleep state of a bed (asleep / awake / out-of-bed / unknown without signal), or null before the first epoch.</summary>
     public string? SleepState(string facility, string bed)
     {
         if (!_trackers.TryGetValue((facility, bed), out var t))
@@ -86,6 +86,8 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
                 EpochState.Sleep => "asleep",
                 EpochState.Wake => "awake",
                 EpochState.OutOfBed => "out-of-bed",
+                // No motion data: the scorer cannot tell, and the dashboard says so rather than guessing from movement.
+                EpochState.NoSignal => "unknown",
                 _ => null,
             };
         }

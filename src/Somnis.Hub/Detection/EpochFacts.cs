@@ -9,13 +9,14 @@ namespace Somnis.Hub.Detection;
 /// <param name="State">Sleep, wake or out of bed.</param>
 /// <param name="MeanHeartRate">Mean heart rate in the epoch, bpm; null when none.</param>
 /// <param name="Stimulating">The Architect was stimulating at some time in the epoch.</param>
-internal readonly record struct EpochFacts(DateTimeOffset Start, EpochState State, double? MeanHeartRate, bool Stimulating)
+/// <param name="PSleep">Calibrated p(sleep) (0 out of bed or without signal).</param>
+internal readonly record struct EpochFacts(DateTimeOffset Start, EpochState State, double? MeanHeartRate, bool Stimulating, double PSleep = 0)
 {
     public bool IsSleep => State == EpochState.Sleep;
 
-    public bool InBed => State != EpochState.OutOfBed;
+    public bool InBed => State is EpochState.Sleep or EpochState.Wake;
 
-    public static EpochFacts Of(ScoredEpoch e) => new(e.Start, e.State, e.MeanHeartRate, e.Stimulating);
+    public static EpochFacts Of(ScoredEpoch e) => new(e.Start, e.State, e.MeanHeartRate, e.Stimulating, e.PSleep);
 }
 
 /// <summary>A night's epochs in order, read as <see cref="EpochFacts"/>. The seam between the two ways a night is

@@ -15,7 +15,12 @@ namespace Somnis.Hub.Detection;
 /// centred window. The live lag is therefore 10 min lookahead + 1 min grace + up to one epoch (≈ 11.5 min);
 /// <see cref="Provisional"/> scores the newest closed epoch from what is known, before its final score.</para>
 /// <para>The sleeper's baseline (heart-rate percentiles, usual movement) is learned from the closed epochs only,
-/// so a final score never depends on data later than its lookahead. One instance per bed per night.</para>
+/// so a final score never depends on data later than its lookahead. A <see cref="SleeperPrior"/> from the sleeper's
+/// earlier nights, when given, stands in for tonight's heart-rate percentiles until tonight has data of its own.
+/// One instance per bed per night.</para>
+/// <para>An in-bed epoch with no motion sample in it or its neighbours is <see cref="EpochState.NoSignal"/>: the
+/// model cannot tell sleep from quiet wake without movement, and scoring "no counts" as stillness called a dead
+/// sensor's hours sleep (docs/detection.md, subject 7749105).</para>
 /// </remarks>
 internal sealed class EpochScorer
 {
@@ -35,9 +40,13 @@ internal sealed class EpochScorer
     private const int HrVarHalfWidth = 5;
     private const double HrVarMissing = 0.7;
 
+    // Weight, in epochs, of a prior baseline from earlier nights against tonight's own heart-rate percentiles.
+    private const double PriorWeightEpochs = 120;
+
     private readonly DateTimeOffset _origin;
     private readonly double _lightsOffSeconds;
     private readonly SleepModel _model;
+    private readonly SleeperPrior? _prior;
     private readonly AccumulatorWindow _epochs = new();
     private readonly List<ScoredEpoch> _finalized = [];
     private readonly bool _retainFinalized;
@@ -54,8 +63,12 @@ internal sealed class EpochScorer
     /// <param name="retainFinalized">Keep every finalized epoch in <see cref="Finalized"/> (offline analysis). The live
     /// path takes them with <see cref="TakeFinalized"/> and keeps them itself, compactly: a second full copy of the night
     /// per bed was most of the hub's growth over a night.</param>
-    public EpochScorer(DateTimeOffset origin, TimeSpan lightsOff = default, SleepModel? model = null, bool retainFinalized = true)
+    /// <param name="prior">The sleeper's baseline from earlier nights (resting heart rate and its spread), when known;
+    /// null: tonight's data only.</param>
+    public EpochScorer(DateTimeOffset origin, TimeSpan lightsOff = default, SleepModel? model = null, bool retainFinalized = true,
+        SleeperPrior? prior = null)
     {
+        _prior = prior;
         _retainFinalized = retainFinalized;
         _origin = origin;
         _lightsOffSeconds = lightsOff.TotalSeconds;
@@ -252,6 +265,11 @@ internal sealed class EpochScorer
             state = EpochState.OutOfBed;
             p = 0;
         }
+        else if (!HasMotionNear(e, last))
+        {
+            state = EpochState.NoSignal;
+            p = 0;
+        }
         else
         {
             p = _model.PSleep(features, activity);
@@ -262,6 +280,10 @@ internal sealed class EpochScorer
         return new ScoredEpoch(e, _origin.AddSeconds(startSeconds), startSeconds, state, p, activity,
             epoch.HrCount > 0 ? epoch.HrSum / epoch.HrCount : null, presence, epoch.Stimulating, features);
     }
+
+    // A 60-s motion interval lands in one of its two epochs (the one holding its middle): a neighbour's sample covers this one too.
+    private bool HasMotionNear(int e, int last) =>
+        _epochs[e].HasActivity || (e > 0 && _epochs[e - 1].HasActivity) || (e < last && _epochs[e + 1].HasActivity);
 
     private EpochFeatures Features(int e, int last)
     {
@@ -277,10 +299,9 @@ internal sealed class EpochScorer
 
         var hrRel = 0.0;
         var localHr = MeanHr(e - HrLocalHalfWidth, e + HrLocalHalfWidth, last);
-        if (localHr is { } hr && _hr.Count > 0)
+        if (localHr is { } hr && HrPercentiles() is var (p10, p90))
         {
-            var spread = Math.Max(_hr.Quantile(0.9) - _hr.Quantile(0.1), 5);
-            hrRel = (hr - _hr.Quantile(0.1)) / spread;
+            hrRel = (hr - p10) / Math.Max(p90 - p10, 5);
         }
 
         var hrVar = HrVarMissing;
@@ -304,6 +325,21 @@ internal sealed class EpochScorer
 
         var clock = Math.Clamp(((e + 0.5) * EpochSeconds - _lightsOffSeconds) / 3600, 0, 1);
         return new EpochFeatures(Math.Log(1 + oakley), Math.Log(1 + mid), Math.Log(1 + past), hrRel, hrVar, clock);
+    }
+
+    /// <summary>Tonight's 10th and 90th HR percentiles so far, blended with the prior (weight <see cref="PriorWeightEpochs"/>)
+    /// when there is one; null when neither is known.</summary>
+    private (double P10, double P90)? HrPercentiles()
+    {
+        if (_prior is { RestingHeartRate: var rest, HeartRateSpread: var spread })
+        {
+            var w = _hr.Count / (_hr.Count + PriorWeightEpochs);
+            return _hr.Count == 0
+                ? (rest, rest + spread)
+                : ((w * _hr.Quantile(0.1)) + ((1 - w) * rest), (w * _hr.Quantile(0.9)) + ((1 - w) * (rest + spread)));
+        }
+
+        return _hr.Count > 0 ? (_hr.Quantile(0.1), _hr.Quantile(0.9)) : null;
     }
 
     private double Counts(int i, int last) => i >= 0 && i <= last ? _epochs[i].ActivitySum : 0;
@@ -395,36 +431,5 @@ internal sealed class EpochScorer
         public int PresentVotes;
         public int AbsentVotes;
         public bool Stimulating;
-    }
-
-    /// <summary>Fixed-bin histogram: O(1) insert and exact-to-a-bin quantiles over a whole night.</summary>
-    private sealed class Histogram(double min, double max, double bin)
-    {
-        private readonly int[] _bins = new int[(int)Math.Ceiling((max - min) / bin) + 1];
-
-        public int Count { get; private set; }
-
-        public void Add(double value)
-        {
-            var i = (int)Math.Round((Math.Clamp(value, min, max) - min) / bin);
-            _bins[i]++;
-            Count++;
-        }
-
-        public double Quantile(double q)
-        {
-            var target = q * (Count - 1);
-            var seen = 0;
-            for (var i = 0; i < _bins.Length; i++)
-            {
-                seen += _bins[i];
-                if (seen > target)
-                {
-                    return min + i * bin;
-                }
-            }
-
-            return max;
-        }
     }
 }

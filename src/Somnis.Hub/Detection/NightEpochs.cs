@@ -39,7 +39,7 @@ internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>, IEpochFacts
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
         var p = _chunks[index >> ChunkShift][index & (ChunkSize - 1)];
-        return new EpochFacts(StartOf(index), p.State, float.IsNaN(p.HeartRate) ? null : p.HeartRate, (p.Flags & Flags.Stimulating) != 0);
+        return new EpochFacts(StartOf(index), p.State, float.IsNaN(p.HeartRate) ? null : p.HeartRate, (p.Flags & Flags.Stimulating) != 0, p.PSleep);
     }
 
     /// <summary>Appends the next epoch; epochs come from one scorer, in order, numbered from 0.</summary>

@@ -4,7 +4,7 @@ namespace Somnis.Hub.Detection;
 /// Summary of one night from its scored epochs (definitions after the AASM/SRS conventions, docs/detection.md).
 /// Times are in minutes; ratios are 0–1; null where undefined (e.g. no sleep, no stimulation).
 /// </summary>
-/// <param name="TimeInBedMin">In-bed epochs from lights-off on.</param>
+/// <param name="TimeInBedMin">In-bed scored epochs (sleep or wake) from lights-off on.</param>
 /// <param name="TotalSleepMin">TST: sleep epochs.</param>
 /// <param name="SleepEfficiency">TST / time in bed.</param>
 /// <param name="SleepOnsetLatencyMin">Lights-off to the first sleep epoch; null when the sleeper never slept.</param>
@@ -19,6 +19,9 @@ namespace Somnis.Hub.Detection;
 /// <param name="EfficiencyUnstimulated">Sleep efficiency over in-bed epochs without stimulation.</param>
 /// <param name="NeedHours">The sleep need the night was judged against.</param>
 /// <param name="IsShort">TST below the need.</param>
+/// <param name="ExpectedSleepMin">The night's TST estimate: Σ calibrated p(sleep) over the scored in-bed epochs (less
+/// biased per night than counting decisions, whose threshold trades wake found against sleep missed).</param>
+/// <param name="NoSignalMin">In-bed time without motion data, not scored: TST may be up to this much higher.</param>
 internal sealed record NightMetrics(
     double TimeInBedMin,
     double TotalSleepMin,
@@ -34,7 +37,9 @@ internal sealed record NightMetrics(
     double? EfficiencyStimulated,
     double? EfficiencyUnstimulated,
     double NeedHours,
-    bool IsShort)
+    bool IsShort,
+    double ExpectedSleepMin = 0,
+    double NoSignalMin = 0)
 {
     /// <summary>AASM/SRS consensus (Watson 2015): adults need at least 7 h.</summary>
     public const double DefaultNeedHours = 7;
@@ -65,6 +70,11 @@ internal sealed record NightMetrics(
                 awakenings += run >= minRun ? 1 : 0;
                 run = 0;
             }
+            else if (night[i].State == EpochState.NoSignal)
+            {
+                // Unknown: neither wake time nor the end of a wake run.
+                continue;
+            }
             else
             {
                 waso++;
@@ -93,7 +103,9 @@ internal sealed record NightMetrics(
             EfficiencyStimulated: Efficiency(stimulated),
             EfficiencyUnstimulated: Efficiency(unstimulated),
             NeedHours: needHours,
-            IsShort: tst < needHours * 60);
+            IsShort: tst < needHours * 60,
+            ExpectedSleepMin: night.Where(e => e.InBed).Sum(e => e.PSleep) * minutesPerEpoch,
+            NoSignalMin: night.Count(e => e.State == EpochState.NoSignal) * minutesPerEpoch);
     }
 
     private static double? Efficiency(List<ScoredEpoch> inBed) =>

@@ -8,6 +8,9 @@ internal enum EpochState
 
     /// <summary>Bed presence said nobody was in the bed for most of the epoch.</summary>
     OutOfBed,
+
+    /// <summary>No motion data for the epoch (sensor silent or failed): not scored, neither sleep nor wake.</summary>
+    NoSignal,
 }
 
 /// <summary>
@@ -35,7 +38,7 @@ internal readonly record struct EpochFeatures(
 /// <param name="Start">Start of the epoch, event time.</param>
 /// <param name="StartSeconds">Start of the epoch in seconds from the origin.</param>
 /// <param name="State">Sleep, wake or out of bed.</param>
-/// <param name="PSleep">Model probability of sleep, 0–1 (0 when out of bed).</param>
+/// <param name="PSleep">Calibrated model probability of sleep, 0–1 (0 when out of bed or without signal).</param>
 /// <param name="ActivityCount">Activity counts summed over the epoch (Actiwatch-compatible units); null when no motion data.</param>
 /// <param name="MeanHeartRate">Mean of the heart-rate samples in the epoch, bpm; null when none.</param>
 /// <param name="Presence">Bed presence for the epoch; null when unknown.</param>
@@ -58,7 +61,8 @@ internal sealed record ScoredEpoch(
 
     public bool IsSleep => State == EpochState.Sleep;
 
-    public bool InBed => State != EpochState.OutOfBed;
+    /// <summary>In bed and scored (sleep or wake); out-of-bed and no-signal epochs are neither.</summary>
+    public bool InBed => State is EpochState.Sleep or EpochState.Wake;
 }
 
 /// <summary>What the scorer has learned about the sleeper so far tonight.</summary>
@@ -66,3 +70,13 @@ internal sealed record ScoredEpoch(
 /// <param name="MedianHeartRate">Median of epoch-mean heart rate so far, bpm; null before any HR.</param>
 /// <param name="UsualActivity">Median activity count per epoch so far.</param>
 internal sealed record SleeperBaseline(double? RestingHeartRate, double? MedianHeartRate, double UsualActivity);
+
+/// <summary>
+/// What is known about the sleeper from earlier nights, handed to the scorer of a new night (the per-sleeper store that
+/// keeps it across nights is not built yet: until then every night starts from its own data). It replaces the first
+/// hour's guesswork, when tonight's HR percentiles rest on little data (and that mostly awake).
+/// </summary>
+/// <param name="RestingHeartRate">The sleeper's usual 10th percentile of epoch-mean HR over a night, bpm.</param>
+/// <param name="HeartRateSpread">Their usual 90th − 10th percentile of epoch-mean HR over a night, bpm.</param>
+/// <param name="UsualActivity">Their usual activity counts per sleeping epoch (kept for the store; not used by the model yet).</param>
+internal sealed record SleeperPrior(double RestingHeartRate, double HeartRateSpread, double UsualActivity = 0);

@@ -6,11 +6,22 @@ namespace Somnis.Hub.Detection;
 /// </summary>
 /// <param name="Intercept">Logit intercept.</param>
 /// <param name="Weights">One weight per feature, in <see cref="EpochFeatures.ToArray"/> order.</param>
-/// <param name="Threshold">p(sleep) at or above which an epoch is sleep. Chosen on the training nights for
-/// sensitivity <see cref="TargetSensitivity"/>: with ~90 % sleep epochs, 0.5 would call nearly everything sleep.</param>
-internal sealed record SleepModel(double Intercept, IReadOnlyList<double> Weights, double Threshold)
+/// <param name="Threshold">Calibrated p(sleep) at or above which an epoch is sleep. Chosen on out-of-sample
+/// predictions of the training nights (inner folds) for sensitivity <see cref="TargetSensitivity"/>: with ~90 % sleep
+/// epochs, 0.5 would call nearly everything sleep.</param>
+/// <param name="CalibrationSlope">Platt scaling of the logit, fitted on the training nights' out-of-sample logits: a
+/// model fitted in sample is over-confident on a new sleeper, so p(sleep) = σ(slope × logit + offset).</param>
+/// <param name="CalibrationOffset">See <paramref name="CalibrationSlope"/>.</param>
+/// <param name="TstSdMin">Spread (SD, minutes) of the night's expected TST (Σ p(sleep)) around PSG TST over the
+/// training nights' out-of-sample predictions: the uncertainty <c>acute-sleep-loss</c> judges a night with.</param>
+internal sealed record SleepModel(double Intercept, IReadOnlyList<double> Weights, double Threshold,
+    double CalibrationSlope = 1, double CalibrationOffset = 0, double TstSdMin = SleepModel.DefaultTstSdMin)
 {
-    /// <summary>Sensitivity the threshold is set for on the training nights (margin above the 0.93 target).</summary>
+    /// <summary>TST uncertainty used when a model carries none (minutes, the order of the LOSO spread).</summary>
+    public const double DefaultTstSdMin = 25;
+
+    /// <summary>Sensitivity the threshold is set for on the training nights' out-of-sample predictions (margin above the
+    /// 0.93 target; with ~10 % wake and specificity near 0.6, TST is unbiased near 0.96: (1 − sens)·sleep = (1 − spec)·wake).</summary>
     public const double TargetSensitivity = 0.96;
 
     /// <summary>Most the clock feature may add to the logit (≈ ×2.7 on the odds): a prior, never a verdict.</summary>
@@ -23,22 +34,25 @@ internal sealed record SleepModel(double Intercept, IReadOnlyList<double> Weight
     public const double Ridge = 1.0;
 
     /// <summary>
-    /// Fit on all 16 development nights (walch2019-dev) by <c>SleepModelFitTests</c>; that test fails when these drift
-    /// from a refit, and prints the values to paste here.
+    /// Fit on all 16 development nights (walch2019-dev) by <see cref="Validation.Fit"/>: weights on all of them,
+    /// calibration, threshold and TST uncertainty on their leave-one-out predictions. The test
+    /// <c>Shipped_model_is_the_fit_on_all_nights</c> fails when these drift from a refit, and prints the values to paste here.
     /// </summary>
     public static SleepModel Default { get; } = new(
-        Intercept: 3.644264294803389,
-        Weights: [-0.3946785882616914, -0.38076249712331833, -0.49493167229559126, -0.8503665202009424, 0.0465277894528328, 1],
-        Threshold: 0.7553830772750255);
+        Intercept: 5.482412590852015,
+        Weights: [-0.41001453209990885, -0.6209228039744585, -0.783154602032374, -0.779010171592041, -0.3848037922906433, 1],
+        Threshold: 0.752477483719511,
+        CalibrationSlope: 0.9789636153100632,
+        CalibrationOffset: 0.05461388290972955,
+        TstSdMin: 20.58108761419732);
 
-    /// <summary>p(sleep) for an in-bed epoch whose activity count (null: unknown) and features are given.</summary>
-    public double PSleep(in EpochFeatures f, double? activityCount)
+    /// <summary>Calibrated p(sleep) for an in-bed epoch whose activity count (null: unknown) and features are given.</summary>
+    public double PSleep(in EpochFeatures f, double? activityCount) =>
+        activityCount >= LargeMovementCount ? 0 : 1 / (1 + Math.Exp(-(CalibrationSlope * Logit(f) + CalibrationOffset)));
+
+    /// <summary>The fitted (uncalibrated) logit, with the clock's guard rail.</summary>
+    public double Logit(in EpochFeatures f)
     {
-        if (activityCount >= LargeMovementCount)
-        {
-            return 0;
-        }
-
         var x = f.ToArray();
         var logit = Intercept;
         for (var i = 0; i < x.Length; i++)
@@ -48,7 +62,7 @@ internal sealed record SleepModel(double Intercept, IReadOnlyList<double> Weight
             logit += i == x.Length - 1 ? Math.Clamp(term, 0, ClockMaxLogit) : term;
         }
 
-        return 1 / (1 + Math.Exp(-logit));
+        return logit;
     }
 
     /// <summary>Builds a model from a fitted vector (intercept first) and a decision threshold.</summary>

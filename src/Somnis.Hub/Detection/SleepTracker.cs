@@ -24,6 +24,7 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
     private readonly SleepDebt _debt = new(options.NeedHours);
     private readonly Dictionary<string, bool> _active = [];
     private EpochScorer? _scorer;
+    private double _tstSdMin = SleepModel.Default.TstSdMin;
     private DateTimeOffset _nightStart;
     private DateTimeOffset? _outOfBedSince;
     private DateTimeOffset? _latest;
@@ -34,8 +35,10 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
     private double _sleepingHrSum;
     private int _sleepingHrCount;
 
-    // Sleep epochs in _night, for acute-sleep-loss on every epoch without re-counting the night.
-    private int _sleepEpochs;
+    // Σ p(sleep) over _night's scored in-bed epochs and its no-signal epochs, for acute-sleep-loss on every epoch without
+    // re-counting the night.
+    private double _expectedSleepEpochs;
+    private int _noSignalEpochs;
 
     public string Facility { get; } = facility;
 
@@ -50,6 +53,14 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
     public double DebtHours => _debt.Hours;
 
     public EpochScorer? Scorer => _scorer;
+
+    /// <summary>The sleeper's baseline from earlier nights, for the scorer of the next night that starts (null: none
+    /// known). Set by whoever keeps sleepers across nights; tonight's scorer keeps the one it started with.</summary>
+    public SleeperPrior? Prior { get; set; }
+
+    /// <summary>The sleep model for the next night that starts (null: <see cref="SleepModel.Default"/>); the validation
+    /// runs real nights through the live path with a model that never saw them.</summary>
+    public SleepModel? Model { get; set; }
 
     /// <summary>Arousal onsets (event time) found since the last call: a wake epoch after settled sleep.</summary>
     public List<DateTimeOffset> NewOnsets { get; } = [];
@@ -94,7 +105,8 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
                 return updates;
             }
 
-            _scorer = new EpochScorer(start, retainFinalized: false);
+            _scorer = new EpochScorer(start, model: Model, retainFinalized: false, prior: Prior);
+            _tstSdMin = (Model ?? SleepModel.Default).TstSdMin;
             _nightStart = start;
             ClearNight();
             _settledRun = 0;
@@ -164,11 +176,14 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
         Set(AssessmentTypes.SustainedArousal, ongoing is null ? null : (ongoing, string.Create(CultureInfo.InvariantCulture,
             $"Heart rate {ongoing.MeanHr:0} bpm (peak {ongoing.PeakHr:0}) over sleeping {ongoing.BaselineHr:0} bpm for {ongoing.Duration.TotalMinutes:0} min in bed")), end, updates);
 
-        var loss = AcuteSleepLoss.Assess(_sleepEpochs, _night.Count, nightFinished, _debt.Hours,
+        var minutes = EpochScorer.EpochSeconds / 60;
+        var tonight = TstEstimate.Scaled(_expectedSleepEpochs * minutes, _noSignalEpochs * minutes, _night.Count * minutes,
+            _tstSdMin, options.NeedHours);
+        var loss = AcuteSleepLoss.Assess(tonight, nightFinished, _debt.Hours,
             new AcuteSleepLossOptions(options.PlannedTimeInBed, options.NeedHours, options.MaxDebtHours));
         Set(AssessmentTypes.AcuteSleepLoss, loss is null ? null : (loss, loss.Reason switch
         {
-            "short-night" => FormattableString.Invariant($"Slept {loss.TotalSleepMin / 60:0.0} h tonight, under the {loss.NeedMin / 60:0.#} h need"),
+            "short-night" => FormattableString.Invariant($"Slept {loss.TotalSleepMin / 60:0.0} ± {loss.SdMin / 60:0.0} h tonight, under the {loss.NeedMin / 60:0.#} h need (P {loss.ProbabilityShort:P0})"),
             "projected-short" => FormattableString.Invariant($"Cannot reach {loss.NeedMin / 60:0.#} h tonight: slept {loss.TotalSleepMin / 60:0.0} h, at most {loss.BestCaseTstMin / 60:0.0} h possible"),
             _ => FormattableString.Invariant($"Sleep debt {loss.DebtHours:0.0} h"),
         }), end, updates);
@@ -232,7 +247,8 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
         _night.AddRange(fresh);
         foreach (var e in fresh)
         {
-            _sleepEpochs += e.IsSleep ? 1 : 0;
+            _expectedSleepEpochs += e.InBed ? e.PSleep : 0;
+            _noSignalEpochs += e.State == EpochState.NoSignal ? 1 : 0;
             if (ArchitectDeprivation.Counts(e))
             {
                 _sleepingHrSum += e.MeanHeartRate!.Value;
@@ -244,7 +260,8 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
     private void ClearNight()
     {
         _night.Clear();
-        _sleepEpochs = 0;
+        _expectedSleepEpochs = 0;
+        _noSignalEpochs = 0;
         _sleepingHrSum = 0;
         _sleepingHrCount = 0;
     }

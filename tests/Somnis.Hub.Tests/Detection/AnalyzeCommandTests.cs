@@ -76,7 +76,46 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.True(root.GetProperty("awakenings").GetInt32() >= 1);
         // The 10-min awakening plus the settling the ±10-min motion window and 20-min past window imply.
         Assert.InRange(root.GetProperty("waso_min").GetDouble(), 8, 35);
+        Assert.Equal(0, root.GetProperty("no_signal_min").GetDouble());
+        Assert.InRange(root.GetProperty("expected_sleep_min").GetDouble(), 120, 160);
+
+        // The assessments that held, in seconds from the recording start: the night was short, and the restless
+        // awakening at 90–100 min (HR 78–80 over a sleeping 56–58) was a sustained arousal. No Architect, no deprivation.
+        var assessments = root.GetProperty("assessments").EnumerateArray().ToList();
+        var loss = Assert.Single(assessments, a => a.GetProperty("type").GetString() == "acute-sleep-loss");
+        Assert.Equal(0, loss.GetProperty("start").GetDouble());
+        Assert.Equal(10830, loss.GetProperty("end").GetDouble());
+        Assert.Equal("short-night", loss.GetProperty("evidence").GetProperty("reason").GetString());
+        var arousal = Assert.Single(assessments, a => a.GetProperty("type").GetString() == "sustained-arousal");
+        Assert.InRange(arousal.GetProperty("start").GetDouble(), 90 * 60 - 60, 92 * 60);
+        Assert.InRange(arousal.GetProperty("end").GetDouble(), 98 * 60, 100 * 60 + 60);
+        Assert.True(arousal.GetProperty("evidence").GetProperty("mean_hr").GetDouble() > 75);
+        Assert.DoesNotContain(assessments, a => a.GetProperty("type").GetString() == "architect-deprivation");
         Assert.Equal(["epochs.csv", "night.csv"], Directory.GetFiles(_dir).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void A_stimulating_column_lets_architect_deprivation_be_judged_offline()
+    {
+        // 2 h of still sleep, then 40 min of Architect stimulation that keeps the sleeper restless at 80 bpm.
+        var s = new StringBuilder("time,motion,heart_rate,stimulating\n");
+        for (var t = 15; t <= 3 * 3600; t += 15)
+        {
+            var kept = t > 120 * 60 && t <= 160 * 60;
+            s.Append(CultureInfo.InvariantCulture, $"{t},{(kept ? 120 + (t % 45) : 0)},{(kept ? 80 : 55) + (t / 15 % 3)},{(kept ? 1 : 0)}\n");
+        }
+
+        var (code, stdout, stderr) = Run("--input", WriteInput(s.ToString()), "--output", Output);
+
+        Assert.True(code == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        var deprivation = Assert.Single(json.RootElement.GetProperty("assessments").EnumerateArray(),
+            a => a.GetProperty("type").GetString() == "architect-deprivation");
+        Assert.InRange(deprivation.GetProperty("start").GetDouble(), 100 * 60, 160 * 60);
+        // It holds while half of the 30-min window is still stimulated: up to 15 min after the stimulation ends.
+        Assert.InRange(deprivation.GetProperty("end").GetDouble(), 135 * 60, 176 * 60);
+        Assert.True(deprivation.GetProperty("evidence").GetProperty("hr_rise").GetDouble() >= 0.10);
+        Assert.Equal(2, Run("--input", WriteInput("time,motion,heart_rate,stimulating\n0,1,60,maybe\n"), "--output", Output).Code);
     }
 
     [Fact]

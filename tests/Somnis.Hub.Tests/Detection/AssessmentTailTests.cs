@@ -97,10 +97,14 @@ public sealed class AssessmentTailTests
         }
 
         var efficiency = (double)stimulated.Count(e => e.IsSleep) / stimulated.Count;
+        var expected = stimulated.Average(e => e.PSleep);
+        // An awakening: the epoch where a wake run that followed sleep reaches one minute, if stimulated.
         var awakenings = 0;
-        for (var i = 1; i < window.Count; i++)
+        for (var i = 2; i < window.Count; i++)
         {
-            awakenings += window[i].Stimulating && !window[i].IsSleep && window[i - 1].IsSleep ? 1 : 0;
+            var run = window.Skip(i - ArchitectDeprivation.AwakeningEpochs + 1).Take(ArchitectDeprivation.AwakeningEpochs);
+            var before = i - ArchitectDeprivation.AwakeningEpochs;
+            awakenings += window[i].Stimulating && run.All(e => !e.IsSleep) && before >= 0 && window[before].IsSleep ? 1 : 0;
         }
 
         var hrs = stimulated.Where(e => e.MeanHeartRate is not null).Select(e => e.MeanHeartRate!.Value).ToList();
@@ -111,8 +115,8 @@ public sealed class AssessmentTailTests
 
         var meanHr = hrs.Average();
         var rise = (meanHr - baseline) / baseline;
-        return (efficiency < o.MaxSleepEfficiency || awakenings >= o.MinAwakenings) && rise >= o.MinHrRise
-            ? new ArchitectDeprivationEvidence(start, end, stimulated.Count * 0.5, efficiency, awakenings, meanHr, baseline, rise)
+        return ((efficiency < o.MaxSleepEfficiency && expected < o.MaxExpectedEfficiency) || awakenings >= o.MinAwakenings) && rise >= o.MinHrRise
+            ? new ArchitectDeprivationEvidence(start, end, stimulated.Count * 0.5, efficiency, awakenings, meanHr, baseline, rise, expected)
             : null;
     }
 

@@ -117,4 +117,59 @@ public sealed class EpochScorerTests
         Assert.Equal(52, scorer.Baseline.RestingHeartRate);
         Assert.Equal(0, scorer.Baseline.UsualActivity);
     }
+
+    [Fact]
+    public void Epochs_without_motion_data_are_no_signal_not_sleep()
+    {
+        var scorer = new EpochScorer(Origin);
+        Feed(scorer, 0, 90, Still);
+        // The motion sensor goes silent for 20 min; heart rate still arrives.
+        Feed(scorer, 90, 20, _ => new VitalsMessage { HeartRate = 56, BedPresence = true });
+        Feed(scorer, 110, 30, Still);
+        scorer.Complete();
+
+        var epochs = scorer.Finalized;
+        // The first and last silent epochs border epochs with motion (a 60-s interval may fall in either of two).
+        Assert.All(epochs.Skip(181).Take(38), e => Assert.Equal(EpochState.NoSignal, e.State));
+        Assert.All(epochs.Skip(181).Take(38), e => Assert.False(e.InBed));
+        Assert.Equal(EpochState.Sleep, epochs[170].State);
+        Assert.Equal(EpochState.Sleep, epochs[230].State);
+        var m = NightMetrics.Compute(epochs);
+        Assert.Equal(19, m.NoSignalMin);
+        Assert.Equal(0, m.WasoMin);
+        // Unknown time is not sleep: the sleep estimate may be up to NoSignalMin higher.
+        Assert.True(m.TotalSleepMin <= 140 - 19);
+    }
+
+    [Fact]
+    public void Motion_every_minute_still_covers_every_epoch()
+    {
+        var scorer = new EpochScorer(Origin);
+        for (var s = 60; s <= 60 * 60; s += 60)
+        {
+            scorer.Add(Origin.AddSeconds(s), 60, 0, null, true, false);
+        }
+
+        scorer.Complete();
+        Assert.DoesNotContain(scorer.Finalized, e => e.State == EpochState.NoSignal);
+    }
+
+    [Fact]
+    public void A_prior_from_earlier_nights_sets_the_heart_rate_baseline_before_tonight_has_one()
+    {
+        // Awake at 72 bpm from lights-off: tonight alone, 72 bpm is the only HR known, so it looks like resting HR.
+        static IReadOnlyList<ScoredEpoch> Night(SleeperPrior? prior)
+        {
+            var scorer = new EpochScorer(Origin, prior: prior);
+            Feed(scorer, 0, 20, _ => new VitalsMessage { HeartRate = 72, ActivityCount = 0, BedPresence = true });
+            scorer.Complete();
+            return scorer.Finalized;
+        }
+
+        var alone = Night(null);
+        var known = Night(new SleeperPrior(RestingHeartRate: 52, HeartRateSpread: 12));
+
+        Assert.True(known[10].Features.HrRel > alone[10].Features.HrRel + 1, $"{known[10].Features.HrRel:0.00} vs {alone[10].Features.HrRel:0.00}");
+        Assert.True(known[10].PSleep < alone[10].PSleep);
+    }
 }

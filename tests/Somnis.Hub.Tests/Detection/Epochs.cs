@@ -16,7 +16,7 @@ internal static class Epochs
             LightsOff.AddSeconds(i * 30),
             i * 30,
             c switch { 'S' => EpochState.Sleep, 'W' => EpochState.Wake, _ => EpochState.OutOfBed },
-            c == 'S' ? 0.9 : 0.1,
+            c == 'S' ? 1.0 : 0.0,
             0,
             hr?.Invoke(i, c),
             c != 'O',

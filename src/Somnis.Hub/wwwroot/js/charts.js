@@ -107,7 +107,8 @@ export function hypnogram(el, { from, to, epochs, provisional, shading }) {
   ["Out of bed", "Wake", "Sleep"].forEach((label, i) => out.push(text(PAD.left - 4, PAD.top + band * i + band / 2 + 4, label, { "text-anchor": "end" })));
   let run = null;
   const flush = (end) => {
-    if (!run) return;
+    // No-signal epochs (no motion data) are left as a gap: neither sleep nor wake.
+    if (!run || !(run.state in LEVEL)) return;
     const x = sx(run.start), y = PAD.top + LEVEL[run.state] * band + 2;
     out.push(svg("rect", { class: run.provisional ? "epoch provisional" : "epoch", "data-state": run.state, x: x.toFixed(1), y: y.toFixed(1), width: Math.max(1, sx(end) - x).toFixed(1), height: (band - 4).toFixed(1) },
       svg("title", null, `${run.state} ${fmt(run.start)}–${fmt(end)}`)));
