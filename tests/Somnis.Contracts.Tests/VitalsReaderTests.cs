@@ -2,9 +2,8 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Somnis.Contracts;
 
-namespace Somnis.Hub.Tests.Ingestion;
+namespace Somnis.Contracts.Tests;
 
 /// <summary>
 /// The fast vitals reader must never change what is accepted or why something is rejected: on every payload it takes,
