@@ -8,8 +8,11 @@ using Somnis.Edge.Simulation;
 
 namespace Somnis.Edge.Tests.Sensors;
 
-public sealed class HardwareSourceTests
+/// <summary>The bed's sensors in hardware mode, on emulated chips: readings, the real-time path and the Architect interlock.</summary>
+public sealed class HardwareBedSourceTests
 {
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
+
     [Fact]
     public void Every_reading_of_a_night_passes_the_protocol_validator()
     {
@@ -54,43 +57,44 @@ public sealed class HardwareSourceTests
     }
 
     [Fact]
-    public void Watchdog_pings_only_while_every_bed_makes_progress()
+    public void Engaging_cuts_stimulation_and_releasing_lets_it_through_again()
     {
-        var o = Options.Create(new EdgeOptions { Interval = TimeSpan.FromSeconds(10) });
-        var edge = new EdgeService(o, new BedSourceFactory(o), new ClockQuality(o, TimeProvider.System, NullLogger<ClockQuality>.Instance), new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance), TimeProvider.System, NullLogger<EdgeService>.Instance);
-        var watchdog = new SystemdWatchdog(edge, o, TimeProvider.System);
+        using var source = EmulatedNight.Create(Scenario.Healthy, 3, out var bed);
 
-        Assert.True(watchdog.Alive(TimeSpan.FromSeconds(10)));
-        Assert.True(watchdog.Alive(TimeSpan.FromMinutes(2)));
+        // Run until the Architect stimulates (the healthy scenario stimulates in REM).
+        var stimulating = false;
+        for (var i = 0; i < 3000 && !stimulating; i++)
+        {
+            stimulating = source.Next(Interval).ArchitectStimulating;
+        }
+
+        Assert.True(stimulating, "the Architect never stimulated");
+        Assert.True(bed.RelayEnergised);
+
+        source.SetInterlock(true);
+        source.Next(Interval);
+        var engaged = source.Next(Interval);
+        Assert.True(engaged.InterlockEngaged);
+        Assert.False(engaged.ArchitectStimulating);
+        Assert.False(bed.RelayEnergised);
+        Assert.True(bed.Current.ArchitectStimulating, "the Architect still wants to stimulate");
+        Assert.True(engaged.Sensors.Single(s => s.Name == "architect").Healthy);
+
+        source.SetInterlock(false);
+        var released = source.Next(Interval);
+        Assert.False(released.InterlockEngaged);
+        Assert.True(released.ArchitectStimulating);
     }
 
     [Fact]
-    public async Task Watchdog_sends_watchdog_pings_to_the_systemd_notify_socket()
+    public void Engage_at_start_keeps_stimulation_cut_from_the_first_interval()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"somnis-notify-{Guid.NewGuid():N}.sock");
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
-        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
-        Environment.SetEnvironmentVariable("NOTIFY_SOCKET", path);
-        Environment.SetEnvironmentVariable("WATCHDOG_USEC", "200000");
-        try
-        {
-            var o = Options.Create(new EdgeOptions());
-            var edge = new EdgeService(o, new BedSourceFactory(o), new ClockQuality(o, TimeProvider.System, NullLogger<ClockQuality>.Instance), new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance), TimeProvider.System, NullLogger<EdgeService>.Instance);
-            using var watchdog = new SystemdWatchdog(edge, o, TimeProvider.System, new Microsoft.Extensions.Hosting.Systemd.SystemdNotifier());
-            await watchdog.StartAsync(CancellationToken.None);
-
-            var buffer = new byte[64];
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            var n = await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, timeout.Token);
-            Assert.Equal("WATCHDOG=1", System.Text.Encoding.ASCII.GetString(buffer, 0, n));
-            await watchdog.StopAsync(CancellationToken.None);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("NOTIFY_SOCKET", null);
-            Environment.SetEnvironmentVariable("WATCHDOG_USEC", null);
-            File.Delete(path);
-        }
+        var sensors = EmulatedNight.StandardSensors();
+        sensors.Architect!.EngageAtStart = true;
+        using var source = EmulatedNight.Create(Scenario.Healthy, 3, out var bed, sensors);
+        var r = source.Next(Interval);
+        Assert.True(r.InterlockEngaged);
+        Assert.False(bed.RelayEnergised);
     }
 
     /// <summary>Emulated chips whose clock claims real time, so the source uses its acquisition thread (without waiting).</summary>

@@ -1,10 +1,9 @@
-using System.Numerics;
 using Somnis.Edge.Sensors.Processing;
 
-namespace Somnis.Edge.Tests.Sensors;
+namespace Somnis.Edge.Tests.Sensors.Processing;
 
-/// <summary>The signal processing on synthetic signals, without any chip.</summary>
-public sealed class ProcessingTests
+/// <summary>Heart rate, respiration, presence and signal faults from the film, on synthetic signals without any chip.</summary>
+public sealed class BcgProcessorTests
 {
     private const int Fs = 128;
 
@@ -97,58 +96,5 @@ public sealed class ProcessingTests
         var r = p.EndInterval();
         Assert.Null(r.HeartRate);
         Assert.False(r.Present);
-    }
-
-    [Fact]
-    public void Activity_counts_are_zero_for_a_still_frame_and_grow_with_vibration()
-    {
-        var still = new ActivityCounter(32);
-        for (var i = 0; i < 320; i++)
-        {
-            still.Add(new Vector3(0, 0, 1));
-        }
-
-        Assert.Equal(0, still.TakeCounts());
-
-        var moving = new ActivityCounter(32);
-        for (var i = 0; i < 320; i++)
-        {
-            moving.Add(new Vector3(0, 0, 1 + (0.05f * MathF.Sin(2 * MathF.PI * 1.5f * i / 32))));
-        }
-
-        Assert.True(moving.TakeCounts() > 100);
-    }
-
-    [Fact]
-    public void Health_tracker_reports_stale_only_after_the_plausible_time_and_recovers()
-    {
-        var h = new SensorHealthTracker("room-climate", 0, 45, 60);
-        for (var t = 0; t <= 60; t++)
-        {
-            Assert.True(h.Observe(t, 21.5));
-        }
-
-        Assert.False(h.Observe(61, 21.5));
-        Assert.Equal("stale", h.EndInterval().Reason);
-        Assert.True(h.Observe(62, 21.51));
-        Assert.True(h.EndInterval().Healthy);
-        Assert.False(h.Observe(63, 80));
-        Assert.Equal("out-of-range", h.EndInterval().Reason);
-    }
-
-    [Fact]
-    public void Biquad_low_pass_passes_dc_and_high_pass_blocks_it()
-    {
-        var lp = Biquad.LowPass(Fs, 5);
-        var hp = Biquad.HighPass(Fs, 5);
-        double l = 0, h = 0;
-        for (var i = 0; i < 2000; i++)
-        {
-            l = lp.Process(1);
-            h = hp.Process(1);
-        }
-
-        Assert.Equal(1, l, 6);
-        Assert.Equal(0, h, 6);
     }
 }

@@ -9,7 +9,7 @@ using Somnis.Edge.Simulation;
 namespace Somnis.Edge.Tests.Publishing;
 
 /// <summary>The edge side of the Architect interlock: commands, reporting, and the local safe rule.</summary>
-public sealed class InterlockTests
+public sealed class CommandListenerTests
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 1, 22, 0, 0, TimeSpan.Zero);
     private readonly FakeTimeProvider _time = new(Start);
@@ -17,7 +17,7 @@ public sealed class InterlockTests
     private readonly CommandListener _listener;
     private readonly List<OutgoingMessage> _sent = [];
 
-    public InterlockTests()
+    public CommandListenerTests()
     {
         _runner = new BedRunner("nexus", "bed-02", new SimulatedBedSource(new SleeperModel(Scenario.ArchitectDeprivation, 3), 3, 60), TimeSpan.FromSeconds(10), 60, _time, NullLogger.Instance);
         _listener = new CommandListener("nexus", _runner, new EdgeOptions { InterlockFailSafeAfter = TimeSpan.FromMinutes(2) }, _time, NullLogger.Instance);

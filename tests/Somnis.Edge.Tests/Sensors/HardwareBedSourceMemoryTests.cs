@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace Somnis.Edge.Tests.Sensors;
 
 /// <summary>A leak guard: 5.5 emulated hours must not grow the managed heap (the edge runs for months).</summary>
-public sealed class MemoryTests(ITestOutputHelper output)
+public sealed class HardwareBedSourceMemoryTests(ITestOutputHelper output)
 {
     [Fact]
     public void Managed_heap_stays_flat_over_hours_of_sampling()

@@ -5,9 +5,9 @@ using Somnis.Edge.Sensors;
 namespace Somnis.Edge.Tests.Sensors;
 
 /// <summary>Start-up validation of <c>Edge:Sensors</c> and the simulation level; every message names the setting.</summary>
-public sealed class SensorOptionsTests
+public sealed class SensorsOptionsTests
 {
-    private static EdgeOptions Bind(params (string Key, string? Value)[] settings)
+    internal static EdgeOptions Bind(params (string Key, string? Value)[] settings)
     {
         var pairs = new Dictionary<string, string?>
         {
@@ -115,27 +115,5 @@ public sealed class SensorOptionsTests
     {
         Assert.Contains(Errors(Bind(("Edge:Simulation:Level", "model"), ("Edge:Speed", "10"))), e => e.StartsWith("--speed must be 1 in hardware mode", StringComparison.Ordinal));
         Assert.DoesNotContain(Errors(Bind(("Edge:Speed", "10"))), e => e.StartsWith("--speed", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public void Emulate_chips_flag_expands_to_the_simulation_level()
-    {
-        var args = EdgeHost.ExpandFlags(["--mode", "hardware", "--emulate-chips", "--bed", "bed-01"]);
-        var config = new ConfigurationBuilder().AddCommandLine(args, EdgeHost.SwitchMappings.ToDictionary()).Build();
-        Assert.Equal("chips", config["Edge:Simulation:Level"]);
-        Assert.Equal("bed-01", config["Edge:Bed"]);
-    }
-
-    [Fact]
-    public void Factory_builds_a_hardware_source_on_emulated_chips()
-    {
-        var o = Bind(("Edge:Bed", "bed-01"));
-        using var source = new BedSourceFactory(Options.Create(o)).Create("bed-01", 0, 1);
-        Assert.IsType<HardwareBedSource>(source);
-        Assert.Equal("hardware", source.Mode);
-        // Emulated chips say so in the status (the simulation block); real ones never have it.
-        Assert.NotNull(source.Simulation);
-        var r = source.Next(TimeSpan.FromSeconds(10));
-        Assert.Contains(r.Sensors, s => s.Name == "bcg" && s.Healthy);
     }
 }

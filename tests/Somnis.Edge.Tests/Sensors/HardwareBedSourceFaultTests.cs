@@ -11,7 +11,7 @@ namespace Somnis.Edge.Tests.Sensors;
 /// Faults injected into one emulated chip at a time: the sensor is reported faulty with the reason, its values are
 /// withheld (null, never repeated), the other sensors keep working, and it is reported healthy again once it recovers.
 /// </summary>
-public sealed class SensorFaultTests
+public sealed class HardwareBedSourceFaultTests
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
 
