@@ -7,8 +7,8 @@ using Somnis.Hub.Ingestion;
 
 namespace Somnis.Hub.Tests.Alarms;
 
-/// <summary>Delivery accounting feeds the technical alarms: data declared lost raises data-gap.</summary>
-public sealed class DeliveryAlarmTests
+/// <summary>The alarm clock feeds delivery accounting to the technical alarms: data declared lost raises data-gap.</summary>
+public sealed class AlarmClockTests
 {
     private static ReadOnlySequence<byte> Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
         new(JsonSerializer.SerializeToUtf8Bytes(value, info));

@@ -1,10 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
 using Somnis.Hub.Alarms;
 using Somnis.Hub.Dashboard;
+using Somnis.Hub.Tests.Alarms;
 
-namespace Somnis.Hub.Tests.Alarms;
+namespace Somnis.Hub.Tests.Dashboard;
 
-public sealed class AlarmLiveFeedTests
+public sealed class LiveFeedTests
 {
     [Fact]
     public async Task An_alarm_change_is_pushed_at_once_and_open_alarms_come_first_on_connect_then_ready()

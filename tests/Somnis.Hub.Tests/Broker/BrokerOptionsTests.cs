@@ -1,7 +1,7 @@
 using Somnis.Hub;
 using Somnis.Hub.Broker;
 
-namespace Somnis.Hub.Tests.Ingestion;
+namespace Somnis.Hub.Tests.Broker;
 
 public sealed class BrokerOptionsTests
 {

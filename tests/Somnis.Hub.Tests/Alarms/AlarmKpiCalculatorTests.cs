@@ -2,7 +2,7 @@ using Somnis.Hub.Alarms;
 
 namespace Somnis.Hub.Tests.Alarms;
 
-public sealed class AlarmKpiTests
+public sealed class AlarmKpiCalculatorTests
 {
     private static readonly DateTimeOffset T0 = AlarmEngineTests.T0;
 

@@ -13,7 +13,8 @@ using Somnis.Hub.Tests.Storage;
 
 namespace Somnis.Hub.Tests.Dashboard;
 
-public sealed class DashboardApiTests
+/// <summary>The dashboard's API (layout, sparklines, assessments, night reports, OpenAPI) through the hub's HTTP stack.</summary>
+public sealed class DashboardPagesTests
 {
     // 22:00 CET on the Saturday before clocks go forward in Berlin.
     private static readonly DateTimeOffset LightsOff = new(2026, 3, 28, 21, 0, 0, TimeSpan.Zero);
@@ -199,30 +200,5 @@ public sealed class DashboardApiTests
         }
 
         Assert.True(paths.GetProperty("/api/reports/night").GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("text/csv", out _));
-    }
-
-    [Theory]
-    [InlineData("Mars/Olympus_Mons", "Dashboard:TimeZone")]
-    [InlineData("", "Dashboard:TimeZone")]
-    public void Invalid_time_zone_is_refused_with_the_setting_named(string zone, string setting)
-    {
-        var result = new DashboardOptionsValidator().Validate(null, new DashboardOptions { TimeZone = zone });
-        Assert.True(result.Failed);
-        Assert.Contains(setting, result.FailureMessage, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Invalid_layout_is_refused_with_the_setting_named()
-    {
-        var result = new DashboardOptionsValidator().Validate(null, new DashboardOptions
-        {
-            TimeZone = "America/New_York",
-            Layout = [new() { Name = "A", Beds = ["bed 1"] }, new() { Name = "A", Beds = [] }],
-        });
-        Assert.True(result.Failed);
-        Assert.Contains("Dashboard:Layout:0:Beds: 'bed 1'", result.FailureMessage, StringComparison.Ordinal);
-        Assert.Contains("Dashboard:Layout:1:Name 'A' is used by two wards", result.FailureMessage, StringComparison.Ordinal);
-        Assert.Contains("Dashboard:Layout:1:Beds must list", result.FailureMessage, StringComparison.Ordinal);
-        Assert.True(new DashboardOptionsValidator().Validate(null, new DashboardOptions { TimeZone = "Europe/Berlin", Layout = [new() { Name = "North", Beds = ["bed-0*", "bed-10"] }] }).Succeeded);
     }
 }
