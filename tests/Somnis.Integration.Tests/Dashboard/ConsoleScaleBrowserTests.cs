@@ -2,7 +2,7 @@ using System.Text.Json;
 using Somnis.Integration.Tests.Infrastructure;
 using Xunit.Abstractions;
 
-namespace Somnis.Integration.Tests;
+namespace Somnis.Integration.Tests.Dashboard;
 
 /// <summary>
 /// The console with the demo's 24 beds and with 500 beds: every tile appears and updates keep flowing. The figures (render time, update cost,

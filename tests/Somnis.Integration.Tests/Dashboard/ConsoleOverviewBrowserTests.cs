@@ -5,7 +5,7 @@ using Microsoft.Playwright;
 using Somnis.Integration.Tests.Infrastructure;
 using Xunit.Abstractions;
 
-namespace Somnis.Integration.Tests;
+namespace Somnis.Integration.Tests.Dashboard;
 
 /// <summary>
 /// The console shows every bed at once (docs/dashboard.md, "Console"): the demo's 24 beds at 1280×800 and 48 at

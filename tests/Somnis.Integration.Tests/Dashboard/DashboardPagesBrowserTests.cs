@@ -2,7 +2,7 @@ using Microsoft.Playwright;
 using Somnis.Integration.Tests.Infrastructure;
 using Xunit.Abstractions;
 
-namespace Somnis.Integration.Tests;
+namespace Somnis.Integration.Tests.Dashboard;
 
 /// <summary>
 /// The dashboard pages in Debian's Chromium against a real hub process running the simulated facility fast

@@ -1,6 +1,6 @@
 using Somnis.Integration.Tests.Infrastructure;
 
-namespace Somnis.Integration.Tests;
+namespace Somnis.Integration.Tests.Dashboard;
 
 /// <summary>The dashboard in a real Chromium: sign in, see the bed tiles, see values change without reloading.</summary>
 [Collection("processes")]

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Somnis.Integration.Tests.Infrastructure;
 
-namespace Somnis.Integration.Tests.Storage;
+namespace Somnis.Integration.Tests.TimeSeries;
 
 /// <summary>
 /// The hub's time-series sink against a real server speaking the InfluxDB v2 write protocol (VictoriaMetrics), with a
@@ -12,7 +12,7 @@ namespace Somnis.Integration.Tests.Storage;
 /// of <c>/api/beds</c> and the embedded store's history.
 /// </summary>
 [Collection("processes")]
-public sealed class TimeSeriesSinkTests
+public sealed class InfluxSinkVictoriaMetricsTests
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
 

@@ -6,7 +6,7 @@ using MQTTnet;
 using MQTTnet.Protocol;
 using Somnis.Integration.Tests.Infrastructure;
 
-namespace Somnis.Integration.Tests;
+namespace Somnis.Integration.Tests.Ingestion;
 
 /// <summary>
 /// The whole path with real parts: a separate edge process publishes simulated beds through a real Mosquitto,
@@ -123,32 +123,5 @@ public sealed class EdgeToHubTests
             "bed-good to keep updating");
         Assert.Contains("Rejected message (bed-mismatch) from bed bed-x on somnis/nexus/beds/bed-x/vitals", hub.Process.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(new string('x', 100), hub.Process.Output, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Invalid_edge_options_stop_the_edge_naming_the_option_and_range()
-    {
-        await using var edge = DotnetProcess.Start(RepoPaths.EdgeDll, "--speed", "0", "--broker", "http://nowhere");
-        Assert.Equal(2, await edge.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains("--speed must be between 0.1 and 100000 (got 0)", edge.Output, StringComparison.Ordinal);
-        Assert.Contains("--broker: must look like mqtt://HOST:PORT", edge.Output, StringComparison.Ordinal);
-    }
-}
-
-[CollectionDefinition("processes", DisableParallelization = true)]
-public sealed class ProcessCollection;
-
-[Collection("processes")]
-public sealed class HubStartupTests
-{
-    [Fact]
-    public async Task Invalid_hub_settings_stop_the_hub_naming_the_setting()
-    {
-        var data = Directory.CreateTempSubdirectory("somnis-bad-").FullName;
-        await using var hub = DotnetProcess.Start(RepoPaths.HubDll, "serve", "--urls", "http://127.0.0.1:0", "--data", data, "--broker", "ftp://x", "--Auth:Users:0:Name", "x", "--Auth:Users:0:Role", "janitor", "--Auth:Users:0:PasswordHash", "secret");
-        Assert.Equal(2, await hub.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-        Assert.Contains("--broker (Broker:Url): must look like mqtt://HOST:PORT", hub.Output, StringComparison.Ordinal);
-        Assert.Contains("Auth:Users:0:Role must be 'technician' or 'supervisor' (got 'janitor')", hub.Output, StringComparison.Ordinal);
-        Directory.Delete(data, true);
     }
 }

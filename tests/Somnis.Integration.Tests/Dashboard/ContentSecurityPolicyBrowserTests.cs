@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.Playwright;
 using Somnis.Integration.Tests.Infrastructure;
 
-namespace Somnis.Integration.Tests;
+namespace Somnis.Integration.Tests.Dashboard;
 
 /// <summary>
 /// Every page of the dashboard, used as a supervisor uses it, under the strict Content-Security-Policy the hub is to send
