@@ -1,3 +1,7 @@
+// Longer than ~450 lines on purpose: the supervision loop, an attempt, a drop, a disconnect and the backoff all change
+// the same state under one gate (the ready session, the broker index, the failure count, the next attempt's time), and
+// reading that state machine in one place is what keeps it right. What needs none of that state is elsewhere:
+// MqttClientCalls (client options and calls bounded in time), MqttSession, ReconnectBackoff (in MqttConnectionOptions).
 using System.Threading.Channels;
 using MQTTnet;
 
