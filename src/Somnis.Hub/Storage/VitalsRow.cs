@@ -8,7 +8,8 @@ namespace Somnis.Hub.Storage;
 /// <summary>
 /// One accepted vitals message as the history queue holds it: its values only, no object references. At full load
 /// the queue holds tens of thousands of messages for up to <see cref="StorageOptions.FlushInterval"/>; as parsed
-/// messages they all outlived the young generation and were copied by every collection (docs/performance.md, row 31).
+/// messages they all outlived the young generation and were copied by every collection (docs/performance.md, "What was
+/// changed", <c>VitalsRow</c>).
 /// In a reused array of these, the collector has nothing to copy or trace.
 /// </summary>
 internal readonly struct VitalsRow
