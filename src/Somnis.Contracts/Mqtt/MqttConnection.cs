@@ -1,7 +1,3 @@
-// Longer than ~450 lines on purpose: the supervision loop, an attempt, a drop, a disconnect and the backoff all change
-// the same state under one gate (the ready session, the broker index, the failure count, the next attempt's time), and
-// reading that state machine in one place is what keeps it right. What needs none of that state is elsewhere:
-// MqttClientCalls (client options and calls bounded in time), MqttSession, ReconnectBackoff (in MqttConnectionOptions).
 using System.Threading.Channels;
 using MQTTnet;
 
@@ -28,7 +24,6 @@ public sealed class MqttConnection : IAsyncDisposable
     private readonly MqttConnectionOptions _options;
     private readonly TimeProvider _time;
     private readonly Random _random;
-    private readonly MqttClientFactory _factory = new();
 
     // Held for every change of connection: an attempt, a drop, a disconnect. The ready client is read without it.
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -293,7 +288,8 @@ public sealed class MqttConnection : IAsyncDisposable
         var broker = Broker;
         Volatile.Write(ref _state, (int)MqttConnectionState.Connecting);
         Notify(() => Connecting?.Invoke(broker));
-        var client = NewClient();
+        // A ready connection that closes wakes the supervision at once instead of at its next check.
+        var client = MqttClientCalls.NewClient(MessageReceived, onReadyClosed: () => _wake.Writer.TryWrite(true));
         try
         {
             var result = await MqttClientCalls.ConnectAsync(client, MqttClientCalls.Options(_options, broker), _options.ConnectTimeout, _time, ct);
@@ -343,27 +339,6 @@ public sealed class MqttConnection : IAsyncDisposable
             Notify(() => ConnectFailed?.Invoke(broker, ex, delay));
             throw;
         }
-    }
-
-    private IMqttClient NewClient()
-    {
-        var client = _factory.CreateMqttClient();
-        if (MessageReceived is { } handler)
-        {
-            client.ApplicationMessageReceivedAsync += handler;
-        }
-
-        client.DisconnectedAsync += e =>
-        {
-            // A ready connection that closes wakes the supervision at once instead of at its next check.
-            if (e.ClientWasConnected)
-            {
-                _wake.Writer.TryWrite(true);
-            }
-
-            return Task.CompletedTask;
-        };
-        return client;
     }
 
     /// <summary>Forgets a ready connection that was lost (under the gate).</summary>

@@ -1,8 +1,3 @@
-// Longer than ~450 lines on purpose: the queue (Record), the durability gate for acknowledgements
-// (BeforeAcknowledgeAsync, with the history journal) and the write loop share one set of counters under one lock
-// (_enqueued, _pendingThrough, _committedThrough, _journalStart): a row is acknowledged only once one of them says it is
-// durable, and reading them side by side is what keeps that right. The journal's file format is HistoryJournal's, the
-// row's layout VitalsRow's, the SQL SomnisStore's.
 using System.Runtime.InteropServices;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
@@ -151,7 +146,7 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
             // In key order (bed, facility, time): the inserts then walk the table's B-tree from one end to the other and
             // each page is written once per batch, instead of jumping between beds (docs/performance.md, "What was
             // changed", page cache).
-            CollectionsMarshal.AsSpan(_pending).Sort(new KeyOrder(_series.Ranks()));
+            _series.SortByKey(CollectionsMarshal.AsSpan(_pending));
         }
 
         var batch = CollectionsMarshal.AsSpan(_pending)[_pendingDone..];
@@ -302,15 +297,6 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
 
     private void Pulse() =>
         Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-
-    private readonly struct KeyOrder(int[] ranks) : IComparer<VitalsRow>
-    {
-        public int Compare(VitalsRow a, VitalsRow b)
-        {
-            var c = ranks[a.Series].CompareTo(ranks[b.Series]);
-            return c != 0 ? c : a.TsMs.CompareTo(b.TsMs);
-        }
-    }
 
     /// <summary>Running from here (the loop itself starts on another thread): acknowledgements wait for it.</summary>
     public override Task StartAsync(CancellationToken cancellationToken)

@@ -173,9 +173,12 @@ internal sealed class VitalsSeries
         }
     }
 
+    /// <summary>Sorts rows in the store's key order: bed, then facility (ordinal), then time. For the single writer thread.</summary>
+    public void SortByKey(Span<VitalsRow> rows) => rows.Sort(new KeyOrder(Ranks()));
+
     /// <summary>Each id's position in the store's key order (bed, then facility, ordinal), for sorting a batch.
-    /// Recomputed only when series were added; for the single writer thread.</summary>
-    public int[] Ranks()
+    /// Recomputed only when series were added.</summary>
+    private int[] Ranks()
     {
         var count = Count;
         if (_ranks.Length != count)
@@ -200,4 +203,13 @@ internal sealed class VitalsSeries
     }
 
     public sealed record Entry(string Facility, string Bed, byte[] FacilityUtf8, byte[] BedUtf8);
+
+    private readonly struct KeyOrder(int[] ranks) : IComparer<VitalsRow>
+    {
+        public int Compare(VitalsRow a, VitalsRow b)
+        {
+            var c = ranks[a.Series].CompareTo(ranks[b.Series]);
+            return c != 0 ? c : a.TsMs.CompareTo(b.TsMs);
+        }
+    }
 }
