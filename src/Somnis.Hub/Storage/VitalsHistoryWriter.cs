@@ -61,7 +61,7 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
         // Two reused lists swapped by the writer once per batch, the bound kept by _count, and a wake-up only when the
         // writer sleeps: ingestion takes a lock the writer holds only for the swap. (A bounded channel shares a lock with
         // its reader on every item, and that lock spun on the ingestion thread; a queue of parsed messages made every
-        // message survive the young generation: docs/performance.md, "What was changed", <c>VitalsRow</c>.)
+        // message survive the young generation: docs/performance.md, "What was changed", lock contention, VitalsRow.)
         _capacity = options.Value.QueueCapacity;
         var meter = meters.Create(HubMetrics.MeterName);
         _written = meter.CreateCounter<long>("somnis.store.vitals.written", "{message}", "Vitals written to the embedded store (redeliveries excluded)");
@@ -204,8 +204,8 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
     /// of history (the broker does not redeliver acknowledged messages, and a redelivered one counts as a duplicate once
     /// the accounting is saved). Durable means appended to the <see cref="HistoryJournal"/> (one fsynced append per
     /// checkpoint) or committed to the store. Waiting for the store alone held every message in memory for up to
-    /// <see cref="StorageOptions.FlushInterval"/> (docs/performance.md, "What was changed", history journal); the journal keeps acknowledgements at the
-    /// checkpoint's pace and the batches full. Without the journal (before its first append, after it failed) this
+    /// <see cref="StorageOptions.FlushInterval"/> (docs/performance.md, "What was changed", history journal); the
+    /// journal keeps acknowledgements at the checkpoint's pace and the batches full. Without the journal (before its first append, after it failed) this
     /// waits for the commit, but not while writes fail or the writer is not running: the live state must not stall on a
     /// failing disk, and that failure is already reported (<c>/readyz</c>, <c>somnis.store.write.failures</c>, the log).
     /// </summary>
