@@ -38,4 +38,15 @@ public sealed class EdgeHostTests
         var failure = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IStartupValidator>().Validate());
         Assert.Contains("--mqtt-version (Edge:MqttVersion) must be 5 or 3.1.1", failure.Failures);
     }
+
+    [Fact]
+    public void Emulate_chips_flag_expands_to_the_simulation_level()
+    {
+        string[] args = [];
+        var code = EdgeHost.Command([], (c, _) => Task.FromResult((args = c).Length)).Parse(["--mode", "hardware", "--emulate-chips", "--bed", "bed-01"]).Invoke();
+        Assert.Equal(args.Length, code);
+        var config = new ConfigurationBuilder().AddCommandLine(args).Build();
+        Assert.Equal("chips", config["Edge:Simulation:Level"]);
+        Assert.Equal("bed-01", config["Edge:Bed"]);
+    }
 }

@@ -7,8 +7,8 @@ namespace Somnis.Hub.Alarms;
 /// <summary>
 /// Writes the alarm engine's own changes to the store behind the ingestion thread, in order and in batches (one transaction
 /// per batch). Writing each change synchronously made ingestion wait on the store's write lock (held by the vitals history
-/// writer) for tens to hundreds of milliseconds at every raise, which delayed every bed's data and the alarm itself
-/// (docs/performance.md). Ordering is kept by one write lock: <see cref="SaveNow"/> (operator actions, which must fail
+/// writer) at every raise, which delayed every bed's data and the alarm itself (docs/performance.md, "What was changed",
+/// <c>AlarmStoreWriter</c>). Ordering is kept by one write lock: <see cref="SaveNow"/> (operator actions, which must fail
 /// visibly) and <see cref="Flush"/> (before reads, and before the MQTT messages behind a change are acknowledged) first
 /// write everything queued before them.
 /// </summary>

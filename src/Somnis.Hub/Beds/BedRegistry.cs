@@ -20,7 +20,8 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
 {
     private readonly ConcurrentDictionary<(string Facility, string Bed), BedState> _beds = new();
     // Beds changed since the live feed last looked, each queued once (BedState.Dirty). A ConcurrentDictionary here made
-    // every message take a stripe lock that the feed's key snapshot (all locks) held up (docs/performance.md).
+    // every message take a stripe lock that the feed's key snapshot (all locks) held up (docs/performance.md, "What was
+    // changed", lock contention on the ingestion path).
     private readonly ConcurrentQueue<BedState> _changed = new();
 
     public int Count => _beds.Count;

@@ -19,7 +19,8 @@ public sealed class StorageOptions
     public int QueueCapacity { get; set; } = 200_000;
 
     /// <summary>Rows written per transaction, at most. 1 – 1,000,000, default 100,000. A transaction costs about one page
-    /// write per bed it touches, so rows per bed per batch decide the cost per row (docs/performance.md, rows 30 and 34).</summary>
+    /// write per bed it touches, so rows per bed per batch decide the cost per row (docs/performance.md, "What was
+    /// changed", history batch).</summary>
     public int BatchSize { get; set; } = 100_000;
 
     /// <summary>How long the writer lets a batch fill before writing it, unless <see cref="BatchSize"/> rows are queued
