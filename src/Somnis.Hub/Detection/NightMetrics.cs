@@ -26,7 +26,7 @@ namespace Somnis.Hub.Detection;
 /// <param name="ExpectedWasoMin">The night's WASO estimate: Σ (1 − p(sleep)) over the epochs that <paramref name="WasoMin"/>
 /// counts. The threshold is set to find wake, so an epoch called wake may well be sleep: it counts as its probability of
 /// being awake rather than as a whole epoch (restless sleepers' WASO was counted two to four times over). Epochs called
-/// sleep count nothing: their small p(wake), summed over a whole night, would add 15–30 min to nights with no wake behind it.</param>
+/// sleep count nothing: their small p(wake), summed over a whole night, would add 5–25 min to nights with no wake behind it.</param>
 internal sealed record NightMetrics(
     double TimeInBedMin,
     double TotalSleepMin,
