@@ -90,8 +90,8 @@ public static class EdgeHost
     public static IHostApplicationBuilder AddSomnisEdge(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddOptions<EdgeOptions>().Bind(MqttVersions.Spelled(builder.Configuration.GetSection(EdgeOptions.Section))).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
+        builder.Services.AddOptionsWithValidateOnStart<EdgeOptions, EdgeOptionsValidator>().Bind(EdgeOptions.Spelled(builder.Configuration.GetSection(EdgeOptions.Section)));
+        builder.Services.AddStartupStep(sp => JournalDirectory.Prepare(sp.GetRequiredService<IOptions<EdgeOptions>>().Value));
         builder.Services.AddPublishPipelines();
         builder.Services.AddSingleton<BedSourceFactory>();
         builder.Services.AddSingleton<ClockQuality>();

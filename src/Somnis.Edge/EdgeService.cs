@@ -50,7 +50,7 @@ internal sealed class EdgeService(
             ids = [];
         }
 
-        Log.Started(logger, o.Facility, ids.Count, o.Mode, o.Broker, o.Speed);
+        Log.Started(logger, o.Facility, ids.Count, o.Mode.Label(), o.Broker, o.Speed);
         if (o.Journal is { Length: > 0 } dir)
         {
             Log.JournalOpened(logger, Path.GetFullPath(dir), o.JournalMaxBytes, o.JournalMaxAge, o.JournalFlushInterval, o.JournalFlushBytes);
@@ -140,13 +140,13 @@ internal sealed class BedSourceFactory(IOptions<EdgeOptions> options, TimeProvid
     public IBedSource Create(string bed, int index, int fleetSize)
     {
         var o = options.Value;
-        var chips = string.Equals(o.Simulation?.Level, EdgeSimulationOptions.Chips, StringComparison.OrdinalIgnoreCase);
+        var chips = o.Simulation.Level == SimulationLevel.Chips;
         var logger = (ILogger?)loggers?.CreateLogger<HardwareBedSource>() ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        if (o.Mode == "hardware" && !chips)
+        if (o.Mode == EdgeMode.Hardware && !chips)
         {
             var sensors = o.Sensors ?? throw new InvalidOperationException("Edge:Sensors is missing");
             Log.HardwareStarted(logger, bed, "real", Describe(sensors));
-            return new HardwareBedSource(bed, sensors, new RealSensorBuses(time ?? TimeProvider.System), o.Mode, null, logger);
+            return new HardwareBedSource(bed, sensors, new RealSensorBuses(time ?? TimeProvider.System), o.Mode.Label(), null, logger);
         }
 
         Scenarios.TryAssign(o.Scenario, fleetSize, out var scenarios, out _);
@@ -159,7 +159,7 @@ internal sealed class BedSourceFactory(IOptions<EdgeOptions> options, TimeProvid
             var sensors = o.Sensors ?? throw new InvalidOperationException("Edge:Sensors is missing");
             Log.HardwareStarted(logger, bed, "emulated", Describe(sensors));
             var buses = new EmulatedSensorBuses(new EmulatedBed(model, seed), sensors);
-            return new HardwareBedSource(bed, sensors, buses, o.Mode, new SimulationInfo(model.Scenario.Name(), seed, o.Speed), logger);
+            return new HardwareBedSource(bed, sensors, buses, o.Mode.Label(), new SimulationInfo(model.Scenario.Name(), seed, o.Speed), logger);
         }
 
         return new SimulatedBedSource(model, seed, o.Speed);

@@ -17,8 +17,7 @@ internal static class AlarmComposition
     {
         var services = builder.Services;
         services.AddSingleton<IConfigureOptions<AlarmOptions>, AlarmOptionsSetup>();
-        services.AddOptions<AlarmOptions>().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AlarmOptions>, AlarmOptionsValidator>();
+        services.AddOptionsWithValidateOnStart<AlarmOptions, AlarmOptionsValidator>();
         services.AddSingleton<IAlarmStore>(sp => sp.GetRequiredService<SomnisStore>());
         services.AddSingleton<AlarmStoreWriter>();
         services.AddSingleton<IBeforeAcknowledge>(sp => sp.GetRequiredService<AlarmStoreWriter>());

@@ -22,11 +22,9 @@ internal static class AuthExtensions
     public static IHostApplicationBuilder AddSomnisAuth(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        services.AddOptionsWithValidateOnStart<AuthOptions, AuthOptionsValidator>().Bind(builder.Configuration.GetSection(AuthOptions.Section));
         services.AddSingleton<UserStore>();
-        services.AddOptions<SignInOptions>().Bind(builder.Configuration.GetSection(SignInOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<SignInOptions>, SignInOptionsValidator>();
+        services.AddOptionsWithValidateOnStart<SignInOptions, SignInOptionsValidator>().Bind(builder.Configuration.GetSection(SignInOptions.Section));
         services.AddSingleton<SignInGuard>();
         services.AddRateLimiter(o =>
         {

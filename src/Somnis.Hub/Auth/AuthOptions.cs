@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using Somnis.Contracts.Settings;
 
 namespace Somnis.Hub.Auth;
 
@@ -12,15 +14,22 @@ public static class Roles
 }
 
 /// <summary>Sign-in settings (section <c>Auth</c>).</summary>
-public sealed class AuthOptions
+public sealed class AuthOptions : ISettingsSection, IValidatableObject
 {
     public const string Section = "Auth";
 
     /// <summary>The users who may sign in. Passwords are stored hashed (<c>dotnet run --project src/Somnis.Hub -- hash-password</c>).</summary>
     public List<UserEntry> Users { get; set; } = [];
 
-    /// <summary>How long a browser stays signed in without activity. Default 12 h (a night shift).</summary>
+    /// <summary>How long a browser stays signed in without activity.</summary>
+    /// <value>Default 12 h (a night shift).</value>
+    [Bounds(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    string ISettingsSection.SectionPath => Section;
+
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        AuthOptionsValidator.Rules(this).Select(e => new ValidationResult(e));
 }
 
 public sealed class UserEntry
@@ -34,9 +43,11 @@ public sealed class UserEntry
     public string PasswordHash { get; set; } = "";
 }
 
-internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
+/// <summary>Generated from <see cref="AuthOptions"/>' attributes, plus <see cref="Rules"/> for the users.</summary>
+[OptionsValidator]
+internal sealed partial class AuthOptionsValidator : IValidateOptions<AuthOptions>
 {
-    public ValidateOptionsResult Validate(string? name, AuthOptions options)
+    internal static List<string> Rules(AuthOptions options)
     {
         var errors = new List<string>();
         for (var i = 0; i < options.Users.Count; i++)
@@ -58,11 +69,6 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
             }
         }
 
-        if (options.SessionLifetime < TimeSpan.FromMinutes(1) || options.SessionLifetime > TimeSpan.FromDays(7))
-        {
-            errors.Add($"Auth:SessionLifetime must be between 00:01:00 and 7.00:00:00 (got {options.SessionLifetime})");
-        }
-
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        return errors;
     }
 }

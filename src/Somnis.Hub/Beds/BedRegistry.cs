@@ -1,19 +1,29 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Somnis.Contracts;
+using Somnis.Contracts.Settings;
 using Somnis.Hub.Detection;
 using Somnis.Hub.Ingestion;
 
 namespace Somnis.Hub.Beds;
 
 /// <summary>Hub-side timing of bed liveness (section <c>Beds</c>).</summary>
-public sealed class BedOptions
+public sealed class BedOptions : ISettingsSection
 {
     public const string Section = "Beds";
 
-    /// <summary>A bed whose last message is older than this (hub time) is shown stale, never as normal. Default 60 s.</summary>
+    /// <summary>A bed whose last message is older than this (hub time) is shown stale, never as normal. Keep it well above
+    /// the edges' <c>Edge:Interval</c>, or healthy beds flicker stale between messages.</summary>
+    /// <value>Default 60 s.</value>
+    [Bounds(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
     public TimeSpan StaleAfter { get; set; } = TimeSpan.FromSeconds(60);
+
+    string ISettingsSection.SectionPath => Section;
 }
+
+/// <summary>Generated from <see cref="BedOptions"/>' attributes.</summary>
+[OptionsValidator]
+internal sealed partial class BedOptionsValidator : IValidateOptions<BedOptions>;
 
 /// <summary>Every bed the hub has heard of, with its live state, and a feed of changed beds for live dashboards.</summary>
 internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> options, DeliveryTracker delivery, DetectionService? detection = null)

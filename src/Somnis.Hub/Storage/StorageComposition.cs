@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Polly;
+using Somnis.Edge;
 using Somnis.Hub.Ingestion;
 using Somnis.Hub.TimeSeries;
 
@@ -15,9 +16,9 @@ internal static class StorageComposition
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<StorageOptions>().Bind(builder.Configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddOptionsWithValidateOnStart<StorageOptions, StorageOptionsValidator>().Bind(builder.Configuration.GetSection(StorageOptions.Section));
         services.AddSingleton<SomnisStore>();
+        services.AddStartupStep(StoreStartup.CreateDataDirectory);
         // Registration order is start order: the schema is current before the writer and the pruner run.
         services.AddHostedService<StoreStartup>();
         services.AddSingleton<VitalsHistoryWriter>();
@@ -28,8 +29,7 @@ internal static class StorageComposition
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
 
         // The time-series sink: always resolvable (detection calls WriteEpoch unconditionally), fed and checked only when on.
-        services.AddOptions<InfluxOptions>().Bind(builder.Configuration.GetSection(InfluxOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<InfluxOptions>, InfluxOptionsValidator>();
+        services.AddOptionsWithValidateOnStart<InfluxOptions, InfluxOptionsValidator>().Bind(builder.Configuration.GetSection(InfluxOptions.Section));
         services.AddResiliencePipeline(InfluxSink.PipelineName, (pipeline, context) =>
             InfluxSink.ConfigurePipeline(pipeline, context.ServiceProvider.GetRequiredService<IOptions<InfluxOptions>>().Value));
         services.AddSingleton<InfluxSink>();
@@ -47,6 +47,25 @@ internal static class StorageComposition
 /// <summary>Migrates <c>somnis.db</c> before anything else uses it; a file it cannot open or migrate stops the hub.</summary>
 internal sealed class StoreStartup(SomnisStore store, ILogger<StoreStartup> logger) : IHostedService
 {
+    /// <summary>
+    /// The data directory (<c>--data</c>), created before the hub starts (a <see cref="StartupStep"/> of <c>AddStorage()</c>):
+    /// the options' validation only checks that the setting names a directory. A directory that cannot be created stops
+    /// the start with this message (exit code 2).
+    /// </summary>
+    public static string? CreateDataDirectory(IServiceProvider services)
+    {
+        var directory = services.GetRequiredService<IOptions<HubOptions>>().Value.DataDirectory;
+        try
+        {
+            Directory.CreateDirectory(directory);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            return $"--data (Hub:DataDirectory) '{directory}' cannot be created: {ex.Message}";
+        }
+    }
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         try

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Somnis.Contracts.Settings;
 using Somnis.Hub.Dashboard;
 using Somnis.Hub.Nights;
 using Somnis.Hub.Sleepers;
@@ -8,22 +9,22 @@ using Somnis.Hub.Sleepers;
 namespace Somnis.Hub.Study;
 
 /// <summary>The study's settings (section <c>Study</c>, docs/study.md).</summary>
-public sealed class StudyOptions
+public sealed class StudyOptions : ISettingsSection
 {
     public const string Section = "Study";
 
     /// <summary>An Architect night was stimulated at least this long (a natural night not at all; nights in between are in
-    /// neither condition). 1 minute – 12 hours, default 30 minutes.</summary>
+    /// neither condition).</summary>
+    /// <value>Default 30 minutes.</value>
+    [Bounds(typeof(TimeSpan), "00:01:00", "12:00:00")]
     public TimeSpan MinStimulated { get; set; } = TimeSpan.FromMinutes(30);
+
+    string ISettingsSection.SectionPath => Section;
 }
 
-internal sealed class StudyOptionsValidator : IValidateOptions<StudyOptions>
-{
-    public ValidateOptionsResult Validate(string? name, StudyOptions o) =>
-        o.MinStimulated < TimeSpan.FromMinutes(1) || o.MinStimulated > TimeSpan.FromHours(12)
-            ? ValidateOptionsResult.Fail($"Study:MinStimulated must be between 00:01:00 and 12:00:00 (got {o.MinStimulated})")
-            : ValidateOptionsResult.Success;
-}
+/// <summary>Generated from <see cref="StudyOptions"/>' attributes.</summary>
+[OptionsValidator]
+internal sealed partial class StudyOptionsValidator : IValidateOptions<StudyOptions>;
 
 /// <summary>What <c>GET /api/study</c> returns: the filters it applied, the method, and the <see cref="StudyResult"/>.</summary>
 public sealed record StudyResponse(
@@ -52,8 +53,7 @@ internal static class StudyApi
 
     public static IHostApplicationBuilder AddStudy(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<StudyOptions>().Bind(builder.Configuration.GetSection(StudyOptions.Section)).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<StudyOptions>, StudyOptionsValidator>();
+        builder.Services.AddOptionsWithValidateOnStart<StudyOptions, StudyOptionsValidator>().Bind(builder.Configuration.GetSection(StudyOptions.Section));
         return builder;
     }
 

@@ -30,7 +30,7 @@ public sealed class SensorsOptionsTests
         }
 
         var o = new EdgeOptions();
-        new ConfigurationBuilder().AddInMemoryCollection(pairs).Build().GetSection(EdgeOptions.Section).Bind(o);
+        EdgeOptions.Spelled(new ConfigurationBuilder().AddInMemoryCollection(pairs).Build().GetSection(EdgeOptions.Section)).Bind(o);
         return o;
     }
 
@@ -47,9 +47,9 @@ public sealed class SensorsOptionsTests
     public void Shipped_appsettings_wiring_is_valid_on_emulated_chips()
     {
         var o = new EdgeOptions();
-        new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build().GetSection(EdgeOptions.Section).Bind(o);
-        o.Mode = "hardware";
-        o.Simulation.Level = "chips";
+        EdgeOptions.Spelled(new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build().GetSection(EdgeOptions.Section)).Bind(o);
+        o.Mode = EdgeMode.Hardware;
+        o.Simulation.Level = SimulationLevel.Chips;
         Assert.Empty(Errors(o));
     }
 
@@ -64,7 +64,7 @@ public sealed class SensorsOptionsTests
     [InlineData("Edge:Sensors:Pir:Pin", "40", "Edge:Sensors:Pir:Pin must be between 2 and 27")]
     [InlineData("Edge:Sensors:Bcg:Chip", null, "Edge:Sensors:Bcg:Chip is missing")]
     [InlineData("Edge:Simulation:Level", "atoms", "--simulation-level (Edge:Simulation:Level) must be 'model' or 'chips'")]
-    [InlineData("Edge:Speed", "500", "--speed must be at most 100 with emulated chips")]
+    [InlineData("Edge:Speed", "500", "--speed (Edge:Speed) must be at most 100 with emulated chips")]
     public void Bad_sensor_configuration_stops_start_up_naming_the_setting(string key, string? value, string expected)
     {
         var o = Bind((key, value));
@@ -96,7 +96,7 @@ public sealed class SensorsOptionsTests
     [Fact]
     public void Missing_sensor_section_in_hardware_mode_is_rejected()
     {
-        var o = new EdgeOptions { Mode = "hardware" };
+        var o = new EdgeOptions { Mode = EdgeMode.Hardware };
         Assert.Contains(Errors(o), e => e.StartsWith("Edge:Sensors is missing", StringComparison.Ordinal));
     }
 
@@ -113,7 +113,7 @@ public sealed class SensorsOptionsTests
     [Fact]
     public void Real_hardware_keeps_speed_1_and_emulated_chips_allow_faster()
     {
-        Assert.Contains(Errors(Bind(("Edge:Simulation:Level", "model"), ("Edge:Speed", "10"))), e => e.StartsWith("--speed must be 1 in hardware mode", StringComparison.Ordinal));
+        Assert.Contains(Errors(Bind(("Edge:Simulation:Level", "model"), ("Edge:Speed", "10"))), e => e.StartsWith("--speed (Edge:Speed) must be 1 in hardware mode", StringComparison.Ordinal));
         Assert.DoesNotContain(Errors(Bind(("Edge:Speed", "10"))), e => e.StartsWith("--speed", StringComparison.Ordinal));
     }
 }

@@ -11,7 +11,7 @@ public sealed class EdgeStartupTests
     {
         await using var edge = DotnetProcess.Start(RepoPaths.EdgeDll, "--speed", "0", "--broker", "http://nowhere");
         Assert.Equal(2, await edge.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains("--speed must be between 0.1 and 100000 (got 0)", edge.Output, StringComparison.Ordinal);
-        Assert.Contains("--broker: must look like mqtt://HOST:PORT", edge.Output, StringComparison.Ordinal);
+        Assert.Contains("--speed (Edge:Speed) must be between 0.1 and 100000 (got 0)", edge.Output, StringComparison.Ordinal);
+        Assert.Contains("--broker (Edge:Broker): must look like mqtt://HOST:PORT", edge.Output, StringComparison.Ordinal);
     }
 }
