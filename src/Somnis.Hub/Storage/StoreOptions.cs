@@ -35,9 +35,12 @@ public sealed class StoreOptions : IValidatableObject
 
     /// <summary>How long the hub waits at start-up for an unreachable PostgreSQL server, retrying, before it gives up
     /// (exit code 2). 0 – 1 hour, default 1 minute; 0 tries once.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Store:StartupTimeout must be between 00:00:00 and 01:00:00")]
+    /// <remarks>The source-generated validator words a TimeSpan range itself (it ignores ErrorMessage): "The field
+    /// StoreOptions.StartupTimeout must be between 00:00:00 and 01:00:00."</remarks>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>The rules between settings. Results name no member: the message names the setting itself.</summary>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Provider != StoreProvider.Postgres)
@@ -45,8 +48,7 @@ public sealed class StoreOptions : IValidatableObject
             // A connection string without the provider would silently keep every hub on its own file.
             if (!string.IsNullOrWhiteSpace(ConnectionString))
             {
-                yield return new ValidationResult("Store:ConnectionString is set but Store:Provider is not postgres: set --Store:Provider postgres, or remove the connection string",
-                    [nameof(ConnectionString)]);
+                yield return new ValidationResult("Store:ConnectionString is set but Store:Provider is not postgres: set --Store:Provider postgres, or remove the connection string");
             }
 
             yield break;
@@ -54,8 +56,7 @@ public sealed class StoreOptions : IValidatableObject
 
         if (string.IsNullOrWhiteSpace(ConnectionString))
         {
-            yield return new ValidationResult("Store:ConnectionString is required with Store:Provider postgres (e.g. Host=db;Username=somnis;Password=…;Database=somnis)",
-                [nameof(ConnectionString)]);
+            yield return new ValidationResult("Store:ConnectionString is required with Store:Provider postgres (e.g. Host=db;Username=somnis;Password=…;Database=somnis)");
             yield break;
         }
 
@@ -76,24 +77,53 @@ public sealed class StoreOptions : IValidatableObject
         if (error is not null)
         {
             // The message never repeats the string itself: it may hold a password.
-            yield return new ValidationResult($"Store:ConnectionString cannot be used: {error}", [nameof(ConnectionString)]);
+            yield return new ValidationResult($"Store:ConnectionString cannot be used: {error}");
         }
     }
 
     /// <summary>
     /// The section as the configuration binder should see it. The binder reads an enum by its name or number and throws on
     /// anything else, which would crash the start instead of naming the setting: this view shows a provider it does not
-    /// know as 0, which binds and fails validation with a clear message.
+    /// know (numbers included) as 0, which binds and fails validation with a clear message.
     /// </summary>
     internal static IConfiguration Spelled(IConfiguration section) => new SpelledSection(section);
 
+    private static string? Spell(string? text) => text is not { Length: > 0 } t ? text
+        : Enum.TryParse<StoreProvider>(t.Trim(), ignoreCase: true, out var p) && Enum.IsDefined(p) && !char.IsAsciiDigit(t.Trim()[0]) ? p.ToString() : "0";
+
+    private static bool IsProvider(string key) => string.Equals(key, nameof(Provider), StringComparison.OrdinalIgnoreCase);
+
+    // The source-generated binder reads a value through the indexer, the reflection one through GetSection(key).Value.
     private sealed class SpelledSection(IConfiguration inner) : IConfiguration
     {
         public string? this[string key]
         {
-            get => string.Equals(key, nameof(Provider), StringComparison.OrdinalIgnoreCase) && inner[key] is { Length: > 0 } text
-                ? (Enum.TryParse<StoreProvider>(text.Trim(), ignoreCase: true, out var p) && Enum.IsDefined(p) && !char.IsAsciiDigit(text.Trim()[0]) ? p.ToString() : "0")
-                : inner[key];
+            get => IsProvider(key) ? Spell(inner[key]) : inner[key];
+            set => inner[key] = value;
+        }
+
+        public IEnumerable<IConfigurationSection> GetChildren() => inner.GetChildren().Select(c => IsProvider(c.Key) ? new SpelledValue(c) : c);
+
+        public IChangeToken GetReloadToken() => inner.GetReloadToken();
+
+        public IConfigurationSection GetSection(string key) => IsProvider(key) ? new SpelledValue(inner.GetSection(key)) : inner.GetSection(key);
+    }
+
+    private sealed class SpelledValue(IConfigurationSection inner) : IConfigurationSection
+    {
+        public string Key => inner.Key;
+
+        public string Path => inner.Path;
+
+        public string? Value
+        {
+            get => Spell(inner.Value);
+            set => inner.Value = value;
+        }
+
+        public string? this[string key]
+        {
+            get => inner[key];
             set => inner[key] = value;
         }
 
