@@ -12,6 +12,8 @@ command -v mosquitto_sub >/dev/null 2>&1 || packages+=(mosquitto-clients)
 # The dashboard's state icons (⛔, 🔔, ⏸…) in the browser tests' screenshots, as tablets and monitors show them.
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || packages+=(fonts-noto-color-emoji)
 command -v openssl >/dev/null 2>&1 || packages+=(openssl)
+# PostgreSQL 15: the shared store's tests start their own server with initdb/pg_ctl (docs/high-availability.md).
+[ -x /usr/lib/postgresql/15/bin/initdb ] || packages+=(postgresql)
 # promtool (checks and unit-tests the alert rules in deploy/prometheus).
 command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
 if [ ${#packages[@]} -gt 0 ]; then

@@ -238,4 +238,26 @@ internal static partial class Log
 
     [LoggerMessage(702, LogLevel.Warning, "Lockout of user name {User} lifted by {By}")]
     public static partial void LockoutLifted(ILogger logger, string user, string by);
+
+    // 900-929: the shared store (Store:Provider postgres) and store outages.
+    [LoggerMessage(900, LogLevel.Information, "Shared store {Store}: applied schema step {Version} ({Name})")]
+    public static partial void SharedStoreMigrated(ILogger logger, string store, int version, string name);
+
+    [LoggerMessage(901, LogLevel.Information, "Shared store {Store} open (schema version {Version})")]
+    public static partial void SharedStoreOpened(ILogger logger, string store, int version);
+
+    [LoggerMessage(902, LogLevel.Warning, "Shared store {Store} unreachable (attempt {Attempt}: {Reason}); retrying in {Delay}, giving up in {Left} (Store:StartupTimeout)")]
+    public static partial void SharedStoreUnreachable(ILogger logger, string store, int attempt, string reason, TimeSpan delay, TimeSpan left);
+
+    [LoggerMessage(903, LogLevel.Critical, "Shared store {Store} still unreachable after {Timeout} (Store:StartupTimeout, {Attempts} attempts; last: {Reason}); check Store:ConnectionString and the server. The hub stops")]
+    public static partial void SharedStoreGaveUp(ILogger logger, string store, TimeSpan timeout, int attempts, string reason);
+
+    [LoggerMessage(904, LogLevel.Critical, "Shared store {Store} (Store:ConnectionString) cannot be used: {Reason}. The hub stops")]
+    public static partial void SharedStoreOpenFailed(ILogger logger, string store, string reason, Exception exception);
+
+    [LoggerMessage(905, LogLevel.Warning, "Alarm store unreachable ({Reason}): {Queued} changes kept in memory, retried in {Delay}")]
+    public static partial void AlarmStoreUnreachable(ILogger logger, string reason, int queued, TimeSpan delay);
+
+    [LoggerMessage(906, LogLevel.Information, "Alarm store writes succeed again after {Outage}; the changes kept meanwhile are written")]
+    public static partial void AlarmStoreRecovered(ILogger logger, TimeSpan outage);
 }

@@ -55,6 +55,12 @@ static async Task<int> RunHubAsync(string[] configuration, bool demo, Cancellati
         return Switches.Usage;
     }
 
+    // Schema checked and migrated, the shared store reached (or waited for), before anything runs on it.
+    if (!await StoreStartup.OpenAsync(app.Services, cancellationToken))
+    {
+        return Switches.Usage;
+    }
+
     app.UseTransportSecurity();
     app.UseResponseCompression();
     app.UseRateLimiter();

@@ -41,7 +41,7 @@ internal static class SettingsCatalog
     public static readonly Type[] Sections =
     [
         typeof(HubOptions), typeof(BrokerOptions), typeof(DeliveryOptions), typeof(BedOptions), typeof(DetectionOptions),
-        typeof(AlarmOptions), typeof(StorageOptions), typeof(InfluxOptions), typeof(AuthOptions), typeof(SignInOptions),
+        typeof(AlarmOptions), typeof(StorageOptions), typeof(StoreOptions), typeof(InfluxOptions), typeof(AuthOptions), typeof(SignInOptions),
         typeof(DashboardOptions), typeof(TransportOptions), typeof(StudyOptions), typeof(EdgeOptions),
     ];
 

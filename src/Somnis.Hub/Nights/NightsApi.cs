@@ -12,12 +12,11 @@ internal static class NightsApi
 {
     private const int MaxLimit = 1000;
 
-    /// <summary>Call after <c>AddStorage()</c> and before <c>AddIngestion()</c>: hosted services stop in reverse order, so the
+    /// <summary>Call after <c>AddStorage()</c> (which registers the <see cref="INightStore"/> of the configured store) and before <c>AddIngestion()</c>: hosted services stop in reverse order, so the
     /// writer flushes after ingestion (and with it the live path) has stopped.</summary>
     public static IHostApplicationBuilder AddNights(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddSingleton<INightStore>(sp => sp.GetRequiredService<SomnisStore>());
         services.AddSingleton<NightWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<NightWriter>());
         services.AddSingleton<NightRecorder>();

@@ -1,6 +1,7 @@
 namespace Somnis.Hub.Storage;
 
-/// <summary>One schema step. <see cref="Version"/> is the value of <c>PRAGMA user_version</c> once it is applied.</summary>
+/// <summary>One schema step. <see cref="Version"/> is the schema version once it is applied (the file's <c>PRAGMA user_version</c>, the
+/// shared database's highest <c>schema_version</c> row).</summary>
 internal sealed record Migration(int Version, string Name, string Sql);
 
 /// <summary>
