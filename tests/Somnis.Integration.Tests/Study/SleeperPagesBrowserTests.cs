@@ -68,7 +68,6 @@ public sealed class SleeperPagesBrowserTests
         await Assertions.Expect(page.Locator("[data-bed-id='bed-02'] .sleeper")).ToHaveTextAsync(await NameOf("mira-kovac"), new() { Timeout = Timeout });
         Assert.Equal(ada, await page.GetAttributeAsync("[data-bed-id='bed-01']", "data-sleeper-id"));
         Assert.Contains(adaName, await page.GetAttributeAsync("[data-bed-id='bed-01']", "aria-label") ?? "", StringComparison.Ordinal);
-        await Browser.ScreenshotAsync(page, "console-sleepers.png");
         await page.GotoAsync(hub.Url + "/bed.html?id=bed-01");
         await Assertions.Expect(page.Locator("#sleeper a")).ToHaveTextAsync(adaName, new() { Timeout = Timeout });
 

@@ -105,6 +105,9 @@ public sealed class StudyBrowserTests(ITestOutputHelper output)
         await page.SetViewportSizeAsync(794, 1123);
         await page.EmulateMediaAsync(new() { Media = Media.Print });
         Assert.True(await page.EvaluateAsync<bool>("() => ['.top nav', '#filters'].every(s => getComputedStyle(document.querySelector(s)).display === 'none')"));
+        // The sentences as a list under the table (the table keeps the numbers).
+        Assert.Equal(9, await page.Locator("#pooled-sentences li").CountAsync());
+        Assert.True(await page.Locator("#pooled-sentences").IsVisibleAsync());
         var widths = await page.EvaluateAsync<double[]>("() => [...document.querySelectorAll('svg.plot')].map(s => s.getBoundingClientRect().right)");
         Assert.Equal(4, widths.Length);
         Assert.All(widths, right => Assert.InRange(right, 100, 794));

@@ -1,7 +1,7 @@
 // Small SVG charts for the dashboard (our own code, no library): time-series lines with shaded periods, a hypnogram
 // (tonight's, or a stored night's), an alarm timeline and bars. The study's and a sleeper's plots are in plots.js. Built with DOM calls (dom.js); colours come from app.css through classes.
 import { fmt } from "./common.js";
-import { svg } from "./dom.js";
+import { h as html, svg } from "./dom.js";
 
 const PAD = { left: 64, right: 10, top: 8, bottom: 20 };
 const STEPS_MIN = [5, 10, 15, 30, 60, 120, 180, 240, 360, 720];
@@ -140,6 +140,14 @@ export function nightHypnogram(el, epochs, provisional = null) {
   const last = provisional ?? epochs[epochs.length - 1];
   const from = epochs.length ? ts(epochs[0]) : 0, to = last ? ts(last) + 30000 : 0;
   hypnogram(el, { from, to, epochs, provisional, shading: periods(epochs, (e) => e.stimulating, ts, (e) => ts(e) + 30000) });
+}
+
+/** The hypnogram's legend, in every list marked data-legend="hypnogram": its states' colours and the shading. */
+export function hypnogramLegends() {
+  const item = (state, text) => html("li", null, html("span", { class: "swatch", dataset: { state } }), text);
+  for (const ul of document.querySelectorAll("[data-legend=hypnogram]")) {
+    ul.replaceChildren(item("sleep", "Sleep"), item("wake", "Wake"), item("out-of-bed", "Out of bed"), item("stimulating", "Architect stimulating (shaded)"));
+  }
 }
 
 /** Vertical bars with labels: items [{ label, value, title, warn }] (warn: drawn in the warning colour), a reference line at ref. */

@@ -99,6 +99,7 @@ function renderAlarms(report) {
 document.getElementById("choose").addEventListener("submit", (e) => { e.preventDefault(); show(); });
 document.getElementById("print").addEventListener("click", () => window.print());
 
+Charts.hypnogramLegends();
 Somnis.me();
 Somnis.layout().then(async () => {
   const beds = await fetch("/api/beds").then((r) => (r.ok ? r.json() : [])).catch(() => []);

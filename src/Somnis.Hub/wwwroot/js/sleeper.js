@@ -125,6 +125,7 @@ window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer
 Somnis.onOpen((lost) => { if (lost) load(); });
 Somnis.on("bed", () => { if (performance.now() - loaded > 60000) load(); });
 
+Charts.hypnogramLegends();
 Somnis.me();
 Somnis.layout().then(async () => {
   await load();

@@ -86,10 +86,14 @@ function render() {
   renderPlots();
 }
 
-/** Table rows: the first cell is the row's key (data-metric), the second its header cell. */
+/**
+ * Table rows: the first cell is the row's key (data-metric), the second its header cell, the last its sentence; the
+ * sentences also go into the list after the table (what paper shows instead of the narrow column).
+ */
 function rows(table, list) {
   table.tBodies[0].replaceChildren(...list.map(([key, name, ...cells]) =>
     h("tr", { dataset: { metric: key } }, h("th", { scope: "row" }, name), cells.map((c) => h("td", null, c)))));
+  el(table.id === "pooled" ? "pooled-sentences" : "cohort-sentences").replaceChildren(...list.map((cells) => h("li", null, cells[cells.length - 1])));
 }
 
 function renderSleepers() {
