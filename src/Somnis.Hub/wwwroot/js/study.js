@@ -33,7 +33,7 @@ function signedNumber(key, v) {
 const unitOf = (key) => (defs[key].unit ? " " + defs[key].unit : "");
 const signed = (key, v) => (v === null || v === undefined ? "–" : signedNumber(key, v) + unitOf(key));
 const interval = (key, ci) => (ci ? `${signedNumber(key, ci[0])} to ${signedNumber(key, ci[1])}${unitOf(key)}` : "–");
-const effect = (v) => (v === null || v === undefined ? "–" : v.toFixed(2));
+const effect = (v) => (v === null || v === undefined ? "–" : `${v < 0 ? "−" : ""}${Math.abs(v).toFixed(2)}`);
 
 function query() {
   const p = new URLSearchParams();
