@@ -230,6 +230,9 @@ internal static partial class Log
     [LoggerMessage(810, LogLevel.Information, "Study {From}–{To} downloaded as CSV ({Rows} sleepers)")]
     public static partial void StudyDownloaded(ILogger logger, DateOnly from, DateOnly to, int rows);
 
+    [LoggerMessage(850, LogLevel.Warning, "Sleeper names left out of the beds API: the store could not be read ({Reason})")]
+    public static partial void BedSleepersUnavailable(ILogger logger, string reason);
+
     [LoggerMessage(700, LogLevel.Warning, "User name {User} locked out until {Until:o} after {Failures} failed sign-ins (the last from {Address})")]
     public static partial void UserLockedOut(ILogger logger, string user, DateTimeOffset until, int failures, string address);
 

@@ -19,16 +19,27 @@ internal static class SleeperDebt
 {
     public static DebtSummary Compute(IEnumerable<NightRecord> nights, double needHours)
     {
-        var debt = new SleepDebt(needHours);
-        DateOnly? through = null;
-        foreach (var date in nights.Where(n => n.End is not null && n.Metrics is not null)
-                     .GroupBy(n => n.NightDate)
-                     .OrderBy(g => g.Key))
+        var (hours, count, through) = (0.0, 0, (DateOnly?)null);
+        foreach (var (date, debt) in Accumulate(ByNightDate(nights), needHours))
         {
-            debt.AddNight(TimeSpan.FromMinutes(date.Sum(n => n.Metrics!.TotalSleepMin)));
-            through = date.Key;
+            (hours, count, through) = (debt, count + 1, date.Key);
         }
 
-        return new DebtSummary(Math.Round(debt.Hours, 3), debt.Nights, through);
+        return new DebtSummary(Math.Round(hours, 3), count, through);
+    }
+
+    /// <summary>The finished nights (with metrics) grouped by night date, oldest first: the parts of a night that a
+    /// transfer split over two beds are one date.</summary>
+    internal static IEnumerable<IGrouping<DateOnly, NightRecord>> ByNightDate(IEnumerable<NightRecord> nights) =>
+        nights.Where(n => n.End is not null && n.Metrics is not null).GroupBy(n => n.NightDate).OrderBy(g => g.Key);
+
+    /// <summary>The debt in hours after each night date (the dates in order, as <see cref="ByNightDate"/> gives them).</summary>
+    internal static IEnumerable<(IGrouping<DateOnly, NightRecord> Date, double Hours)> Accumulate(IEnumerable<IGrouping<DateOnly, NightRecord>> dates, double needHours)
+    {
+        var debt = new SleepDebt(needHours);
+        foreach (var date in dates)
+        {
+            yield return (date, debt.AddNight(TimeSpan.FromMinutes(date.Sum(n => n.Metrics!.TotalSleepMin))));
+        }
     }
 }

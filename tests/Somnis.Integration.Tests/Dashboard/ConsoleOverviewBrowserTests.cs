@@ -9,8 +9,9 @@ namespace Somnis.Integration.Tests.Dashboard;
 
 /// <summary>
 /// The console shows every bed at once (docs/dashboard.md, "Console"): the demo's 24 beds at 1280×800 and 48 at
-/// 1920×1080, each tile fully in the window without scrolling, each marked with its bed's highest open alarm by colour,
-/// icon and words (priority, acknowledged or not), the same as the hub's alarm API says.
+/// 1920×1080, each tile fully in the window without scrolling, each with its sleeper's name (admitted through the API)
+/// and marked with its bed's highest open alarm by colour, icon and words (priority, acknowledged or not), the same as
+/// the hub's alarm API says.
 /// </summary>
 [Collection("processes")]
 public sealed class ConsoleOverviewBrowserTests(ITestOutputHelper output)
@@ -55,6 +56,9 @@ public sealed class ConsoleOverviewBrowserTests(ITestOutputHelper output)
         // The demo's facility (its mix of scenarios, its automatic interlock), fast enough that the Architect-deprivation
         // beds raise their high-priority alarms within a minute or two.
         await using var hub = await HubProcess.StartAsync("--beds", beds.ToString(CultureInfo.InvariantCulture), "--speed", "300", "--seed", "1");
+        // A sleeper in every bed, named on its tile (the tile's height with a name is what must fit).
+        await Eventually.UntilAsync(async () => (await hub.BedsAsync()).Length == beds, TimeSpan.FromSeconds(60), "every bed at the hub");
+        var names = await Admissions.FillEveryBedAsync(hub);
         var (playwright, browser) = await Browser.LaunchAsync();
         using var _ = playwright;
         await using var __ = browser;
@@ -106,7 +110,8 @@ public sealed class ConsoleOverviewBrowserTests(ITestOutputHelper output)
         Assert.StartsWith("rgb(208, 0, 0) solid", style[1], StringComparison.Ordinal);
         Assert.NotEqual(style[0].Split(' ', 5)[4], style[1].Split(' ', 5)[4]);
 
-        // Every bed on one screen, without scrolling.
+        // Every bed on one screen, without scrolling, with its sleeper's name.
+        Assert.Equal(names, await page.EvaluateAsync<Dictionary<string, string>>(Admissions.TileNames));
         Assert.Equal(0, await page.EvaluateAsync<double>("() => scrollY"));
         var visible = await page.EvaluateAsync<int>(FullyVisible);
         output.WriteLine($"fully visible tiles: {visible} of {beds}; page {await page.EvaluateAsync<string>("() => `${document.documentElement.scrollWidth}x${document.documentElement.scrollHeight}`")}");

@@ -18,8 +18,10 @@ public sealed class ContentSecurityPolicyBrowserTests
     [Fact]
     public async Task Every_page_works_under_a_strict_content_security_policy_without_a_violation()
     {
-        // Two simulated beds (charts, a report) and a bed the test takes offline: a high-priority alarm to act on.
-        await using var hub = await HubProcess.StartAsync("--beds", "2", "--speed", "600", "--seed", "3",
+        // Two simulated beds (charts, a report), a bed the test takes offline (a high-priority alarm to act on), and
+        // sleepers with nights of record (the sleepers, sleeper and study pages).
+        StudyNights seeded = null!;
+        await using var hub = await HubProcess.StartSeededAsync(dir => seeded = StudyNights.Write(dir, sleepers: 4, nights: 6), "--beds", "2", "--speed", "600", "--seed", "3",
             "--Alarms:Types:edge-offline:Priority", "high", "--Alarms:Types:edge-offline:OnDelay", "00:00:01", "--Beds:StaleAfter", "01:00:00");
         await using var edge = await FakeEdge.ConnectAsync(hub.BrokerPort);
         await edge.OnlineAsync("bed-x");
@@ -71,9 +73,26 @@ public sealed class ContentSecurityPolicyBrowserTests
         await page.GotoAsync(hub.Url + "/report.html?bed=bed-01");
         await page.WaitForSelectorAsync("body[data-loaded='true'] tr[data-bed-id='bed-01']", new() { Timeout = Timeout });
         await page.WaitForSelectorAsync("#connection[data-state='live']", new() { Timeout = Timeout });
+        await page.WaitForFunctionAsync("() => document.querySelector('#hypnograms svg[data-epochs]') !== null", null, new() { Timeout = Timeout });
+
+        // Sleepers (a refused transfer shown in the hub's words), the study with its plots, a sleeper's night.
+        await page.GotoAsync(hub.Url + "/sleepers.html");
+        await page.WaitForSelectorAsync("body[data-loaded='true'] #sleepers tr[data-sleeper-id]", new() { Timeout = Timeout });
+        await page.SelectOptionAsync("#admit select[name=sleeper]", seeded.Sleepers[0].Id);
+        await page.CheckAsync("#admit input[name=transfer]");
+        await page.ClickAsync("#admit button[type=submit]");
+        await Assertions.Expect(page.Locator("#admit .form-error")).ToBeVisibleAsync(new() { Timeout = Timeout });
+        await page.GotoAsync($"{hub.Url}/study.html?{seeded.StudyQuery}");
+        await page.WaitForSelectorAsync("body[data-loaded='true']", new() { Timeout = Timeout });
+        Assert.True(await page.Locator("#plot-efficiency circle.dot").CountAsync() > 0);
+        var night = (await hub.Http.GetFromJsonAsync<JsonElement[]>($"/api/sleepers/{seeded.Sleepers[0].Id}/nights?limit=1"))![0].GetProperty("id").GetString()!;
+        await page.GotoAsync($"{hub.Url}/sleeper.html?id={seeded.Sleepers[0].Id}&night={Uri.EscapeDataString(night)}");
+        await page.WaitForFunctionAsync("() => Number(document.getElementById('night-hypnogram').dataset.epochs) > 0", null, new() { Timeout = Timeout });
+        await page.Locator("#trend-tst circle.dot").First.ClickAsync();
 
         Assert.Empty(csp.Problems);
-        Assert.Superset(new HashSet<string> { "GET /login", "POST /login", "GET /", "GET /bed.html", "GET /handover.html", "GET /report.html" }, csp.Pages.ToHashSet());
+        Assert.Superset(new HashSet<string> { "GET /login", "POST /login", "GET /", "GET /bed.html", "GET /handover.html", "GET /report.html", "GET /sleepers.html", "GET /study.html", "GET /sleeper.html" },
+            csp.Pages.ToHashSet());
 
         // The check can fail: an inline style, which the policy forbids, is reported.
         await page.EvaluateAsync("() => { const p = document.createElement('p'); p.setAttribute('style', 'color: red'); document.body.append(p); }");

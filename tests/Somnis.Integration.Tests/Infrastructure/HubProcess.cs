@@ -40,10 +40,15 @@ public sealed class HubProcess : IAsyncDisposable
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
 
     /// <summary>Starts <c>somnis-hub demo</c> (demo users; simulated beds only if <c>--beds</c> says so) with extra arguments.</summary>
-    public static async Task<HubProcess> StartAsync(params string[] args)
+    public static Task<HubProcess> StartAsync(params string[] args) => StartSeededAsync(_ => { }, args);
+
+    /// <summary>Like <see cref="StartAsync"/>, after <paramref name="seed"/> has written into the hub's new data directory
+    /// (e.g. nights of record through the store, <see cref="StudyNights"/>).</summary>
+    public static async Task<HubProcess> StartSeededAsync(Action<string> seed, params string[] args)
     {
         var port = Net.FreePort();
         var data = Directory.CreateTempSubdirectory("somnis-hub-").FullName;
+        seed(data);
         // Two quick picks can return the same port: the broker must not take the web port.
         var brokerPort = Net.FreePort();
         while (brokerPort == port)
