@@ -75,7 +75,7 @@ public sealed class ProgramTests : IDisposable
 
         Assert.DoesNotContain("--beds", root, StringComparison.Ordinal);
         var (_, demo, _) = await Run(RepoPaths.HubDll, "demo", "--help");
-        foreach (var flag in new[] { "--urls", "--broker", "--data", "--beds", "--speed", "--seed", "--scenario", "--facility", "--incident-at" })
+        foreach (var flag in new[] { "--urls", "--broker", "--data", "--beds", "--speed", "--seed", "--scenario", "--facility", "--incident-at", "--history-nights" })
         {
             Assert.Contains(flag + " <", demo, StringComparison.Ordinal);
         }
