@@ -62,7 +62,7 @@ internal sealed class EdgeService(
             Log.JournalInMemory(logger);
         }
 
-        if (gate is { IsOpen: false })
+        if (ids.Count > 0 && gate is { IsOpen: false })
         {
             // Before any bed exists: their device clocks start when they are created, after the wait.
             Log.BedsWaiting(logger, ids.Count, gate.Reason);

@@ -109,6 +109,16 @@ public sealed class ProgramTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(_cwd));
     }
 
+    [Theory]
+    [InlineData("many", "somnis-hub: invalid setting: Failed to convert configuration value 'many' at 'Demo:HistoryNights'")]
+    [InlineData("-1", "somnis-hub: invalid setting: --history-nights (Demo:HistoryNights) must be between 0 and 365 nights (got -1)")]
+    public async Task Demo_bad_history_length_is_named_and_exits_2(string value, string message)
+    {
+        var (code, _, error) = await Run(RepoPaths.HubDll, "demo", "--history-nights", value, "--urls", "http://127.0.0.1:0");
+        Assert.Equal(2, code);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Edge_help_prints_usage_and_starts_nothing()
     {

@@ -120,7 +120,7 @@ internal static class DemoMode
                     var cast = DemoCast.Create(edge.BedIds(), live, edge.Seed);
                     var nights = services.GetRequiredService<IOptions<DemoOptions>>().Value.HistoryNightsFor(cast.Count);
                     Console.WriteLine($"  sleepers:  {cast.Count(c => c.Role == DemoRole.ArchitectUser)} Architect users, {cast.Count(c => c.Role == DemoRole.Companion)} Companions, " +
-                        $"{cast.Count(c => c.Role == DemoRole.Switcher)} switching to Companions; {nights} past nights each, written before the beds start (study: GET /api/study)");
+                        $"{cast.Count(c => c.Role == DemoRole.Switcher)} switching to Companions; {nights} past nights each, written once per data directory before the beds start (study: GET /api/study)");
                 }
 
                 if (demoUsers)
