@@ -22,6 +22,7 @@ namespace Somnis.Edge;
 /// <param name="pipelines">The beds' publish pipelines (<see cref="PublishPipeline"/>); null only where a test builds the
 /// service by hand, which then gets pipelines without telemetry.</param>
 /// <param name="meters">For the connection metrics (meter <see cref="MeterName"/>); null: none.</param>
+/// <param name="gate">Registered by a host that must finish something before the beds start (the hub's demo); null: start at once.</param>
 internal sealed class EdgeService(
     IOptions<EdgeOptions> options,
     BedSourceFactory sources,
@@ -30,7 +31,8 @@ internal sealed class EdgeService(
     TimeProvider time,
     ILogger<EdgeService> logger,
     ResiliencePipelineProvider<PublishPipeline.Key>? pipelines = null,
-    IMeterFactory? meters = null) : BackgroundService
+    IMeterFactory? meters = null,
+    EdgeStartGate? gate = null) : BackgroundService
 {
     /// <summary>The edge's own meter: its MQTT connections (<c>somnis.edge.broker.*</c>, tagged <c>data</c> or <c>command</c>).</summary>
     public const string MeterName = "Somnis.Edge";
@@ -58,6 +60,15 @@ internal sealed class EdgeService(
         else
         {
             Log.JournalInMemory(logger);
+        }
+
+        if (ids.Count > 0 && gate is { IsOpen: false })
+        {
+            // Before any bed exists: their device clocks start when they are created, after the wait.
+            Log.BedsWaiting(logger, ids.Count, gate.Reason);
+            var since = time.GetTimestamp();
+            await gate.WaitAsync(stoppingToken);
+            Log.BedsStarting(logger, ids.Count, time.GetElapsedTime(since));
         }
 
         for (var i = 0; i < ids.Count; i++)

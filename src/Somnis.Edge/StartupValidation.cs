@@ -29,6 +29,13 @@ public static class StartupValidation
 
             return false;
         }
+        catch (InvalidOperationException ex) when (ex.InnerException is FormatException or OverflowException)
+        {
+            // A value the configuration binder cannot convert (e.g. --history-nights many): the binder's message names
+            // the key, the value and the type wanted.
+            Console.Error.WriteLine($"{program}: invalid setting: {ex.Message}");
+            return false;
+        }
 
         var ready = true;
         foreach (var step in services.GetServices<StartupStep>())

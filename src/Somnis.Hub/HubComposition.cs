@@ -16,7 +16,7 @@ namespace Somnis.Hub;
 internal static class HubComposition
 {
     /// <summary>Command-line flags of the hub and the configuration keys they set (README, "Hub options"). Flags of
-    /// <c>Edge:</c> keys are <c>demo</c>'s, for its simulated beds (ServeCommand).</summary>
+    /// <c>Edge:</c> and <c>Demo:</c> keys are <c>demo</c>'s, for its simulated beds and their story (ServeCommand).</summary>
     public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
         ["--urls"] = "Urls",
@@ -32,6 +32,7 @@ internal static class HubComposition
         ["--seed"] = "Edge:Seed",
         ["--scenario"] = "Edge:Scenario",
         ["--incident-at"] = "Edge:IncidentAt",
+        ["--history-nights"] = "Demo:HistoryNights",
     };
 
     /// <summary>What each flag of <see cref="SwitchMappings"/> takes and does, for <c>--help</c> ("VALUE: meaning").</summary>
@@ -48,8 +49,9 @@ internal static class HubComposition
         ["--beds"] = "N: number of simulated beds, 0-5000 [default: 24]",
         ["--speed"] = "X: simulated seconds per real second [default: 60]",
         ["--seed"] = "N: seed of the simulation [default: 1]",
-        ["--scenario"] = "NAME: healthy, architect-deprivation, sensor-fault, mix, or a comma list [default: mix]",
+        ["--scenario"] = "NAME: healthy, architect-deprivation, sensor-fault, natural, mix, or a comma list [default: mix]",
         ["--incident-at"] = "TIME: simulated time of a Dream Exchange fault that wakes a third of the beds [default: 04:00:00]",
+        ["--history-nights"] = "N: past nights per sleeper, simulated and written before the live night starts, 0-365 (0: none) [default: 14]",
     };
 
     public static IHostApplicationBuilder AddSomnisDefaults(this IHostApplicationBuilder builder)

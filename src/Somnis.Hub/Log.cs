@@ -233,6 +233,25 @@ internal static partial class Log
     [LoggerMessage(850, LogLevel.Warning, "Sleeper names left out of the beds API: the store could not be read ({Reason})")]
     public static partial void BedSleepersUnavailable(ILogger logger, string reason);
 
+    // 860–879: the demo's story (sleepers, history).
+    [LoggerMessage(860, LogLevel.Information, "Demo story: {Sleepers} sleepers in their beds ({Admitted} admitted now): {Architect} Architect users, {Companions} Companions, {Switchers} switching from the Architect to Companions")]
+    public static partial void DemoCast(ILogger logger, int sleepers, int admitted, int architect, int companions, int switchers);
+
+    [LoggerMessage(861, LogLevel.Information, "Demo history: simulating {Nights} past nights for each of {Sleepers} sleepers before the live night starts ({Skipped} already have nights of record)")]
+    public static partial void DemoHistoryStarted(ILogger logger, int nights, int sleepers, int skipped);
+
+    [LoggerMessage(862, LogLevel.Information, "Demo history: {Nights} past nights of {Sleepers} sleepers simulated, scored and written in {Elapsed} (process CPU {Cpu} on {Cores} cores)")]
+    public static partial void DemoHistoryWritten(ILogger logger, int nights, int sleepers, TimeSpan elapsed, TimeSpan cpu, int cores);
+
+    [LoggerMessage(863, LogLevel.Error, "Demo story could not be written; the live night starts without it")]
+    public static partial void DemoStoryFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(864, LogLevel.Warning, "Demo sleeper {Sleeper} not admitted to bed {Bed}: {Reason}")]
+    public static partial void DemoAdmissionSkipped(ILogger logger, string sleeper, string bed, string reason);
+
+    [LoggerMessage(865, LogLevel.Warning, "Demo history: the store refused a write ({Reason}); {Nights} nights stay queued for the night writer")]
+    public static partial void DemoHistoryQueued(ILogger logger, int nights, string reason);
+
     [LoggerMessage(700, LogLevel.Warning, "User name {User} locked out until {Until:o} after {Failures} failed sign-ins (the last from {Address})")]
     public static partial void UserLockedOut(ILogger logger, string user, DateTimeOffset until, int failures, string address);
 

@@ -32,7 +32,7 @@ public sealed class EdgeOptionsValidatorTests
         Assert.Contains(Failures(o => o.Beds = 5001), f => f == "--beds (Edge:Beds) must be between 0 and 5000 (got 5001)");
         Assert.Contains(Failures(o => { o.Bed = "a"; o.Beds = 2; }), f => f.StartsWith("--bed and --beds exclude each other", StringComparison.Ordinal));
         Assert.Contains(Failures(o => o.Mode = 0), f => f == "--mode (Edge:Mode) must be 'hardware' or 'simulated'");
-        Assert.Contains(Failures(o => o.Scenario = "nightmare"), f => f.StartsWith("--scenario (Edge:Scenario): unknown scenario 'nightmare' (allowed: healthy, architect-deprivation, sensor-fault, mix)", StringComparison.Ordinal));
+        Assert.Contains(Failures(o => o.Scenario = "nightmare"), f => f.StartsWith("--scenario (Edge:Scenario): unknown scenario 'nightmare' (allowed: healthy, architect-deprivation, sensor-fault, natural, mix)", StringComparison.Ordinal));
         Assert.Contains(Failures(o => o.Speed = double.NaN), f => f.StartsWith("--speed (Edge:Speed) must be between", StringComparison.Ordinal));
         Assert.Contains(Failures(o => o.Interval = TimeSpan.FromDays(10)), f => f.StartsWith("--interval (Edge:Interval) must be between 00:00:01 and 00:01:00 (got 10.00:00:00)", StringComparison.Ordinal));
         Assert.Contains(Failures(o => o.IncidentShare = 2), f => f.StartsWith("Edge:IncidentShare must be between 0 and 1", StringComparison.Ordinal));

@@ -9,6 +9,7 @@ using Somnis.Hub.Auth;
 using Somnis.Hub.Beds;
 using Somnis.Hub.Broker;
 using Somnis.Hub.Dashboard;
+using Somnis.Hub.Demo;
 using Somnis.Hub.Detection;
 using Somnis.Hub.Ingestion;
 using Somnis.Hub.Security;
@@ -42,7 +43,7 @@ internal static class SettingsCatalog
     [
         typeof(HubOptions), typeof(BrokerOptions), typeof(DeliveryOptions), typeof(BedOptions), typeof(DetectionOptions),
         typeof(AlarmOptions), typeof(StorageOptions), typeof(StoreOptions), typeof(InfluxOptions), typeof(AuthOptions), typeof(SignInOptions),
-        typeof(DashboardOptions), typeof(TransportOptions), typeof(StudyOptions), typeof(EdgeOptions),
+        typeof(DashboardOptions), typeof(TransportOptions), typeof(StudyOptions), typeof(DemoOptions), typeof(EdgeOptions),
     ];
 
     /// <summary>Flag of each key: the hub's and the edge's command lines (the hub's <c>Edge:</c> flags are <c>demo</c>'s, the same).</summary>

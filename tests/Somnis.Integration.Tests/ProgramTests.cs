@@ -75,7 +75,7 @@ public sealed class ProgramTests : IDisposable
 
         Assert.DoesNotContain("--beds", root, StringComparison.Ordinal);
         var (_, demo, _) = await Run(RepoPaths.HubDll, "demo", "--help");
-        foreach (var flag in new[] { "--urls", "--broker", "--data", "--beds", "--speed", "--seed", "--scenario", "--facility", "--incident-at" })
+        foreach (var flag in new[] { "--urls", "--broker", "--data", "--beds", "--speed", "--seed", "--scenario", "--facility", "--incident-at", "--history-nights" })
         {
             Assert.Contains(flag + " <", demo, StringComparison.Ordinal);
         }
@@ -107,6 +107,16 @@ public sealed class ProgramTests : IDisposable
         Assert.Contains($"Run '{hint}' for usage.", error, StringComparison.Ordinal);
         Assert.Equal("", output);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_cwd));
+    }
+
+    [Theory]
+    [InlineData("many", "somnis-hub: invalid setting: Failed to convert configuration value 'many' at 'Demo:HistoryNights'")]
+    [InlineData("-1", "somnis-hub: invalid setting: --history-nights (Demo:HistoryNights) must be between 0 and 365 nights (got -1)")]
+    public async Task Demo_bad_history_length_is_named_and_exits_2(string value, string message)
+    {
+        var (code, _, error) = await Run(RepoPaths.HubDll, "demo", "--history-nights", value, "--urls", "http://127.0.0.1:0");
+        Assert.Equal(2, code);
+        Assert.Contains(message, error, StringComparison.Ordinal);
     }
 
     [Fact]

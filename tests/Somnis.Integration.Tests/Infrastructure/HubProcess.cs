@@ -56,10 +56,30 @@ public sealed class HubProcess : IAsyncDisposable
             brokerPort = Net.FreePort();
         }
 
-        string[] all = ["demo", "--urls", $"http://127.0.0.1:{port}", "--data", data, "--Broker:EmbeddedPort", brokerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args];
+        string[] all = ["demo", "--urls", $"http://127.0.0.1:{port}", "--data", data, "--Broker:EmbeddedPort", brokerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), .. StoryDefaults(args), .. args];
         var hub = new HubProcess(DotnetProcess.Start(RepoPaths.HubDll, all), port, brokerPort, data, all);
         await hub.WaitReadyAsync();
         return hub;
+    }
+
+    /// <summary>
+    /// Unless a test asks for them: no past nights (the demo's history costs seconds of CPU per start, and the beds wait for
+    /// it) and the simulator's own 1-hour day between nights (the demo's real 24-hour days would keep a fast test's beds
+    /// out of bed for most of its run). The demo's sleepers are still admitted to its beds.
+    /// </summary>
+    private static IEnumerable<string> StoryDefaults(string[] args)
+    {
+        if (!args.Contains("--history-nights") && !args.Any(a => a.StartsWith("--Demo:HistoryNights", StringComparison.Ordinal)))
+        {
+            yield return "--history-nights";
+            yield return "0";
+        }
+
+        if (!args.Any(a => a.StartsWith("--Edge:DayLength", StringComparison.Ordinal)))
+        {
+            yield return "--Edge:DayLength";
+            yield return "01:00:00";
+        }
     }
 
     /// <summary>Kills the hub (-9) and starts it again with the same ports and data.</summary>
