@@ -215,7 +215,7 @@ public sealed class DemoStoryTests : IDisposable
     {
         IValidateOptions<DemoOptions>[] validators = [new DemoOptionsValidator(), new DemoRetentionValidator(Options.Create(new StorageOptions { NightRetention = TimeSpan.FromDays(30) }))];
         var failures = validators.Select(v => v.Validate(null, new DemoOptions { HistoryNights = nights })).Where(r => r.Failed).SelectMany(r => r.Failures!);
-        Assert.Equal(message, Assert.Single(failures));
+        Assert.Contains(message, failures);
         Assert.All(validators, v => Assert.True(v.Validate(null, new DemoOptions { HistoryNights = 0 }).Succeeded));
     }
 
