@@ -79,13 +79,16 @@ internal static class AuthExtensions
         return builder;
     }
 
-    /// <summary>API callers get a status code (with a Basic challenge) instead of a redirect to the sign-in page.</summary>
+    /// <summary>API callers get a status code (with a Basic challenge) instead of a redirect to the sign-in page. A page of
+    /// the dashboard asking (the browser says so: <c>Sec-Fetch-Site: same-origin</c>) gets no Basic challenge: its script
+    /// goes to the sign-in page when its session has ended, where a challenge would make the browser ask for a password
+    /// in a dialog of its own instead.</summary>
     private static Task ApiAware(RedirectContext<CookieAuthenticationOptions> ctx, int status)
     {
         if (ctx.Request.Path.StartsWithSegments("/api") || ctx.Request.Path.StartsWithSegments("/metrics"))
         {
             ctx.Response.StatusCode = status;
-            if (status == StatusCodes.Status401Unauthorized)
+            if (status == StatusCodes.Status401Unauthorized && ctx.Request.Headers["Sec-Fetch-Site"] != "same-origin")
             {
                 ctx.Response.Headers.WWWAuthenticate = "Basic realm=\"Somnis\", charset=\"UTF-8\"";
             }

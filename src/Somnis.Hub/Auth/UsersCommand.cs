@@ -31,7 +31,7 @@ internal static class UsersCommand
     /// <param name="input">Where passwords are read; standard input when null.</param>
     public static Command Create(IReadOnlyList<KeyValuePair<string, string?>> keys, TextReader? input = null)
     {
-        var users = new Command("users", "Manage the users of the hub's store (docs/operations.md, \"Users\"); works while the hub runs.");
+        var users = new Command("users", $"Manage the users of the hub's store (docs/operations.md, \"Users\"); works while the hub runs.\n{ExitCodes}");
         var context = new Context(keys, input);
         users.Subcommands.Add(context.Sub("list", "List the users: name, role, created when and by whom.", named: false, role: false, Need.ExistingStore,
             (accounts, _, output, _) =>

@@ -125,6 +125,20 @@ public sealed class UsersApiTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, await Status(browser, "/api/beds"));
         Assert.Equal(HttpStatusCode.Unauthorized, await Status(api, "/api/beds"));
         Assert.Equal(HttpStatusCode.Redirect, await Status(browser, "/"));
+
+        // A page's own request gets no Basic challenge (the page goes to the sign-in page; a challenge would make the
+        // browser ask for a password in its own dialog); an API client still does.
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/api/me") { Headers = { { "Sec-Fetch-Site", "same-origin" } } })
+        using (var fromPage = await Client(address).SendAsync(request))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, fromPage.StatusCode);
+            Assert.Empty(fromPage.Headers.WwwAuthenticate);
+        }
+
+        using (var fromScript = await Client(address).GetAsync(new Uri("/api/me", UriKind.Relative)))
+        {
+            Assert.StartsWith("Basic", fromScript.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        }
         Assert.Contains(ended.GetMeasurementSnapshot(), m => Equals(m.Tags["reason"], "removed"));
 
         var audit = await UserAudit(supervisor);
