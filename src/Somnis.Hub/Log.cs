@@ -282,4 +282,40 @@ internal static partial class Log
 
     [LoggerMessage(906, LogLevel.Information, "Alarm store writes succeed again after {Outage}; the changes kept meanwhile are written")]
     public static partial void AlarmStoreRecovered(ILogger logger, TimeSpan outage);
+
+    [LoggerMessage(750, LogLevel.Information, "User {User} added as {Role} by {By}")]
+    public static partial void UserAdded(ILogger logger, string user, string role, string by);
+
+    [LoggerMessage(751, LogLevel.Information, "User {User} removed by {By}")]
+    public static partial void UserRemoved(ILogger logger, string user, string by);
+
+    [LoggerMessage(752, LogLevel.Information, "User {User} is now {Role} (changed by {By})")]
+    public static partial void UserRoleChanged(ILogger logger, string user, string role, string by);
+
+    [LoggerMessage(753, LogLevel.Information, "Password of user {User} changed by {By}")]
+    public static partial void UserPasswordChanged(ILogger logger, string user, string by);
+
+    [LoggerMessage(754, LogLevel.Information, "The store had no users: {Count} added from Auth:Users")]
+    public static partial void UsersSeeded(ILogger logger, int count);
+
+    [LoggerMessage(755, LogLevel.Warning, "Auth:Users lists {User} as {Configured} but the store has {Stored}: the store is used (Auth:Users only fills a store that has no users; docs/operations.md, \"Users\")")]
+    public static partial void ConfiguredUserDiffers(ILogger logger, string user, string configured, string stored);
+
+    [LoggerMessage(756, LogLevel.Warning, "No users: nobody can sign in. Add a supervisor: somnis-hub users add NAME --role supervisor (password on standard input)")]
+    public static partial void NoUsers(ILogger logger);
+
+    [LoggerMessage(757, LogLevel.Information, "Password hash of user {User} replaced by the current format at sign-in")]
+    public static partial void PasswordRehashed(ILogger logger, string user);
+
+    [LoggerMessage(758, LogLevel.Information, "Sessions of user {User} ended: {Reason}")]
+    public static partial void SessionsEnded(ILogger logger, string user, string reason);
+
+    [LoggerMessage(759, LogLevel.Error, "Reading the users from the store failed; sessions are checked against what was read before")]
+    public static partial void UsersRefreshFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(760, LogLevel.Information, "User change by {By} refused ({Status}): {Reason}")]
+    public static partial void UserChangeRefused(ILogger logger, string by, int status, string reason);
+
+    [LoggerMessage(761, LogLevel.Error, "A user change could not be stored; nothing changed")]
+    public static partial void UserStoreFailed(ILogger logger, Exception exception);
 }

@@ -18,7 +18,8 @@ public sealed class AuthOptions : ISettingsSection, IValidatableObject
 {
     public const string Section = "Auth";
 
-    /// <summary>The users who may sign in. Passwords are stored hashed (<c>dotnet run --project src/Somnis.Hub -- hash-password</c>).</summary>
+    /// <summary>The users of the first start: copied into the store while it has no users, then no longer read (the store is
+    /// the truth; docs/operations.md, "Users"). Passwords are stored hashed (<c>dotnet run --project src/Somnis.Hub -- hash-password</c>).</summary>
     public List<UserEntry> Users { get; set; } = [];
 
     /// <summary>How long a browser stays signed in without activity.</summary>
@@ -39,7 +40,8 @@ public sealed class UserEntry
     /// <summary><c>technician</c> or <c>supervisor</c>.</summary>
     public string Role { get; set; } = "";
 
-    /// <summary>A hash from <see cref="Passwords.Hash"/>; never a clear-text password.</summary>
+    /// <summary>A hash from <see cref="Passwords.Hash"/> (<c>hash-password</c>; the older <c>pbkdf2-sha256$…</c> format too);
+    /// never a clear-text password.</summary>
     public string PasswordHash { get; set; } = "";
 }
 
@@ -53,9 +55,13 @@ internal sealed partial class AuthOptionsValidator : IValidateOptions<AuthOption
         for (var i = 0; i < options.Users.Count; i++)
         {
             var u = options.Users[i];
-            if (string.IsNullOrWhiteSpace(u.Name))
+            if (UserNames.Problem(u.Name) is { } nameProblem)
             {
-                errors.Add($"Auth:Users:{i}:Name is empty");
+                errors.Add($"Auth:Users:{i}:Name: {nameProblem}");
+            }
+            else if (options.Users.Take(i).Any(other => string.Equals(other.Name, u.Name, StringComparison.OrdinalIgnoreCase)))
+            {
+                errors.Add($"Auth:Users:{i}:Name '{u.Name}' is listed twice (names are unique ignoring case)");
             }
 
             if (!Roles.IsKnown(u.Role))
@@ -65,7 +71,7 @@ internal sealed partial class AuthOptionsValidator : IValidateOptions<AuthOption
 
             if (!Passwords.IsWellFormed(u.PasswordHash))
             {
-                errors.Add($"Auth:Users:{i}:PasswordHash is not a pbkdf2-sha256 hash (create one with: dotnet run --project src/Somnis.Hub -- hash-password)");
+                errors.Add($"Auth:Users:{i}:PasswordHash is not a password hash (create one with: dotnet run --project src/Somnis.Hub -- hash-password)");
             }
         }
 

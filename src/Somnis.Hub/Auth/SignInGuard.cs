@@ -51,9 +51,10 @@ public sealed class SignInOptions : ISettingsSection
 /// <summary>A user name that is locked out, as supervisors see it (<c>GET /api/auth/lockouts</c>).</summary>
 public sealed record Lockout(string Name, DateTimeOffset LockedUntil, int Failures, string LastAddress);
 
-/// <summary>The outcome of one sign-in attempt: a role (signed in), a wait (refused without checking the password: the
-/// user name is locked out or the address has failed too often), or neither (wrong name or password).</summary>
-internal readonly record struct SignInAttempt(string? Role, TimeSpan? RetryAfter)
+/// <summary>The outcome of one sign-in attempt: a role (signed in, with the user's security stamp), a wait (refused without
+/// checking the password: the user name is locked out or the address has failed too often), or neither (wrong name or
+/// password).</summary>
+internal readonly record struct SignInAttempt(string? Role, TimeSpan? RetryAfter, string? Stamp = null)
 {
     public static SignInAttempt Wrong => default;
 }
@@ -61,7 +62,7 @@ internal readonly record struct SignInAttempt(string? Role, TimeSpan? RetryAfter
 /// <summary>
 /// Every password check of the hub (sign-in form and HTTP Basic) goes through here: a locked-out user name or an address
 /// that failed too often is refused before the password is checked (so a right guess does not get through either), and
-/// each failure counts towards both. The password check itself is <see cref="UserStore.Verify"/>: where the users come
+/// each failure counts towards both. The password check itself is <see cref="UserAccounts.Verify"/>: where the users come
 /// from does not matter here. Lockouts are kept in memory (a hub restart lifts them) and bounded in number.
 /// </summary>
 internal sealed class SignInGuard : IDisposable
@@ -69,7 +70,7 @@ internal sealed class SignInGuard : IDisposable
     /// <summary>User names tracked at most; past it, names with no recent failure and no lockout are forgotten.</summary>
     private const int MaxTracked = 10_000;
 
-    private readonly UserStore _users;
+    private readonly UserAccounts _users;
     private readonly SignInOptions _o;
     private readonly TimeProvider _time;
     private readonly ILogger<SignInGuard> _logger;
@@ -80,7 +81,7 @@ internal sealed class SignInGuard : IDisposable
     private readonly Counter<long> _throttled;
     private readonly Counter<long> _lockouts;
 
-    public SignInGuard(UserStore users, IOptions<SignInOptions> options, TimeProvider time, IMeterFactory meters, ILogger<SignInGuard> logger)
+    public SignInGuard(UserAccounts users, IOptions<SignInOptions> options, TimeProvider time, IMeterFactory meters, ILogger<SignInGuard> logger)
     {
         _users = users;
         _o = options.Value;
@@ -115,14 +116,14 @@ internal sealed class SignInGuard : IDisposable
             }
         }
 
-        if (_users.Verify(name, password) is { } role)
+        if (_users.Verify(name, password) is { } user)
         {
             lock (_lock)
             {
                 _names.Remove(name);
             }
 
-            return new SignInAttempt(role, null);
+            return new SignInAttempt(user.Role, null, user.Stamp);
         }
 
         _addressFailures.AttemptAcquire(from, 1).Dispose();

@@ -170,6 +170,19 @@ internal static class Migrations
                 PRIMARY KEY (night_id, idx)
             ) WITHOUT ROWID;
             """),
+        new(6, "users who may sign in", """
+            -- The users (docs/operations.md, "Users"). Auth:Users seeds the table while it is empty; after that it is the truth.
+            CREATE TABLE users (
+                name          TEXT    NOT NULL PRIMARY KEY,  -- exact spelling, as signed in
+                role          TEXT    NOT NULL CHECK (role IN ('technician', 'supervisor')),
+                password_hash TEXT    NOT NULL,              -- PasswordHasher v3 (base64), or the older pbkdf2-sha256$… until the next sign-in
+                stamp         TEXT    NOT NULL,              -- security stamp: replaced on every role or password change, ends sessions
+                created_at    INTEGER NOT NULL,              -- hub time, Unix milliseconds UTC
+                created_by    TEXT    NOT NULL
+            ) WITHOUT ROWID;
+            -- Unique ignoring case: no 'Tess' beside 'tess'.
+            CREATE UNIQUE INDEX users_name_nocase ON users (name COLLATE NOCASE);
+            """),
     ];
 
     public static int Latest => All[^1].Version;
