@@ -14,8 +14,8 @@ namespace Somnis.Hub.Auth;
 /// </summary>
 internal static class UsersApi
 {
-    /// <summary>Call after <c>AddStorage()</c> (the embedded store implements <see cref="IUserStore"/>, and its schema is
-    /// current before the users are read); the sign-in of <c>AddSomnisAuth()</c> checks passwords through these.</summary>
+    /// <summary>Call after <c>AddStorage()</c> (it registers the <see cref="IUserStore"/> of <c>Store:Provider</c>, and the
+    /// schema is current before the users are read); the sign-in of <c>AddSomnisAuth()</c> checks passwords through these.</summary>
     public static IHostApplicationBuilder AddUsers(this IHostApplicationBuilder builder)
     {
         AddUserAccounts(builder.Services);
@@ -26,10 +26,9 @@ internal static class UsersApi
         return builder;
     }
 
-    /// <summary>The users and their sessions over the store: the hub's, and the <c>users</c> command's.</summary>
+    /// <summary>The users and their sessions over the registered <see cref="IUserStore"/>: the hub's, and the <c>users</c> command's.</summary>
     internal static IServiceCollection AddUserAccounts(IServiceCollection services)
     {
-        services.AddSingleton<IUserStore>(sp => sp.GetRequiredService<SomnisStore>());
         services.AddSingleton<UserSessions>();
         services.AddSingleton<UserAccounts>();
         return services;

@@ -141,32 +141,34 @@ internal static class UsersCommand
     }
 
     /// <summary>Opens the store the hub would open with this configuration (<c>appsettings.json</c>, environment, command
-    /// line), brings its schema up to date, seeds it from <c>Auth:Users</c> if it has no users, then runs the action.</summary>
+    /// line): the node's file, or the shared PostgreSQL database with <c>Store:Provider postgres</c>. Brings its schema up to
+    /// date, seeds it from <c>Auth:Users</c> if it has no users, then runs the action.</summary>
     private static int Run(string[] configuration, bool existingStore, ParseResult result, Func<UserAccounts, int> action)
     {
         var error = result.InvocationConfiguration.Error;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = configuration, ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
-        var file = Path.GetFullPath(Path.Combine(builder.Configuration[$"{HubOptions.Section}:{nameof(HubOptions.DataDirectory)}"] ?? "data", SomnisStore.FileName));
-        if (existingStore && !File.Exists(file))
-        {
-            error.WriteLine($"somnis-hub users: there is no store at {file} (is --data the hub's data directory?)");
-            return Switches.Usage;
-        }
-
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         services.AddOptions<HubOptions>().Bind(builder.Configuration.GetSection(HubOptions.Section));
         services.AddSingleton<IValidateOptions<HubOptions>, HubOptionsValidator>();
         services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.Section));
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        var storeSection = StoreOptions.Spelled(builder.Configuration.GetSection(StoreOptions.Section));
+        services.AddOptions<StoreOptions>().Bind(storeSection);
+        services.AddSingleton<IValidateOptions<StoreOptions>, StoreOptionsValidator>();
+        // The same store the hub would use (StorageComposition): the node's file, or the shared database.
+        var shared = storeSection[nameof(StoreOptions.Provider)] == nameof(StoreProvider.Postgres);
         services.AddSingleton<SomnisStore>();
+        services.AddSingleton<PostgresStore>();
+        services.AddSingleton<IUserStore>(sp => shared ? sp.GetRequiredService<PostgresStore>() : sp.GetRequiredService<SomnisStore>());
         UsersApi.AddUserAccounts(services);
         using var host = builder.Build();
         try
         {
             _ = host.Services.GetRequiredService<IOptions<HubOptions>>().Value;
             _ = host.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+            _ = host.Services.GetRequiredService<IOptions<StoreOptions>>().Value;
         }
         catch (OptionsValidationException ex)
         {
@@ -178,17 +180,25 @@ internal static class UsersCommand
             return Switches.Usage;
         }
 
-        var store = host.Services.GetRequiredService<SomnisStore>();
+        var file = host.Services.GetRequiredService<SomnisStore>();
+        if (existingStore && !shared && !File.Exists(file.DatabasePath))
+        {
+            error.WriteLine($"somnis-hub users: there is no store at {file.DatabasePath} (is --data the hub's data directory?)");
+            return Switches.Usage;
+        }
+
+        var where = shared ? host.Services.GetRequiredService<PostgresStore>().Description : file.DatabasePath;
         try
         {
-            store.Migrate();
+            // Brings the schema up to date, as the hub does at start-up (without waiting for an unreachable server).
+            _ = shared ? host.Services.GetRequiredService<PostgresStore>().Migrate() : file.Migrate();
             var accounts = host.Services.GetRequiredService<UserAccounts>();
             accounts.SeedFromConfiguration();
             return action(accounts);
         }
         catch (Exception ex) when (ex is DbException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"somnis-hub users: the store {store.DatabasePath} cannot be used: {ex.Message}");
+            error.WriteLine($"somnis-hub users: the store {where} cannot be used: {ex.Message}");
             return Refused;
         }
     }

@@ -152,6 +152,20 @@ internal static class PostgresMigrations
                 PRIMARY KEY (night_id, idx)
             );
             """),
+        new(3, "users who may sign in", """
+            -- The users (docs/operations.md, "Users"), shared by every hub node. Auth:Users seeds the table while it is empty;
+            -- after that it is the truth. Names are ASCII (UserNames), so lower() folds case as SQLite's NOCASE does.
+            CREATE TABLE users (
+                name          text COLLATE "C" NOT NULL PRIMARY KEY, -- exact spelling, as signed in
+                role          text        NOT NULL CHECK (role IN ('technician', 'supervisor')),
+                password_hash text        NOT NULL,                  -- PasswordHasher v3 (base64), or the older pbkdf2-sha256$…
+                stamp         text        NOT NULL,                  -- security stamp: replaced on every role or password change
+                created_at    timestamptz NOT NULL,                  -- hub time
+                created_by    text        NOT NULL
+            );
+            -- Unique ignoring case: no 'Tess' beside 'tess'.
+            CREATE UNIQUE INDEX users_name_nocase ON users (lower(name));
+            """),
     ];
 
     public static int Latest => All[^1].Version;

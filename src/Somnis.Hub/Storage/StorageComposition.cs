@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Polly;
 using Somnis.Edge;
 using Somnis.Hub.Alarms;
+using Somnis.Hub.Auth;
 using Somnis.Hub.Ingestion;
 using Somnis.Hub.Nights;
 using Somnis.Hub.Sleepers;
@@ -60,14 +61,15 @@ internal static class StorageComposition
         return builder;
     }
 
-    /// <summary>The seams of the shared state, all on one store. A new seam (users, say) is one constraint and one line here,
-    /// and one partial file in each store.</summary>
-    private static void AddSharedState<TStore>(IServiceCollection services)
-        where TStore : class, IAlarmStore, ISleeperStore, INightStore
+    /// <summary>The seams of the shared state, all on one store. A new seam is one constraint and one line here, and one
+    /// partial file in each store. The <c>users</c> command registers its store through this too.</summary>
+    internal static void AddSharedState<TStore>(IServiceCollection services)
+        where TStore : class, IAlarmStore, ISleeperStore, INightStore, IUserStore
     {
         services.AddSingleton<IAlarmStore>(sp => sp.GetRequiredService<TStore>());
         services.AddSingleton<ISleeperStore>(sp => sp.GetRequiredService<TStore>());
         services.AddSingleton<INightStore>(sp => sp.GetRequiredService<TStore>());
+        services.AddSingleton<IUserStore>(sp => sp.GetRequiredService<TStore>());
     }
 }
 

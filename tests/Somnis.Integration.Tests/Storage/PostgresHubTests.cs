@@ -9,7 +9,7 @@ namespace Somnis.Integration.Tests.Storage;
 
 /// <summary>
 /// The built hub on <c>Store:Provider postgres</c>, as its own process: alarms, acknowledgements, sleepers and admissions
-/// land in PostgreSQL (not in the node's file) and a restarted hub finds them there; a store it cannot use stops it with
+/// and users land in PostgreSQL (not in the node's file) and a restarted hub finds them there; a store it cannot use stops it with
 /// exit code 2 and a message naming the setting.
 /// </summary>
 [Collection(PostgresCollection.Name)]
@@ -60,12 +60,15 @@ public sealed class PostgresHubTests(PostgresFixture postgres)
         Assert.Equal(1, await CountAsync(cs, $"SELECT count(*) FROM audit WHERE alarm_id = '{id}' AND action = 'acknowledged' AND actor = 'technician'"));
         Assert.Equal(1, await CountAsync(cs, "SELECT count(*) FROM sleepers WHERE id = 'ada'"));
         Assert.Equal(1, await CountAsync(cs, $"SELECT count(*) FROM admissions WHERE sleeper_id = 'ada' AND bed = '{Bed}' AND to_at IS NULL"));
+        // The users seeded from Auth:Users, with their audit entries: shared by every node.
+        Assert.Equal(1, await CountAsync(cs, "SELECT count(*) FROM users WHERE name = 'supervisor' AND role = 'supervisor'"));
+        Assert.True(await CountAsync(cs, "SELECT count(*) FROM audit WHERE action LIKE 'user-%'") > 0);
         // ... and not in the node's own file, which keeps raw vitals only.
         await using (var file = new SqliteConnection($"Data Source={Path.Combine(hub.DataDirectory, "somnis.db")};Mode=ReadOnly;Pooling=False"))
         {
             await file.OpenAsync();
             await using var cmd = file.CreateCommand();
-            cmd.CommandText = "SELECT (SELECT count(*) FROM alarms) + (SELECT count(*) FROM audit) + (SELECT count(*) FROM sleepers);";
+            cmd.CommandText = "SELECT (SELECT count(*) FROM alarms) + (SELECT count(*) FROM audit) + (SELECT count(*) FROM sleepers) + (SELECT count(*) FROM users);";
             Assert.Equal(0L, (long)(await cmd.ExecuteScalarAsync())!);
         }
 

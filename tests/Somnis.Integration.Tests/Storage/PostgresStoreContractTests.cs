@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Somnis.Hub.Alarms;
+using Somnis.Hub.Auth;
 using Somnis.Hub.Nights;
 using Somnis.Hub.Sleepers;
 using Somnis.Hub.Storage;
@@ -20,6 +21,8 @@ public sealed class PostgresStoreContractTests(PostgresFixture postgres) : Store
     private protected override ISleeperStore Sleepers => _store;
 
     private protected override INightStore Nights => _store;
+
+    private protected override IUserStore Users => _store;
 
     public async Task InitializeAsync()
     {

@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Somnis.Hub;
 using Somnis.Hub.Alarms;
+using Somnis.Hub.Auth;
 using Somnis.Hub.Nights;
 using Somnis.Hub.Sleepers;
 using Somnis.Hub.Storage;
@@ -25,6 +26,8 @@ public sealed class SqliteStoreContractTests : StoreContractTests, IDisposable
     private protected override ISleeperStore Sleepers => _store;
 
     private protected override INightStore Nights => _store;
+
+    private protected override IUserStore Users => _store;
 
     private protected override void Execute(string sql)
     {

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Text.Json;
 using Somnis.Hub;
 using Somnis.Hub.Alarms;
+using Somnis.Hub.Auth;
 using Somnis.Hub.Detection;
 using Somnis.Hub.Nights;
 using Somnis.Hub.Sleepers;
@@ -14,9 +15,9 @@ namespace Somnis.Integration.Tests.Storage;
 /// The behaviour every store of the shared state keeps, whatever its engine: each test runs against the embedded SQLite
 /// file (<see cref="SqliteStoreContractTests"/>) and a real PostgreSQL (<see cref="PostgresStoreContractTests"/>), on a
 /// fresh, migrated store. Every method of <see cref="IAlarmStore"/>, <see cref="ISleeperStore"/> and
-/// <see cref="INightStore"/> is exercised here. Times are whole milliseconds (what both stores keep).
+/// <see cref="INightStore"/> is exercised here, and of <see cref="IUserStore"/> in StoreContractTests.Users.cs. Times are whole milliseconds (what both stores keep).
 /// </summary>
-public abstract class StoreContractTests
+public abstract partial class StoreContractTests
 {
     private protected static readonly DateTimeOffset T0 = new(2026, 3, 1, 22, 0, 0, TimeSpan.Zero);
 
@@ -25,6 +26,8 @@ public abstract class StoreContractTests
     private protected abstract ISleeperStore Sleepers { get; }
 
     private protected abstract INightStore Nights { get; }
+
+    private protected abstract IUserStore Users { get; }
 
     /// <summary>Runs a statement directly on the store's database (to check what the schema itself refuses).</summary>
     private protected abstract void Execute(string sql);
