@@ -26,6 +26,7 @@ internal static class HubComposition
         ["--broker-password"] = "Broker:Password",
         ["--broker-ca"] = "Broker:CaCertificate",
         ["--data"] = "Hub:DataDirectory",
+        ["--node"] = "Hub:Node",
         ["--facility"] = "Edge:Facility",
         ["--beds"] = "Edge:Beds",
         ["--speed"] = "Edge:Speed",
@@ -45,6 +46,7 @@ internal static class HubComposition
         ["--broker-password"] = "PASSWORD: the hub's broker password",
         ["--broker-ca"] = "FILE: CA certificate of the broker's TLS certificate [default: system trust]",
         ["--data"] = "DIR: where the hub keeps its files (store, cookie keys) [default: data]",
+        ["--node"] = "NAME: this hub's node name among the hubs of a facility (docs/high-availability.md) [default: the host name]",
         ["--facility"] = "ID: facility of the simulated beds [default: nexus]",
         ["--beds"] = "N: number of simulated beds, 0-5000 [default: 24]",
         ["--speed"] = "X: simulated seconds per real second [default: 60]",
@@ -134,7 +136,27 @@ public sealed class HubOptions : ISettingsSection
     [NotBlank(Flag = "--data", Requirement = "must name a directory")]
     public string DataDirectory { get; set; } = "data";
 
+    /// <summary>This hub's name among the hub nodes of a facility (<c>--node</c>): in the lease, <c>/api/cluster</c>, the live
+    /// feed's hello and its MQTT client id, so it must differ between the nodes (docs/high-availability.md).</summary>
+    /// <value>1–64 of A-Z a-z 0-9 - _. Default: the host name (<see cref="NodeName"/>).</value>
+    [Identifier(Flag = "--node")]
+    public string? Node { get; set; }
+
+    /// <summary><see cref="Node"/>, or the host name with any character an identifier does not allow replaced by '-'.</summary>
+    public string NodeName => Node ?? DefaultNode(Environment.MachineName);
+
     string ISettingsSection.SectionPath => Section;
+
+    internal static string DefaultNode(string host)
+    {
+        var name = new string([.. host.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-')]);
+        return name.Length switch
+        {
+            0 => "hub",
+            > Somnis.Contracts.Identifiers.MaxLength => name[..Somnis.Contracts.Identifiers.MaxLength],
+            _ => name,
+        };
+    }
 }
 
 /// <summary>Generated from <see cref="HubOptions"/>' attributes; reads and creates nothing.</summary>
