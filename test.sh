@@ -14,6 +14,10 @@ command -v mosquitto_sub >/dev/null 2>&1 || packages+=(mosquitto-clients)
 command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 # PostgreSQL 15: the shared store's tests start their own server with initdb/pg_ctl (docs/high-availability.md).
 [ -x /usr/lib/postgresql/15/bin/initdb ] || packages+=(postgresql)
+# A three-node nats-server cluster (deploy/nats) as the clustered MQTT broker, and HAProxy (deploy/haproxy) in front
+# of the hubs: their tests run the shipped configurations.
+[ -x /usr/sbin/nats-server ] || packages+=(nats-server)
+[ -x /usr/sbin/haproxy ] || packages+=(haproxy)
 # promtool (checks and unit-tests the alert rules in deploy/prometheus).
 command -v promtool >/dev/null 2>&1 || packages+=(prometheus)
 if [ ${#packages[@]} -gt 0 ]; then

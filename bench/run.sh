@@ -3,6 +3,8 @@
 # it, alarm latency at 10/50/90 % load, the soak night (full run), the edge footprint and the micro-benchmarks.
 #   bench/run.sh           full run (about 11 minutes on 2 cores)
 #   bench/run.sh --quick   the same method, smaller (under 3 minutes)
+#   bench/run.sh --nats    adds ceiling and ingestion through the three-node NATS cluster of deploy/nats (Debian nats-server);
+#                          bench/run.sh --only nats for that phase alone
 # Writes bench/results/<date>.json and a table next to it; the last line is "RESULT ...".
 # Needs Debian's mosquitto and mosquitto-clients (./test.sh installs them).
 set -euo pipefail
@@ -10,6 +12,7 @@ cd "$(dirname "$0")/.."
 for tool in /usr/sbin/mosquitto mosquitto_sub; do
   command -v "$tool" >/dev/null 2>&1 || { echo "bench/run.sh: $tool is missing; run ./test.sh (it installs mosquitto and mosquitto-clients)"; exit 1; }
 done
+case " $* " in *" --nats "*|*" nats "*) [ -x /usr/sbin/nats-server ] || { echo "bench/run.sh: nats-server is missing; run ./test.sh (it installs it)"; exit 1; } ;; esac
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 start=$SECONDS
 # Progress as it goes: each step says what it does and how long the run has taken so far (build errors still show).

@@ -7,7 +7,7 @@ using Somnis.Edge.Simulation;
 namespace Somnis.Bench;
 
 /// <summary>The benchmark's phases. Each starts its own broker (and hub), so one phase's backlog never slows the next.</summary>
-internal sealed class Phases(Plan plan, string hubDll, string edgeExe, string work, Action<string, string> report, JsonObject results)
+internal sealed partial class Phases(Plan plan, string hubDll, string edgeExe, string work, Action<string, string> report, JsonObject results)
 {
     private static readonly IReadOnlyList<Scenario> LatencyMix = [Scenario.ArchitectDeprivation, Scenario.Healthy];
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);

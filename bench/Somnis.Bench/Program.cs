@@ -5,7 +5,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Somnis.Bench;
 
-// somnis-bench run [--quick] [--out DIR]: ceiling, hub ingestion, alarm latency, soak, edge footprint; writes
+// somnis-bench run [--quick] [--nats] [--out DIR]: ceiling, hub ingestion, alarm latency, soak, edge footprint (--nats: also
+// ceiling and ingestion through the three-node NATS cluster of deploy/nats); writes
 // bench/results/<date>.json and a table; last line "RESULT ...". See docs/performance.md.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -73,6 +74,8 @@ var results = new JsonObject
     ["date"] = TimeProvider.System.GetUtcNow().ToString("o"),
     ["mode"] = quick ? "quick" : "full",
     ["machine"] = Machine.Describe(),
+    // The shared machine's load average (1, 5, 15 min) at the start: other work running beside the benchmark.
+    ["load_average"] = File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null,
     ["plan"] = JsonSerializer.SerializeToNode(plan, BenchJson.Default.Plan),
 };
 var table = new List<(string Name, string Value)>();
@@ -114,6 +117,12 @@ try
         await phases.EdgeAsync();
     }
 
+    // Through the three-node NATS cluster (deploy/nats): only when asked for, with --nats or --only nats.
+    if ((args.Contains("--nats") || only.Contains("nats")) && Run("nats"))
+    {
+        await phases.NatsAsync();
+    }
+
     if (Run("micro"))
     {
         await phases.MicroAsync(Path.Combine(repo, "bench", "Somnis.Bench.Micro", "bin", config, "net10.0", "Somnis.Bench.Micro.dll"));
@@ -136,6 +145,12 @@ Console.WriteLine($"somnis-bench: {total.Elapsed.TotalSeconds:0} s; results in {
 double Num(string key) => results.TryGetPropertyValue(key, out var n) && n is not null ? n.GetValue<double>() : double.NaN;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"RESULT ingest_ratio={Num("ingest_ratio"):0.00} hub_msgs_per_s={Num("hub_msgs_per_s"):0} ceiling_msgs_per_s={Num("ceiling_msgs_per_s"):0} alarm_p99_ms={Num("alarm_p99_ms"):0} hub_rss_mb={Num("hub_rss_mb"):0}"));
+if (results.ContainsKey("nats_ingest_ratio"))
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"RESULT nats_ingest_ratio={Num("nats_ingest_ratio"):0.00} nats_hub_msgs_per_s={Num("nats_hub_msgs_per_s"):0} nats_ceiling_msgs_per_s={Num("nats_ceiling_msgs_per_s"):0}"));
+}
+
 if (!results.ContainsKey("error"))
 {
     try

@@ -20,7 +20,8 @@ internal sealed class Publisher : IAsyncDisposable
         _inflight = inflight;
     }
 
-    public static async Task<Publisher> ConnectAsync(string host, int port, string name, int connections, int inflight, CancellationToken ct)
+    /// <param name="v311">MQTT 3.1.1 with a user (nats-server speaks nothing newer); default MQTT 5, anonymous.</param>
+    public static async Task<Publisher> ConnectAsync(string host, int port, string name, int connections, int inflight, CancellationToken ct, (string User, string Password)? v311 = null)
     {
         var clients = new IMqttClient[connections];
         var factory = new MqttClientFactory();
@@ -32,11 +33,14 @@ internal sealed class Publisher : IAsyncDisposable
                 .WithClientId($"{name}-{i}-{Environment.ProcessId}")
                 .WithCleanStart(true)
                 .WithKeepAlivePeriod(TimeSpan.FromSeconds(60))
-                .WithTimeout(TimeSpan.FromSeconds(30))
-                .Build();
+                .WithTimeout(TimeSpan.FromSeconds(30));
+            if (v311 is var (user, password))
+            {
+                options = options.WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V311).WithCredentials(user, password);
+            }
 
             // The same socket buffers as edge and hub (MQTTnet's 8 KiB default turns off TCP window scaling).
-            await clients[i].ConnectAsync(Somnis.Contracts.Mqtt.BrokerSocket.Widen(options), ct);
+            await clients[i].ConnectAsync(Somnis.Contracts.Mqtt.BrokerSocket.Widen(options.Build()), ct);
         }
 
         return new Publisher(clients, inflight);

@@ -202,13 +202,17 @@ internal sealed class HubUnderTest : IDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<HubUnderTest> StartAsync(string hubDll, Broker broker, string dir)
+    public static Task<HubUnderTest> StartAsync(string hubDll, Broker broker, string dir) => StartAsync(hubDll, broker.Url, dir);
+
+    /// <param name="brokers">The <c>--broker</c> list.</param>
+    /// <param name="extra">More arguments (MQTT version, credentials).</param>
+    public static async Task<HubUnderTest> StartAsync(string hubDll, string brokers, string dir, params string[] extra)
     {
         var port = Rig.FreePort();
         // "demo" with no simulated beds: the demo's users (technician/supervisor, marked demo secrets) and everything else
         // as in "serve": ingestion, detection, alarms, the embedded store, the live feed.
-        var p = Rig.Start(Rig.Dotnet, [hubDll, "demo", "--beds", "0", "--broker", broker.Url, "--data", Path.Combine(dir, "hub-data"),
-            "--urls", $"http://127.0.0.1:{port}", "--Logging:LogLevel:Default", "Warning"], Path.Combine(dir, "hub.log"));
+        var p = Rig.Start(Rig.Dotnet, [hubDll, "demo", "--beds", "0", "--broker", brokers, "--data", Path.Combine(dir, "hub-data"),
+            "--urls", $"http://127.0.0.1:{port}", "--Logging:LogLevel:Default", "Warning", .. extra], Path.Combine(dir, "hub.log"));
         var hub = new HubUnderTest(p, port);
         await Rig.UntilAsync(async () =>
         {

@@ -12,18 +12,21 @@ namespace Somnis.Integration.Tests.Delivery;
 /// broker over a link the test can cut: a veth pair into a network namespace of the test's own (<see cref="VethLink"/>),
 /// or, where the machine does not allow that (not root), a <see cref="TcpProxy"/>; <see cref="NetworkDescription"/>
 /// says which. Faults are applied to the real processes; every wait is on observable state (the hub's API, process
-/// output, counted over all of it), never a sleep.
+/// output, counted over all of it), never a sleep. <see cref="StartOnBrokerAsync"/> runs the same rig on a broker the test
+/// started itself (a <see cref="NatsCluster"/>).
 /// </summary>
 public sealed class DeliveryRig : IAsyncDisposable
 {
-    public const string Facility = "fault";
+    public const string DefaultFacility = "fault";
+    private readonly Mosquitto? _broker;
     private readonly string[] _edgeArgs;
     private readonly bool _ownJournal;
     private readonly List<DotnetProcess> _previousEdges = [];
 
-    private DeliveryRig(Mosquitto broker, HubProcess hub, VethLink? link, TcpProxy? proxy, string network, string journal, bool ownJournal, int beds, string[] edgeArgs)
+    private DeliveryRig(Mosquitto? broker, HubProcess hub, VethLink? link, TcpProxy? proxy, string network, string journal, bool ownJournal, int beds, string[] edgeArgs, string facility = DefaultFacility)
     {
-        Broker = broker;
+        _broker = broker;
+        Facility = facility;
         Hub = hub;
         Link = link;
         Proxy = proxy;
@@ -35,7 +38,11 @@ public sealed class DeliveryRig : IAsyncDisposable
         Edge = StartEdge();
     }
 
-    public Mosquitto Broker { get; }
+    /// <summary>The rig's own Mosquitto (not with <see cref="StartOnBrokerAsync"/>).</summary>
+    public Mosquitto Broker => _broker ?? throw new InvalidOperationException("this rig runs on a broker the test started");
+
+    /// <summary>The facility of the rig's beds.</summary>
+    public string Facility { get; }
 
     public HubProcess Hub { get; }
 
@@ -84,14 +91,7 @@ public sealed class DeliveryRig : IAsyncDisposable
             var ownJournal = journal is null;
             journal ??= Directory.CreateTempSubdirectory("somnis-journal-").FullName;
             var url = link is not null ? $"mqtt://{link.HostAddress}:{broker.Port}" : proxy?.Url ?? broker.Url;
-            string[] args =
-            [
-                "--broker", url, "--facility", Facility, "--beds", beds.ToString(CultureInfo.InvariantCulture),
-                "--speed", speed.ToString(CultureInfo.InvariantCulture), "--seed", "11", "--scenario", "mix", "--journal", journal,
-                "--replay-rate", "5000", "--Edge:StatusInterval", "00:00:01", "--Edge:KeepAlive", "00:00:02", "--Edge:ReconnectMaxDelay", "00:00:01",
-                .. extraEdgeArgs,
-            ];
-            return new DeliveryRig(broker, hub, link, proxy, network, journal, ownJournal, beds, args);
+            return new DeliveryRig(broker, hub, link, proxy, network, journal, ownJournal, beds, EdgeArgs(url, DefaultFacility, beds, speed, journal, extraEdgeArgs));
         }
         catch
         {
@@ -103,6 +103,26 @@ public sealed class DeliveryRig : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The rig on brokers the test started and owns (e.g. the nodes of a <see cref="NatsCluster"/>): a hub with
+    /// <paramref name="hubArgs"/> (its <c>--broker</c> list, version, credentials) and an edge on <paramref name="edgeBrokers"/>
+    /// with <paramref name="edgeArgs"/> besides the rig's own, on a direct loopback network.
+    /// </summary>
+    public static async Task<DeliveryRig> StartOnBrokerAsync(string facility, int beds, double speed, string[] hubArgs, string edgeBrokers, string[] edgeArgs)
+    {
+        var hub = await HubProcess.StartAsync(["--beds", "0", "--Delivery:ResendAfter", "00:00:02", .. hubArgs]);
+        var journal = Directory.CreateTempSubdirectory("somnis-journal-").FullName;
+        return new DeliveryRig(null, hub, null, null, "direct (loopback)", journal, ownJournal: true, beds, EdgeArgs(edgeBrokers, facility, beds, speed, journal, edgeArgs), facility);
+    }
+
+    private static string[] EdgeArgs(string broker, string facility, int beds, double speed, string journal, string[] extra) =>
+    [
+        "--broker", broker, "--facility", facility, "--beds", beds.ToString(CultureInfo.InvariantCulture),
+        "--speed", speed.ToString(CultureInfo.InvariantCulture), "--seed", "11", "--scenario", "mix", "--journal", journal,
+        "--replay-rate", "5000", "--Edge:StatusInterval", "00:00:01", "--Edge:KeepAlive", "00:00:02", "--Edge:ReconnectMaxDelay", "00:00:01",
+        .. extra,
+    ];
 
     public DotnetProcess StartEdge() => DotnetProcess.StartWrapped(Link?.ExecPrefix ?? [], RepoPaths.EdgeDll, _edgeArgs);
 
@@ -315,7 +335,7 @@ public sealed class DeliveryRig : IAsyncDisposable
             var detail = last is null ? "" : string.Join("\n", last.Select(kv => $"{kv.Key}: {kv.Value}; edge journal state: {StateText(kv.Key)}"));
             var runs = $"edge runs: {_previousEdges.Count + 1}; stops that left data: {EdgeCount("still journaled")}; "
                 + $"edge lines about the final drain: {string.Join(" | ", Edge.Lines.Where(l => l.Contains("publish failed", StringComparison.Ordinal) || l.Contains("still journaled", StringComparison.Ordinal)).TakeLast(5))}";
-            var broker = string.Join("\n", Broker.LogLines("edge-" + Facility).TakeLast(12));
+            var broker = string.Join("\n", _broker?.LogLines("edge-" + Facility).TakeLast(12) ?? ["(not the rig's own broker)"]);
             throw new TimeoutException($"{ex.Message}\n{detail}\n{runs}\n--- broker, edge clients ---\n{broker}\n--- edge tail ---\n{Tail(EdgeOutput)}\n--- hub tail ---\n{Tail(Hub.Process.Output)}", ex);
         }
     }
@@ -373,7 +393,10 @@ public sealed class DeliveryRig : IAsyncDisposable
                 }
                 finally
                 {
-                    await Broker.DisposeAsync();
+                    if (_broker is not null)
+                    {
+                        await _broker.DisposeAsync();
+                    }
                 }
             }
         }

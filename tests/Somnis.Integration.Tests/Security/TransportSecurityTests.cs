@@ -119,37 +119,7 @@ public sealed class TransportSecurityTests(TransportSecurityTests.HttpsHub hub) 
 
         /// <summary>A client that reaches the hub as https://hub.nexus.test:PORT (connecting to loopback) and trusts only
         /// the facility CA (or nothing but the system store).</summary>
-        public HttpClient Client(bool trustFacilityCa = true)
-        {
-            var policy = new X509ChainPolicy { RevocationMode = X509RevocationMode.NoCheck };
-            if (trustFacilityCa)
-            {
-                policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                policy.CustomTrustStore.Add(X509CertificateLoader.LoadCertificateFromFile(CaFile));
-            }
-
-            var handler = new SocketsHttpHandler
-            {
-                AllowAutoRedirect = false,
-                UseCookies = false,
-                SslOptions = new SslClientAuthenticationOptions { CertificateChainPolicy = policy },
-                ConnectCallback = async (_, ct) =>
-                {
-                    var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                    try
-                    {
-                        await socket.ConnectAsync(IPAddress.Loopback, Port, ct);
-                        return new NetworkStream(socket, ownsSocket: true);
-                    }
-                    catch
-                    {
-                        socket.Dispose();
-                        throw;
-                    }
-                },
-            };
-            return new HttpClient(handler) { BaseAddress = new Uri($"https://{HubName}:{Port}/"), Timeout = TimeSpan.FromSeconds(30) };
-        }
+        public HttpClient Client(bool trustFacilityCa = true) => FacilityTls.Client(HubName, Port, trustFacilityCa ? CaFile : null);
 
         public async Task DisposeAsync()
         {

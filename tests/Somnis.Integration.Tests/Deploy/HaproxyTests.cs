@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Somnis.Hub.Auth;
+using Somnis.Integration.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Somnis.Integration.Tests.Deploy;
+
+/// <summary>
+/// Issue 21, a load balancer in front: Debian's haproxy running the shipped deploy/haproxy/haproxy.cfg (its site values
+/// given through the environment, as the file expects) in front of two hubs serving HTTPS with the deploy scripts'
+/// facility CA and certificate. HAProxy names the hub that answered in <c>X-Somnis-Server</c>. Checked: a hub answering
+/// <c>/readyz</c> 503 (its broker away) gets nothing; with both ready, everything goes to one; when that one is killed,
+/// requests and a new live-feed connection reach the other within seconds.
+/// </summary>
+[Collection("processes")]
+public sealed class HaproxyTests(ITestOutputHelper output)
+{
+    private const string HubName = "hub.nexus.test";
+    private const string Password = "correct-horse";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Haproxy_sends_to_a_ready_hub_only_and_to_the_other_within_seconds_of_a_kill()
+    {
+        var dir = Directory.CreateTempSubdirectory("somnis-haproxy-").FullName;
+        try
+        {
+            var broker = Path.Combine(dir, "broker");
+            await DeployedBroker.RunScriptAsync("new-facility.sh", "--facility", "nexus", "--dir", broker, "--host", "127.0.0.1", "--data", Path.Combine(dir, "mosquitto"));
+            await DeployedBroker.RunScriptAsync("hub-certificate.sh", "--dir", broker, "--host", HubName);
+            var ca = Path.Combine(broker, "certs", "ca.crt");
+            var https = File.ReadAllLines(Path.Combine(broker, "hub", "https.env"))
+                .Where(l => l.Length > 0 && !l.StartsWith('#'))
+                .Select(l => l.Split('=', 2))
+                .Where(kv => kv[0] != "Urls")
+                .SelectMany(kv => new[] { "--" + kv[0].Replace("__", ":", StringComparison.Ordinal), kv[1] })
+                .ToArray();
+
+            // hub1 (first in HAProxy's order) starts with its broker away: /readyz 503. hub2 has its embedded broker.
+            await using var mosquitto = await Mosquitto.StartAsync();
+            mosquitto.Kill();
+            await using var hub1 = StartHub(dir, "hub1", https, "--broker", mosquitto.Url);
+            await using var hub2 = StartHub(dir, "hub2", https);
+            await using var lb = await Haproxy.StartAsync(dir, broker, hub1.Port, hub2.Port);
+            using var client = FacilityTls.Client(HubName, lb.Port, ca, TimeSpan.FromSeconds(10));
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("sam:" + Password)));
+            await ServedByAsync(client, "hub2", "hub2 to serve through HAProxy", hub1, hub2, lb);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await DirectAsync(hub1, ca)).StatusCode);
+
+            // A hub answering 503 gets nothing: 20 requests in a row, all to hub2.
+            for (var i = 0; i < 20; i++)
+            {
+                using var r = await client.GetAsync(new Uri("/api/beds", UriKind.Relative));
+                Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+                Assert.Equal("hub2", Server(r));
+            }
+
+            // hub1's broker comes back: both ready, and "first" puts everyone on hub1, the live feed too.
+            await mosquitto.RestartAsync();
+            await ServedByAsync(client, "hub1", "hub1 to be ready and chosen", hub1, hub2, lb);
+            using var feed = await client.GetAsync(new Uri("/api/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(("hub1", HttpStatusCode.OK), (Server(feed), feed.StatusCode));
+            var stream = new StreamReader(await feed.Content.ReadAsStreamAsync());
+            Assert.Contains("hello", await ReadEventAsync(stream), StringComparison.Ordinal);
+
+            var clock = Stopwatch.StartNew();
+            hub1.Process.Kill();
+            // The open live feed ends (the hub is gone) ...
+            await ReadToEndAsync(stream);
+            // ... and a new one, as the dashboard's EventSource opens it, reaches hub2.
+            var reconnected = await Eventually.UntilAsync(
+                async () =>
+                {
+                    var again = await client.GetAsync(new Uri("/api/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+                    if (again.StatusCode == HttpStatusCode.OK && Server(again) == "hub2")
+                    {
+                        return again;
+                    }
+
+                    again.Dispose();
+                    return null;
+                },
+                Patience,
+                "a new live-feed connection through HAProxy to reach hub2");
+            using (reconnected)
+            {
+                Assert.Contains("hello", await ReadEventAsync(new StreamReader(await reconnected.Content.ReadAsStreamAsync())), StringComparison.Ordinal);
+            }
+
+            output.WriteLine($"live feed on hub2 {clock.Elapsed.TotalSeconds:0.0} s after hub1 was killed");
+            using var after = await client.GetAsync(new Uri("/readyz", UriKind.Relative));
+            Assert.Equal(("hub2", HttpStatusCode.OK), (Server(after), after.StatusCode));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static Hub StartHub(string dir, string name, string[] https, params string[] args)
+    {
+        var port = Net.FreePort();
+        var process = DotnetProcess.Start(RepoPaths.HubDll, [
+            "serve", "--urls", $"https://127.0.0.1:{port}", "--data", Path.Combine(dir, name), .. https,
+            "--Broker:EmbeddedPort", Net.FreePort().ToString(CultureInfo.InvariantCulture), "--Transport:TrustedProxies:0", "127.0.0.1",
+            "--Auth:Users:0:Name", "sam", "--Auth:Users:0:Role", Roles.Supervisor, "--Auth:Users:0:PasswordHash", Passwords.Hash(Password), .. args]);
+        return new Hub(process, port);
+    }
+
+    private static string? Server(HttpResponseMessage r) => r.Headers.TryGetValues("X-Somnis-Server", out var v) ? v.Single() : null;
+
+    private static async Task<HttpResponseMessage> DirectAsync(Hub hub, string ca)
+    {
+        using var direct = FacilityTls.Client(HubName, hub.Port, ca, TimeSpan.FromSeconds(10));
+        return await direct.GetAsync(new Uri("/readyz", UriKind.Relative));
+    }
+
+    private static async Task ServedByAsync(HttpClient client, string server, string what, Hub hub1, Hub hub2, Haproxy lb)
+    {
+        try
+        {
+            await Eventually.UntilAsync(
+                async () =>
+                {
+                    Assert.False(hub1.Process.HasExited, hub1.Process.Output);
+                    Assert.False(hub2.Process.HasExited, hub2.Process.Output);
+                    using var r = await client.GetAsync(new Uri("/readyz", UriKind.Relative));
+                    return r.StatusCode == HttpStatusCode.OK && Server(r) == server;
+                },
+                Patience,
+                what);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}\n--- haproxy ---\n{lb.Output}", ex);
+        }
+    }
+
+    /// <summary>The next server-sent event's lines (up to the blank line that ends it).</summary>
+    private static async Task<string> ReadEventAsync(StreamReader stream)
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        var text = new StringBuilder();
+        while (await stream.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.Length == 0 && text.Length > 0)
+            {
+                break;
+            }
+
+            text.AppendLine(line);
+        }
+
+        return text.ToString();
+    }
+
+    private static async Task ReadToEndAsync(StreamReader stream)
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        try
+        {
+            while (await stream.ReadLineAsync(timeout.Token) is not null)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            // The stream was cut: ended, as expected.
+        }
+    }
+
+    /// <summary>A hub process and its HTTPS port.</summary>
+    private sealed class Hub(DotnetProcess process, int port) : IAsyncDisposable
+    {
+        public DotnetProcess Process => process;
+
+        public int Port => port;
+
+        public ValueTask DisposeAsync() => process.DisposeAsync();
+    }
+}
