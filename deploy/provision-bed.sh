@@ -41,6 +41,7 @@ add_acl "$dir" "$user" "$user: bedside device of bed $bed in facility $facility"
   "topic write $base/vitals" \
   "topic write $base/status" \
   "topic write $base/architect" \
+  "topic write $base/gap" \
   "topic read $base/cmd"
 env_file="$dir/edges/$user.env"
 write_env "$env_file" \

@@ -51,14 +51,15 @@ public sealed class BrokerSecurityTests
             Assert.Equal(MqttClientPublishReasonCode.NotAuthorized, result.ReasonCode);
         }
 
-        foreach (var kind in new[] { "vitals", "status", "architect" })
+        // Every topic an edge publishes (Topics: vitals, status, architect events, gap reports).
+        foreach (var kind in new[] { "vitals", "status", "architect", "gap" })
         {
             Assert.True((await PublishAsync(device, $"somnis/nexus/beds/bed-01/{kind}", "own")).IsSuccess, kind);
         }
 
-        await Eventually.UntilAsync(() => Task.FromResult(seen.Count(m => m.EndsWith(" own", StringComparison.Ordinal)) == 3), Wait, "the device's own messages at the hub");
+        await Eventually.UntilAsync(() => Task.FromResult(seen.Count(m => m.EndsWith(" own", StringComparison.Ordinal)) == 4), Wait, "the device's own messages at the hub");
         Assert.Equal(
-            ["somnis/nexus/beds/bed-01/architect own", "somnis/nexus/beds/bed-01/status own", "somnis/nexus/beds/bed-01/vitals own"],
+            ["somnis/nexus/beds/bed-01/architect own", "somnis/nexus/beds/bed-01/gap own", "somnis/nexus/beds/bed-01/status own", "somnis/nexus/beds/bed-01/vitals own"],
             seen.Order(StringComparer.Ordinal));
     }
 
