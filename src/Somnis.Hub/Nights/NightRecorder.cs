@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Somnis.Hub.Dashboard;
 using Somnis.Hub.Detection;
+using Somnis.Hub.Sleepers;
 
 namespace Somnis.Hub.Nights;
 
@@ -27,7 +28,10 @@ namespace Somnis.Hub.Nights;
 /// gives a new night the sleeper admitted to the bed at its start, and an admission made mid-night takes over an
 /// unassigned night (ISleeperStore.ApplyAdmission).</para>
 /// </summary>
-internal sealed class NightRecorder(NightWriter writer, IOptions<DashboardOptions> dashboard)
+/// <remarks>The live tracker (<see cref="SleepTracker"/>, attached by the <see cref="DetectionService"/>) also asks it for
+/// what a night starts from: the sleeper's debt and baseline from their earlier nights (<see cref="SleeperLedger"/>).
+/// Without a ledger (tests, offline analysis) it only records.</remarks>
+internal sealed class NightRecorder(NightWriter writer, IOptions<DashboardOptions> dashboard, SleeperLedger? ledger = null)
 {
     private readonly ConcurrentDictionary<string, OpenNight> _open = new(StringComparer.Ordinal);
     private readonly TimeZoneInfo _zone = dashboard.Value.Zone();
@@ -52,13 +56,29 @@ internal sealed class NightRecorder(NightWriter writer, IOptions<DashboardOption
             return;
         }
 
-        var stored = new StoredEpoch[epochs.Count];
-        for (var i = 0; i < stored.Length; i++)
+        var open = Open(night);
+        var skip = 0;
+        if (open.StoredEpochs > 0)
         {
-            stored[i] = StoredEpoch.From(epochs[i], night.Start);
+            // A replay after a restart: the epochs the store already has are the same rows; write only the new ones.
+            while (skip < epochs.Count && StoredEpoch.From(epochs[skip], night.Start).Index < open.StoredEpochs)
+            {
+                skip++;
+            }
+
+            if (skip == epochs.Count)
+            {
+                return;
+            }
         }
 
-        writer.Enqueue(night, Open(night).Date, stored);
+        var stored = new StoredEpoch[epochs.Count - skip];
+        for (var i = 0; i < stored.Length; i++)
+        {
+            stored[i] = StoredEpoch.From(epochs[skip + i], night.Start);
+        }
+
+        writer.Enqueue(night, open.Date, stored);
     }
 
     /// <summary>The night's metrics so far.</summary>
@@ -115,7 +135,21 @@ internal sealed class NightRecorder(NightWriter writer, IOptions<DashboardOption
         }
 
         writer.Enqueue(night, open.Date, [], metrics, assessments.Count > 0 ? assessments : null, end);
+        ledger?.NightEnded(night, open.Date, end, metrics);
     }
+
+    /// <summary>A stored night is about to be replayed from the raw history: its first <paramref name="storedEpochs"/>
+    /// epochs are in the store already and are not written again.</summary>
+    public void Replaying(NightKey night, int storedEpochs) => Open(night).StoredEpochs = storedEpochs;
+
+    /// <summary>The debt the night's owner (its sleeper as of <paramref name="upTo"/>, else the bed) carried into it from
+    /// the nights dated before it; null without a ledger (the tracker keeps its own per-bed debt then).</summary>
+    public double? DebtBefore(NightKey night, DateOnly nightDate, DateTimeOffset upTo) =>
+        ledger?.DebtBefore(night.Facility, night.Bed, night.Start, nightDate, upTo);
+
+    /// <summary>The baseline from the earlier nights of the sleeper admitted at <paramref name="start"/>, if any.</summary>
+    public SleeperPrior? PriorFor(string facility, string bed, DateTimeOffset start) =>
+        ledger?.PriorBefore(facility, bed, start, NightDate(start));
 
     /// <summary>Carries on a stored night that is not replayed: its assessments so far are the starting point.</summary>
     public void Resume(NightRecord stored)
@@ -149,6 +183,9 @@ internal sealed class NightRecorder(NightWriter writer, IOptions<DashboardOption
     private sealed class OpenNight(DateOnly date)
     {
         public DateOnly Date { get; } = date;
+
+        /// <summary>Epochs the store holds already (a night being replayed after a restart), 0 otherwise.</summary>
+        public int StoredEpochs { get; set; }
 
         public List<NightAssessment> Assessments { get; } = [];
     }

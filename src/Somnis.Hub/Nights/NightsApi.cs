@@ -12,8 +12,10 @@ internal static class NightsApi
 {
     private const int MaxLimit = 1000;
 
-    /// <summary>Call after <c>AddStorage()</c> and before <c>AddIngestion()</c>: hosted services stop in reverse order, so the
-    /// writer flushes after ingestion (and with it the live path) has stopped.</summary>
+    /// <summary>Call after <c>AddStorage()</c> and <c>AddSleepers()</c>, before <c>AddAlarms()</c> and <c>AddIngestion()</c>:
+    /// hosted services start in registration order, so open nights are restored after the vitals history's journal is in
+    /// the store and before any live message or alarm listener; they stop in reverse, so the writer flushes after
+    /// ingestion (and with it the live path) has stopped.</summary>
     public static IHostApplicationBuilder AddNights(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -21,6 +23,7 @@ internal static class NightsApi
         services.AddSingleton<NightWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<NightWriter>());
         services.AddSingleton<NightRecorder>();
+        services.AddHostedService<NightRestore>();
         services.AddHealthChecks().AddCheck<NightsHealthCheck>("nights", tags: ["ready"]);
         return builder;
     }

@@ -17,18 +17,27 @@ public sealed record DebtSummary(double Hours, int Nights, DateOnly? Through);
 /// </summary>
 internal static class SleeperDebt
 {
-    public static DebtSummary Compute(IEnumerable<NightRecord> nights, double needHours)
+    public static DebtSummary Compute(IEnumerable<NightRecord> nights, double needHours) => FromTotals(
+        nights.Where(n => n.End is not null && n.Metrics is not null).Select(n => (n.NightDate, n.Metrics!.TotalSleepMin)), needHours);
+
+    /// <summary>The debt after finished nights given as (night date, total sleep in minutes), in any order.</summary>
+    public static DebtSummary FromTotals(IEnumerable<(DateOnly Date, double TotalSleepMin)> nights, double needHours)
+    {
+        var (hours, count, through) = Hours(nights, needHours);
+        return new DebtSummary(Math.Round(hours, 3), count, through);
+    }
+
+    /// <summary>As <see cref="FromTotals"/>, unrounded.</summary>
+    public static (double Hours, int Nights, DateOnly? Through) Hours(IEnumerable<(DateOnly Date, double TotalSleepMin)> nights, double needHours)
     {
         var debt = new SleepDebt(needHours);
         DateOnly? through = null;
-        foreach (var date in nights.Where(n => n.End is not null && n.Metrics is not null)
-                     .GroupBy(n => n.NightDate)
-                     .OrderBy(g => g.Key))
+        foreach (var date in nights.GroupBy(n => n.Date).OrderBy(g => g.Key))
         {
-            debt.AddNight(TimeSpan.FromMinutes(date.Sum(n => n.Metrics!.TotalSleepMin)));
+            debt.AddNight(TimeSpan.FromMinutes(date.Sum(n => n.TotalSleepMin)));
             through = date.Key;
         }
 
-        return new DebtSummary(Math.Round(debt.Hours, 3), debt.Nights, through);
+        return (debt.Hours, debt.Nights, through);
     }
 }

@@ -20,6 +20,7 @@ internal static class SleepersApi
     {
         builder.Services.AddSingleton<ISleeperStore>(sp => sp.GetRequiredService<SomnisStore>());
         builder.Services.AddSingleton<SleeperService>();
+        builder.Services.AddSingleton<SleeperLedger>();
         // The JSON of sleepers, nights of record and the study (their own context, after the hub's).
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(SleepersJsonContext.Default));
         return builder;

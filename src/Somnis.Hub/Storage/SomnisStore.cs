@@ -297,6 +297,38 @@ internal sealed partial class SomnisStore : IDisposable
         return points;
     }
 
+    /// <summary>
+    /// A bed's stored vitals after <paramref name="after"/> (device time, exclusive) as the messages they were accepted as,
+    /// oldest first, read as they are enumerated: the history a restarted hub replays through a night's tracker. Device
+    /// times come back to the millisecond, as stored.
+    /// </summary>
+    public IEnumerable<VitalsMessage> VitalsAfter(string facility, string bed, DateTimeOffset after)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT ts, seq, interval_s, heart_rate, respiration_rate, activity_count, skin_temperature, room_temperature,
+                   bed_presence, signal_quality, architect_stimulating, interlock_engaged
+            FROM vitals
+            WHERE bed = $bed AND facility = $facility AND ts > $after
+            ORDER BY ts, seq;
+            """;
+        cmd.Parameters.AddWithValue("$bed", bed);
+        cmd.Parameters.AddWithValue("$facility", facility);
+        cmd.Parameters.AddWithValue("$after", after.ToUnixTimeMilliseconds());
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            yield return new VitalsMessage
+            {
+                Bed = bed, Ts = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(0)), Seq = r.GetInt64(1), IntervalSeconds = r.GetDouble(2),
+                HeartRate = NullableDouble(r, 3), RespirationRate = NullableDouble(r, 4), ActivityCount = NullableDouble(r, 5),
+                SkinTemperature = NullableDouble(r, 6), RoomTemperature = NullableDouble(r, 7), BedPresence = r.IsDBNull(8) ? null : r.GetInt64(8) != 0,
+                SignalQuality = r.GetDouble(9), ArchitectStimulating = r.GetInt64(10) != 0, InterlockEngaged = r.GetInt64(11) != 0,
+            };
+        }
+    }
+
     /// <summary>Deletes up to <paramref name="maxRows"/> vitals older than <paramref name="before"/> (device time).</summary>
     /// <returns>Rows deleted; call again while it returns <paramref name="maxRows"/>.</returns>
     public int PruneVitals(DateTimeOffset before, int maxRows)
