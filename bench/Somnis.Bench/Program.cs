@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Somnis.Bench;
 
-// somnis-bench run [--quick] [--out DIR]: ceiling, hub ingestion, alarm latency, soak, edge footprint; writes
+// somnis-bench run [--quick] [--out DIR] [--only PHASE,...] [--keep (the work directory and its logs)]: ceiling, hub ingestion, alarm latency, soak, restart, edge footprint; writes
 // bench/results/<date>.json and a table; last line "RESULT ...". See docs/performance.md.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -64,6 +64,11 @@ if (Arg("--warm-up") is { } warmUp)
     plan = plan with { WarmUpSeconds = int.Parse(warmUp, CultureInfo.InvariantCulture) };
 }
 
+if (Arg("--restart-hours") is { } restartHours)
+{
+    plan = plan with { RestartHours = int.Parse(restartHours, CultureInfo.InvariantCulture) };
+}
+
 if (args.Contains("--no-latency"))
 {
     plan = plan with { LatencySeconds = 0 };
@@ -109,6 +114,11 @@ try
         await phases.HubAsync();
     }
 
+    if (plan.RestartHours > 0 && Run("restart"))
+    {
+        await phases.RestartAsync();
+    }
+
     if (Run("edge"))
     {
         await phases.EdgeAsync();
@@ -136,7 +146,7 @@ Console.WriteLine($"somnis-bench: {total.Elapsed.TotalSeconds:0} s; results in {
 double Num(string key) => results.TryGetPropertyValue(key, out var n) && n is not null ? n.GetValue<double>() : double.NaN;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"RESULT ingest_ratio={Num("ingest_ratio"):0.00} hub_msgs_per_s={Num("hub_msgs_per_s"):0} ceiling_msgs_per_s={Num("ceiling_msgs_per_s"):0} alarm_p99_ms={Num("alarm_p99_ms"):0} hub_rss_mb={Num("hub_rss_mb"):0}"));
-if (!results.ContainsKey("error"))
+if (!results.ContainsKey("error") && !args.Contains("--keep"))
 {
     try
     {

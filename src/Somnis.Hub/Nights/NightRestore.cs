@@ -33,8 +33,12 @@ internal sealed class NightRestore(
     private readonly Counter<long> _restored = meters.Create(HubMetrics.MeterName)
         .CreateCounter<long>("somnis.nights.restored", "{night}", "Open nights of record restored at start-up, by how (replayed, resumed, closed, failed)");
 
+    private double _lastSeconds;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        meters.Create(HubMetrics.MeterName).CreateObservableGauge("somnis.nights.restore", () => Volatile.Read(ref _lastSeconds), "s",
+            "How long restoring the open nights of record took at start-up (the hub is not ready before)");
         Restore();
         return Task.CompletedTask;
     }
@@ -63,6 +67,7 @@ internal sealed class NightRestore(
         });
 
         summary.Elapsed = time.GetElapsedTime(started);
+        Volatile.Write(ref _lastSeconds, summary.Elapsed.TotalSeconds);
         if (beds.Count > 0)
         {
             Log.NightsRestored(logger, summary.Replayed + summary.Resumed + summary.Closed, summary.Elapsed.TotalSeconds, summary.Replayed,

@@ -305,28 +305,46 @@ internal sealed partial class SomnisStore : IDisposable
     public IEnumerable<VitalsMessage> VitalsAfter(string facility, string bed, DateTimeOffset after)
     {
         using var c = Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = """
+        // Through the native API, as AppendVitals: a restarted hub reads every open night's history before it is ready,
+        // and the data reader's per-column bookkeeping was most of that (docs/performance.md, "Restart").
+        var db = c.Handle!;
+        var rc = raw.sqlite3_prepare_v2(db, """
             SELECT ts, seq, interval_s, heart_rate, respiration_rate, activity_count, skin_temperature, room_temperature,
                    bed_presence, signal_quality, architect_stimulating, interlock_engaged
             FROM vitals
-            WHERE bed = $bed AND facility = $facility AND ts > $after
+            WHERE bed = ?1 AND facility = ?2 AND ts > ?3
             ORDER BY ts, seq;
-            """;
-        cmd.Parameters.AddWithValue("$bed", bed);
-        cmd.Parameters.AddWithValue("$facility", facility);
-        cmd.Parameters.AddWithValue("$after", after.ToUnixTimeMilliseconds());
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
+            """, out var stmt);
+        if (rc != raw.SQLITE_OK)
         {
-            yield return new VitalsMessage
-            {
-                Bed = bed, Ts = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(0)), Seq = r.GetInt64(1), IntervalSeconds = r.GetDouble(2),
-                HeartRate = NullableDouble(r, 3), RespirationRate = NullableDouble(r, 4), ActivityCount = NullableDouble(r, 5),
-                SkinTemperature = NullableDouble(r, 6), RoomTemperature = NullableDouble(r, 7), BedPresence = r.IsDBNull(8) ? null : r.GetInt64(8) != 0,
-                SignalQuality = r.GetDouble(9), ArchitectStimulating = r.GetInt64(10) != 0, InterlockEngaged = r.GetInt64(11) != 0,
-            };
+            SqliteException.ThrowExceptionForRC(rc, db);
         }
+
+        using (stmt)
+        {
+            raw.sqlite3_bind_text(stmt, 1, bed);
+            raw.sqlite3_bind_text(stmt, 2, facility);
+            raw.sqlite3_bind_int64(stmt, 3, after.ToUnixTimeMilliseconds());
+            while ((rc = raw.sqlite3_step(stmt)) == raw.SQLITE_ROW)
+            {
+                yield return new VitalsMessage
+                {
+                    Bed = bed, Ts = DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(stmt, 0)), Seq = raw.sqlite3_column_int64(stmt, 1),
+                    IntervalSeconds = raw.sqlite3_column_double(stmt, 2), HeartRate = Column(stmt, 3), RespirationRate = Column(stmt, 4),
+                    ActivityCount = Column(stmt, 5), SkinTemperature = Column(stmt, 6), RoomTemperature = Column(stmt, 7),
+                    BedPresence = raw.sqlite3_column_type(stmt, 8) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(stmt, 8) != 0,
+                    SignalQuality = raw.sqlite3_column_double(stmt, 9), ArchitectStimulating = raw.sqlite3_column_int64(stmt, 10) != 0,
+                    InterlockEngaged = raw.sqlite3_column_int64(stmt, 11) != 0,
+                };
+            }
+
+            if (rc != raw.SQLITE_DONE)
+            {
+                SqliteException.ThrowExceptionForRC(rc, db);
+            }
+        }
+
+        static double? Column(sqlite3_stmt stmt, int i) => raw.sqlite3_column_type(stmt, i) == raw.SQLITE_NULL ? null : raw.sqlite3_column_double(stmt, i);
     }
 
     /// <summary>Deletes up to <paramref name="maxRows"/> vitals older than <paramref name="before"/> (device time).</summary>
