@@ -126,8 +126,10 @@ public class EpochRecording
             updates += tracker.Add(m).Count;
         }
 
-        // What the writer would take off the queue meanwhile.
-        updates += _writer!.Queue.Take(int.MaxValue).Count;
+        // The night ends (so the next invocation starts the same night afresh), and the writer takes what was queued.
+        var last = new List<AssessmentUpdate>();
+        tracker.EndNight(last);
+        updates += last.Count + _writer!.Queue.Take(int.MaxValue).Count;
         return updates;
     }
 }

@@ -32,7 +32,7 @@ internal sealed class SleeperLedger(ISleeperStore sleepers, INightStore nights, 
     private readonly Lock _sync = new();
     private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Facility, string Bed), List<Admission>> _admissions = [];
-    private readonly Dictionary<string, Account> _accounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string, string), Account> _accounts = [];
     private readonly double _need = detection.Value.NeedHours;
 
     /// <summary>Reads names, admissions and finished nights from the store (start-up, before any night is scored).</summary>
@@ -67,7 +67,7 @@ internal sealed class SleeperLedger(ISleeperStore sleepers, INightStore nights, 
             {
                 if (n.SleeperId is { } id && n.Metrics?.Baseline is { } baseline)
                 {
-                    AccountOf(id).AddBaseline(n.Start, n.NightDate, baseline);
+                    AccountOf((id, "")).AddBaseline(n.Start, n.NightDate, baseline);
                 }
             }
         }
@@ -143,7 +143,7 @@ internal sealed class SleeperLedger(ISleeperStore sleepers, INightStore nights, 
     {
         lock (_sync)
         {
-            return NightSleeper(facility, bed, start, start) is { } id && _accounts.TryGetValue(id, out var account) ? account.Prior(date) : null;
+            return NightSleeper(facility, bed, start, start) is { } id && _accounts.TryGetValue((id, ""), out var account) ? account.Prior(date) : null;
         }
     }
 
@@ -242,7 +242,7 @@ internal sealed class SleeperLedger(ISleeperStore sleepers, INightStore nights, 
 
     private Account Owner(string? sleeperId, string facility, string bed) => AccountOf(OwnerKey(sleeperId, facility, bed));
 
-    private Account AccountOf(string key)
+    private Account AccountOf((string, string) key)
     {
         if (!_accounts.TryGetValue(key, out var account))
         {
@@ -252,8 +252,9 @@ internal sealed class SleeperLedger(ISleeperStore sleepers, INightStore nights, 
         return account;
     }
 
-    // Sleeper ids never contain '/', so a bed's account cannot collide with a sleeper's.
-    private static string OwnerKey(string? sleeperId, string facility, string bed) => sleeperId ?? $"{facility}/{bed}";
+    // A sleeper's account is (id, ""), a bed's (facility, bed): bed ids are never empty, so they cannot collide. A pair, not
+    // a joined string: the debt is looked up on every epoch of every bed.
+    private static (string, string) OwnerKey(string? sleeperId, string facility, string bed) => sleeperId is null ? (facility, bed) : (sleeperId, "");
 
     private sealed record Counted(DateOnly Date, DateTimeOffset End, double TotalSleepMin);
 

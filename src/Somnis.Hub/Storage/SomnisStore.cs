@@ -298,19 +298,20 @@ internal sealed partial class SomnisStore : IDisposable
     }
 
     /// <summary>
-    /// A bed's stored vitals after <paramref name="after"/> (device time, exclusive) as the messages they were accepted as,
-    /// oldest first, read as they are enumerated: the history a restarted hub replays through a night's tracker. Device
-    /// times come back to the millisecond, as stored.
+    /// A bed's stored vitals after <paramref name="after"/> (device time, exclusive), oldest first, read as they are
+    /// enumerated: the history a restarted hub replays through a night's tracker. Only what detection reads is filled in
+    /// (sequence number, device time, interval, heart rate, activity, presence, stimulation); device times come back to the
+    /// millisecond, as stored.
     /// </summary>
     public IEnumerable<VitalsMessage> VitalsAfter(string facility, string bed, DateTimeOffset after)
     {
         using var c = Open();
-        // Through the native API, as AppendVitals: a restarted hub reads every open night's history before it is ready,
-        // and the data reader's per-column bookkeeping was most of that (docs/performance.md, "Restart").
+        // Through the native API, as AppendVitals, and only the columns detection reads: a restarted hub reads every open
+        // night's history before it is ready, and the data reader's per-column bookkeeping was most of that
+        // (docs/performance.md, "Restart").
         var db = c.Handle!;
         var rc = raw.sqlite3_prepare_v2(db, """
-            SELECT ts, seq, interval_s, heart_rate, respiration_rate, activity_count, skin_temperature, room_temperature,
-                   bed_presence, signal_quality, architect_stimulating, interlock_engaged
+            SELECT ts, seq, interval_s, heart_rate, activity_count, bed_presence, architect_stimulating
             FROM vitals
             WHERE bed = ?1 AND facility = ?2 AND ts > ?3
             ORDER BY ts, seq;
@@ -330,11 +331,9 @@ internal sealed partial class SomnisStore : IDisposable
                 yield return new VitalsMessage
                 {
                     Bed = bed, Ts = DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(stmt, 0)), Seq = raw.sqlite3_column_int64(stmt, 1),
-                    IntervalSeconds = raw.sqlite3_column_double(stmt, 2), HeartRate = Column(stmt, 3), RespirationRate = Column(stmt, 4),
-                    ActivityCount = Column(stmt, 5), SkinTemperature = Column(stmt, 6), RoomTemperature = Column(stmt, 7),
-                    BedPresence = raw.sqlite3_column_type(stmt, 8) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(stmt, 8) != 0,
-                    SignalQuality = raw.sqlite3_column_double(stmt, 9), ArchitectStimulating = raw.sqlite3_column_int64(stmt, 10) != 0,
-                    InterlockEngaged = raw.sqlite3_column_int64(stmt, 11) != 0,
+                    IntervalSeconds = raw.sqlite3_column_double(stmt, 2), HeartRate = Column(stmt, 3), ActivityCount = Column(stmt, 4),
+                    BedPresence = raw.sqlite3_column_type(stmt, 5) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(stmt, 5) != 0,
+                    ArchitectStimulating = raw.sqlite3_column_int64(stmt, 6) != 0,
                 };
             }
 
