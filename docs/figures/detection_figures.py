@@ -76,7 +76,7 @@ def bland_altman(folds):
     covered = [f for f in folds if f["coverage"] >= 0.9]
     panels = []
     for k, (title, truth, est) in enumerate([("TST: expected (Σ p) − PSG", "psg_tst_min", "expected_tst_min"),
-                                             ("WASO: scored − PSG", "psg_waso_min", "waso_min")]):
+                                             ("WASO: estimate (Σ p(wake), epochs called wake) − PSG", "psg_waso_min", "expected_waso_min")]):
         pts = [((f[truth] + f[est]) / 2, f[est] - f[truth]) for f in covered]
         diffs = [d for _, d in pts]
         mean = sum(diffs) / len(diffs)

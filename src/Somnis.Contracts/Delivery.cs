@@ -4,9 +4,10 @@ namespace Somnis.Contracts;
 
 /// <summary>
 /// A gap report, published by the edge to <c>.../gap</c> (QoS 1, not retained, journaled like data) when data it had
-/// accepted can never be delivered: a journal bound forced a drop, or a corrupted journal record was skipped at
-/// start-up (docs/protocol-delivery.md). The hub declares the sequence numbers of the range it has not received lost;
-/// sequence numbers it already has are unaffected.
+/// accepted can never be delivered: a journal bound or a full disk forced a drop, a corrupted journal record was
+/// skipped at start-up, or the hub asked for data the edge no longer holds (<see cref="GapReasons"/>; docs/protocol.md,
+/// "Delivery additions"). The hub declares the sequence numbers of the range it has not received lost; sequence
+/// numbers it already has are unaffected.
 /// </summary>
 public sealed record GapMessage
 {
@@ -58,7 +59,7 @@ public static class GapReasons
     public static bool IsKnown(string reason) => reason is JournalFull or JournalAge or DiskFull or JournalCorrupt or NotRetained;
 }
 
-/// <summary>What the edge still holds for the hub, reported in every status (docs/protocol-delivery.md).</summary>
+/// <summary>What the edge still holds for the hub, reported in every status (docs/protocol.md, "Status additions").</summary>
 /// <param name="Backlog">Data messages (and gap reports) journaled more than a second ago and not yet acknowledged by the broker.</param>
 /// <param name="OldestBacklogTs">Event time of the oldest of them; null when the backlog is empty.</param>
 /// <param name="Dropped">Data messages dropped by a journal bound or corruption since the journal was created.</param>

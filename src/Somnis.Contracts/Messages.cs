@@ -89,7 +89,7 @@ public sealed record StatusMessage
     /// <summary>Health of each sensor; a faulty sensor's values are withheld from vitals.</summary>
     public IReadOnlyList<SensorHealth> Sensors { get; init; } = [];
 
-    /// <summary>What the edge still holds for the hub (docs/protocol-delivery.md); absent from older edges.</summary>
+    /// <summary>What the edge still holds for the hub (docs/protocol.md, "Status additions"); absent from older edges.</summary>
     public DeliveryStatus? Delivery { get; init; }
 
     /// <summary>Quality of the edge's clock; absent from older edges.</summary>
@@ -149,15 +149,15 @@ public sealed record ArchitectEvent
 
 /// <summary>
 /// A command from the hub to one edge, published by the hub (only the hub's broker account may publish <c>.../cmd</c>)
-/// QoS 1 and <b>retained</b> to <c>somnis/{facility}/beds/{bed}/cmd</c>: the retained message is the state the hub wants,
-/// so an edge that (re)connects gets it at once. The edge answers with an <see cref="ArchitectEvent"/> carrying
-/// <see cref="ArchitectEvent.CommandId"/>.
+/// QoS 1 to <c>somnis/{facility}/beds/{bed}/cmd</c>. An interlock command (<c>pause</c>/<c>resume</c>) is <b>retained</b>:
+/// the retained message is the state the hub wants, so an edge that (re)connects gets it at once, and the edge answers
+/// with an <see cref="ArchitectEvent"/> carrying <see cref="ArchitectEvent.CommandId"/>. A <see cref="Resend"/> is not.
 /// </summary>
 public sealed record CommandMessage
 {
     /// <summary>Delivery: publish again the data messages <see cref="FromSeq"/>–<see cref="ToSeq"/>, which the hub is
     /// missing although the edge's journal was emptied (QoS 1, not retained). The edge answers with the messages it
-    /// still holds and a <c>not-retained</c> gap for the rest (docs/protocol.md, "Delivery").</summary>
+    /// still holds and a <c>not-retained</c> gap for the rest (docs/protocol.md, "Delivery additions").</summary>
     public const string Resend = CommandActions.Resend;
 
     /// <summary>Most sequence numbers one resend command may ask for.</summary>

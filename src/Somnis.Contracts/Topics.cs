@@ -6,8 +6,9 @@ namespace Somnis.Contracts;
 /// <item><c>vitals</c>: <see cref="VitalsMessage"/>, QoS 1, not retained.</item>
 /// <item><c>status</c>: <see cref="StatusMessage"/>, QoS 1, retained (birth message and last will).</item>
 /// <item><c>architect</c>: <see cref="ArchitectEvent"/>, QoS 1, not retained.</item>
-/// <item><c>gap</c>: <see cref="GapMessage"/>, QoS 1, not retained (docs/protocol-delivery.md).</item>
-/// <item><c>cmd</c>: commands from the hub to the edge, QoS 1.</item>
+/// <item><c>gap</c>: <see cref="GapMessage"/>, QoS 1, not retained (docs/protocol.md, "Delivery additions").</item>
+/// <item><c>cmd</c>: <see cref="CommandMessage"/> from the hub to the edge, QoS 1; retained for the interlock
+/// (<c>pause</c>/<c>resume</c>: the state the hub wants), not retained for <c>resend</c>.</item>
 /// </list>
 /// </summary>
 public static class Topics

@@ -12,7 +12,8 @@ namespace Somnis.Contracts;
 /// </summary>
 /// <remarks>
 /// Why it exists: the source generator treats the record's init-only properties as constructor arguments and boxes
-/// every value into an argument array (576 B and ~4 µs per message at the hub's rate, docs/performance.md). It reads
+/// every value into an argument array, for every message the hub takes in (docs/performance.md, "What was changed",
+/// <c>VitalsReader</c>). It reads
 /// the values through the same <see cref="Utf8JsonReader"/> calls the serializer's converters make
 /// (<c>TryGetInt32</c>, <c>TryGetInt64</c>, <c>TryGetDouble</c>, <c>TryGetDateTimeOffset</c>), so a value it takes is
 /// the value the serializer would take. <c>VitalsReaderTests</c> compares the two on thousands of mutated payloads.

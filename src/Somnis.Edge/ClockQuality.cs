@@ -27,7 +27,7 @@ internal sealed class ClockQuality(IOptions<EdgeOptions> options, TimeProvider t
             return new ClockStatus(configured, "configured");
         }
 
-        if (o.Mode != "hardware")
+        if (o.Mode != EdgeMode.Hardware)
         {
             return new ClockStatus(true, "simulated");
         }

@@ -48,7 +48,7 @@ public static class EdgeHost
         ["--bed"] = "ID: this bed's id [default: bed-01]",
         ["--beds"] = "N: simulate a fleet of N beds (bed-01...), 0-5000",
         ["--mode"] = "hardware|simulated: real sensors or the simulator [default: simulated]",
-        ["--scenario"] = "NAME: healthy, architect-deprivation, sensor-fault, mix, or a comma list [default: healthy]",
+        ["--scenario"] = "NAME: healthy, architect-deprivation, sensor-fault, natural, mix, or a comma list [default: healthy]",
         ["--speed"] = "X: simulated seconds per real second, 0.1-100000 [default: 1]",
         ["--seed"] = "N: seed of the simulation [default: 1]",
         ["--interval"] = "TIME: vitals interval, 00:00:01-00:01:00 [default: 00:00:10]",
@@ -90,8 +90,8 @@ public static class EdgeHost
     public static IHostApplicationBuilder AddSomnisEdge(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddOptions<EdgeOptions>().Bind(MqttVersions.Spelled(builder.Configuration.GetSection(EdgeOptions.Section))).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<EdgeOptions>, EdgeOptionsValidator>();
+        builder.Services.AddOptionsWithValidateOnStart<EdgeOptions, EdgeOptionsValidator>().Bind(EdgeOptions.Spelled(builder.Configuration.GetSection(EdgeOptions.Section)));
+        builder.Services.AddStartupStep(sp => JournalDirectory.Prepare(sp.GetRequiredService<IOptions<EdgeOptions>>().Value));
         builder.Services.AddPublishPipelines();
         builder.Services.AddSingleton<BedSourceFactory>();
         builder.Services.AddSingleton<ClockQuality>();

@@ -22,6 +22,7 @@ namespace Somnis.Edge;
 /// <param name="pipelines">The beds' publish pipelines (<see cref="PublishPipeline"/>); null only where a test builds the
 /// service by hand, which then gets pipelines without telemetry.</param>
 /// <param name="meters">For the connection metrics (meter <see cref="MeterName"/>); null: none.</param>
+/// <param name="gate">Registered by a host that must finish something before the beds start (the hub's demo); null: start at once.</param>
 internal sealed class EdgeService(
     IOptions<EdgeOptions> options,
     BedSourceFactory sources,
@@ -30,7 +31,8 @@ internal sealed class EdgeService(
     TimeProvider time,
     ILogger<EdgeService> logger,
     ResiliencePipelineProvider<PublishPipeline.Key>? pipelines = null,
-    IMeterFactory? meters = null) : BackgroundService
+    IMeterFactory? meters = null,
+    EdgeStartGate? gate = null) : BackgroundService
 {
     /// <summary>The edge's own meter: its MQTT connections (<c>somnis.edge.broker.*</c>, tagged <c>data</c> or <c>command</c>).</summary>
     public const string MeterName = "Somnis.Edge";
@@ -50,7 +52,7 @@ internal sealed class EdgeService(
             ids = [];
         }
 
-        Log.Started(logger, o.Facility, ids.Count, o.Mode, o.Broker, o.Speed);
+        Log.Started(logger, o.Facility, ids.Count, o.Mode.Label(), o.Broker, o.Speed);
         if (o.Journal is { Length: > 0 } dir)
         {
             Log.JournalOpened(logger, Path.GetFullPath(dir), o.JournalMaxBytes, o.JournalMaxAge, o.JournalFlushInterval, o.JournalFlushBytes);
@@ -58,6 +60,15 @@ internal sealed class EdgeService(
         else
         {
             Log.JournalInMemory(logger);
+        }
+
+        if (ids.Count > 0 && gate is { IsOpen: false })
+        {
+            // Before any bed exists: their device clocks start when they are created, after the wait.
+            Log.BedsWaiting(logger, ids.Count, gate.Reason);
+            var since = time.GetTimestamp();
+            await gate.WaitAsync(stoppingToken);
+            Log.BedsStarting(logger, ids.Count, time.GetElapsedTime(since));
         }
 
         for (var i = 0; i < ids.Count; i++)
@@ -140,13 +151,13 @@ internal sealed class BedSourceFactory(IOptions<EdgeOptions> options, TimeProvid
     public IBedSource Create(string bed, int index, int fleetSize)
     {
         var o = options.Value;
-        var chips = string.Equals(o.Simulation?.Level, EdgeSimulationOptions.Chips, StringComparison.OrdinalIgnoreCase);
+        var chips = o.Simulation.Level == SimulationLevel.Chips;
         var logger = (ILogger?)loggers?.CreateLogger<HardwareBedSource>() ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        if (o.Mode == "hardware" && !chips)
+        if (o.Mode == EdgeMode.Hardware && !chips)
         {
             var sensors = o.Sensors ?? throw new InvalidOperationException("Edge:Sensors is missing");
             Log.HardwareStarted(logger, bed, "real", Describe(sensors));
-            return new HardwareBedSource(bed, sensors, new RealSensorBuses(time ?? TimeProvider.System), o.Mode, null, logger);
+            return new HardwareBedSource(bed, sensors, new RealSensorBuses(time ?? TimeProvider.System), o.Mode.Label(), null, logger);
         }
 
         Scenarios.TryAssign(o.Scenario, fleetSize, out var scenarios, out _);
@@ -159,7 +170,7 @@ internal sealed class BedSourceFactory(IOptions<EdgeOptions> options, TimeProvid
             var sensors = o.Sensors ?? throw new InvalidOperationException("Edge:Sensors is missing");
             Log.HardwareStarted(logger, bed, "emulated", Describe(sensors));
             var buses = new EmulatedSensorBuses(new EmulatedBed(model, seed), sensors);
-            return new HardwareBedSource(bed, sensors, buses, o.Mode, new SimulationInfo(model.Scenario.Name(), seed, o.Speed), logger);
+            return new HardwareBedSource(bed, sensors, buses, o.Mode.Label(), new SimulationInfo(model.Scenario.Name(), seed, o.Speed), logger);
         }
 
         return new SimulatedBedSource(model, seed, o.Speed);

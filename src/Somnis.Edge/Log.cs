@@ -101,6 +101,13 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Warning, "Bed {Bed} command channel cannot reach {Broker}: {Reason}; retrying")]
     public static partial void CommandConnectFailed(ILogger logger, string bed, string broker, string reason);
 
+    // 420–429: start-up of the beds.
+    [LoggerMessage(420, LogLevel.Information, "{Beds} bed(s) wait for {Reason} before they start")]
+    public static partial void BedsWaiting(ILogger logger, int beds, string reason);
+
+    [LoggerMessage(421, LogLevel.Information, "{Beds} bed(s) start after waiting {Waited}")]
+    public static partial void BedsStarting(ILogger logger, int beds, TimeSpan waited);
+
     // 340–369: the bed's broker connections (MqttConnection events; connect failures are EventIds 3 and 11).
     [LoggerMessage(340, LogLevel.Warning, "Bed {Bed} lost its connection to {Broker}: {Reason}; reconnecting")]
     public static partial void ConnectionLost(ILogger logger, string bed, string broker, string reason);

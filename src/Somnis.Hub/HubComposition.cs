@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using Somnis.Contracts.Mqtt;
+using Somnis.Contracts.Settings;
 using Somnis.Hub.Beds;
 using Somnis.Hub.Broker;
 using Somnis.Hub.Dashboard;
@@ -15,7 +16,7 @@ namespace Somnis.Hub;
 internal static class HubComposition
 {
     /// <summary>Command-line flags of the hub and the configuration keys they set (README, "Hub options"). Flags of
-    /// <c>Edge:</c> keys are <c>demo</c>'s, for its simulated beds (ServeCommand).</summary>
+    /// <c>Edge:</c> and <c>Demo:</c> keys are <c>demo</c>'s, for its simulated beds and their story (ServeCommand).</summary>
     public static readonly IReadOnlyDictionary<string, string> SwitchMappings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
         ["--urls"] = "Urls",
@@ -31,6 +32,7 @@ internal static class HubComposition
         ["--seed"] = "Edge:Seed",
         ["--scenario"] = "Edge:Scenario",
         ["--incident-at"] = "Edge:IncidentAt",
+        ["--history-nights"] = "Demo:HistoryNights",
     };
 
     /// <summary>What each flag of <see cref="SwitchMappings"/> takes and does, for <c>--help</c> ("VALUE: meaning").</summary>
@@ -47,8 +49,9 @@ internal static class HubComposition
         ["--beds"] = "N: number of simulated beds, 0-5000 [default: 24]",
         ["--speed"] = "X: simulated seconds per real second [default: 60]",
         ["--seed"] = "N: seed of the simulation [default: 1]",
-        ["--scenario"] = "NAME: healthy, architect-deprivation, sensor-fault, mix, or a comma list [default: mix]",
+        ["--scenario"] = "NAME: healthy, architect-deprivation, sensor-fault, natural, mix, or a comma list [default: mix]",
         ["--incident-at"] = "TIME: simulated time of a Dream Exchange fault that wakes a third of the beds [default: 04:00:00]",
+        ["--history-nights"] = "N: past nights per sleeper, simulated and written before the live night starts, 0-365 (0: none) [default: 14]",
     };
 
     public static IHostApplicationBuilder AddSomnisDefaults(this IHostApplicationBuilder builder)
@@ -57,8 +60,7 @@ internal static class HubComposition
         // Under systemd (deploy/systemd/somnis-hub.service, Type=notify): readiness notification and journal-friendly
         // logs; does nothing elsewhere.
         builder.Services.AddSystemd();
-        builder.Services.AddOptions<HubOptions>().Bind(builder.Configuration.GetSection(HubOptions.Section)).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<HubOptions>, HubOptionsValidator>();
+        builder.Services.AddOptionsWithValidateOnStart<HubOptions, HubOptionsValidator>().Bind(builder.Configuration.GetSection(HubOptions.Section));
         // Keys for the sign-in cookie live with the hub's data, so browsers stay signed in across a hub restart.
         var dataDirectory = builder.Configuration[$"{HubOptions.Section}:{nameof(HubOptions.DataDirectory)}"] ?? "data";
         builder.Services.AddDataProtection()
@@ -78,8 +80,7 @@ internal static class HubComposition
 
     public static IHostApplicationBuilder AddBroker(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<BrokerOptions>().Bind(MqttVersions.Spelled(builder.Configuration.GetSection(BrokerOptions.Section))).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<BrokerOptions>, BrokerOptionsValidator>();
+        builder.Services.AddOptionsWithValidateOnStart<BrokerOptions, BrokerOptionsValidator>().Bind(MqttVersions.Spelled(builder.Configuration.GetSection(BrokerOptions.Section)));
         builder.Services.AddSingleton<BrokerEndpoint>();
         builder.Services.AddSingleton<EmbeddedBroker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
@@ -92,8 +93,7 @@ internal static class HubComposition
 
     public static IHostApplicationBuilder AddIngestion(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<DeliveryOptions>().Bind(builder.Configuration.GetSection(DeliveryOptions.Section)).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
+        builder.Services.AddOptionsWithValidateOnStart<DeliveryOptions, DeliveryOptionsValidator>().Bind(builder.Configuration.GetSection(DeliveryOptions.Section));
         builder.Services.AddSingleton<DeliveryTracker>();
         builder.Services.AddSingleton<IngestionPipeline>();
         builder.Services.AddSingleton<MqttIngestor>();
@@ -103,15 +103,14 @@ internal static class HubComposition
 
     public static IHostApplicationBuilder AddBeds(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<BedOptions>().Bind(builder.Configuration.GetSection(BedOptions.Section));
+        builder.Services.AddOptionsWithValidateOnStart<BedOptions, BedOptionsValidator>().Bind(builder.Configuration.GetSection(BedOptions.Section));
         builder.Services.AddSingleton<BedRegistry>();
         return builder;
     }
 
     public static IHostApplicationBuilder AddDetection(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<DetectionOptions>().Bind(builder.Configuration.GetSection(DetectionOptions.Section)).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<DetectionOptions>, DetectionOptionsValidator>();
+        builder.Services.AddOptionsWithValidateOnStart<DetectionOptions, DetectionOptionsValidator>().Bind(builder.Configuration.GetSection(DetectionOptions.Section));
         builder.Services.AddSingleton<DetectionService>();
         return builder;
     }
@@ -125,39 +124,30 @@ internal static class HubComposition
 }
 
 /// <summary>General hub settings (section <c>Hub</c>).</summary>
-public sealed class HubOptions
+public sealed class HubOptions : ISettingsSection
 {
     public const string Section = "Hub";
 
-    /// <summary>Where the hub keeps its files (embedded store) (<c>--data</c>). Created if missing.</summary>
+    /// <summary>Where the hub keeps its files: the store, the delivery checkpoint, cookie keys (<c>--data</c>). Created at
+    /// start-up if missing (<see cref="Storage.StoreStartup"/>); validation only checks that it names a directory.</summary>
+    /// <value>A directory path, relative to the working directory. Default <c>data</c>.</value>
+    [NotBlank(Flag = "--data", Requirement = "must name a directory")]
     public string DataDirectory { get; set; } = "data";
+
+    string ISettingsSection.SectionPath => Section;
 }
 
-internal sealed class HubOptionsValidator : IValidateOptions<HubOptions>
+/// <summary>Generated from <see cref="HubOptions"/>' attributes; reads and creates nothing.</summary>
+[OptionsValidator]
+internal sealed partial class HubOptionsValidator : IValidateOptions<HubOptions>;
+
+/// <summary>Generated from <see cref="BrokerOptions"/>' attributes, plus <see cref="Rules"/> (through its
+/// <see cref="System.ComponentModel.DataAnnotations.IValidatableObject"/>).</summary>
+[OptionsValidator]
+internal sealed partial class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
 {
-    public ValidateOptionsResult Validate(string? name, HubOptions options)
-    {
-        if (string.IsNullOrWhiteSpace(options.DataDirectory))
-        {
-            return ValidateOptionsResult.Fail("--data (Hub:DataDirectory) must name a directory");
-        }
-
-        try
-        {
-            Directory.CreateDirectory(options.DataDirectory);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return ValidateOptionsResult.Fail($"--data (Hub:DataDirectory) '{options.DataDirectory}' cannot be created: {ex.Message}");
-        }
-
-        return ValidateOptionsResult.Success;
-    }
-}
-
-internal sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
-{
-    public ValidateOptionsResult Validate(string? name, BrokerOptions o)
+    /// <summary>What one attribute cannot say: the broker list must parse, the CA file must load, facility ids.</summary>
+    internal static List<string> Rules(BrokerOptions o)
     {
         var errors = new List<string>();
         if (!o.Embedded && !BrokerAddress.TryParseList(o.Url, out _, out var error))
@@ -165,29 +155,9 @@ internal sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
             errors.Add($"--broker (Broker:Url): {error}");
         }
 
-        if (!MqttVersions.IsValid(o.MqttVersion))
-        {
-            errors.Add($"--mqtt-version (Broker:MqttVersion) must be {MqttVersions.Allowed}");
-        }
-
         if (o.CaCertificate is not null && BrokerTls.Problem(o.CaCertificate) is { } caProblem)
         {
             errors.Add($"--broker-ca (Broker:CaCertificate): {caProblem}");
-        }
-
-        if (o.EmbeddedPort is < 1 or > 65535)
-        {
-            errors.Add($"Broker:EmbeddedPort must be between 1 and 65535 (got {o.EmbeddedPort})");
-        }
-
-        if (o.ReceiveMaximum is < 16 or > 65535)
-        {
-            errors.Add($"Broker:ReceiveMaximum must be between 16 and 65535 messages (got {o.ReceiveMaximum})");
-        }
-
-        if (o.SessionExpiry < TimeSpan.FromMinutes(1) || o.SessionExpiry > TimeSpan.FromDays(7))
-        {
-            errors.Add($"Broker:SessionExpiry must be between 00:01:00 and 7.00:00:00 (got {o.SessionExpiry})");
         }
 
         foreach (var f in o.Facilities)
@@ -198,6 +168,6 @@ internal sealed class BrokerOptionsValidator : IValidateOptions<BrokerOptions>
             }
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        return errors;
     }
 }

@@ -240,6 +240,25 @@ internal static partial class Log
     [LoggerMessage(832, LogLevel.Warning, "Night {Night}: the stored vitals no longer cover it; resumed from its {Epochs} stored epochs (scoring starts afresh after them)")]
     public static partial void NightResumedFromStore(ILogger logger, string night, int epochs);
 
+    // 860–879: the demo's story (sleepers, history).
+    [LoggerMessage(860, LogLevel.Information, "Demo story: {Sleepers} sleepers in their beds ({Admitted} admitted now): {Architect} Architect users, {Companions} Companions, {Switchers} switching from the Architect to Companions")]
+    public static partial void DemoCast(ILogger logger, int sleepers, int admitted, int architect, int companions, int switchers);
+
+    [LoggerMessage(861, LogLevel.Information, "Demo history: simulating {Nights} past nights for each of {Sleepers} sleepers before the live night starts ({Skipped} already have nights of record)")]
+    public static partial void DemoHistoryStarted(ILogger logger, int nights, int sleepers, int skipped);
+
+    [LoggerMessage(862, LogLevel.Information, "Demo history: {Nights} past nights of {Sleepers} sleepers simulated, scored and written in {Elapsed} (process CPU {Cpu} on {Cores} cores)")]
+    public static partial void DemoHistoryWritten(ILogger logger, int nights, int sleepers, TimeSpan elapsed, TimeSpan cpu, int cores);
+
+    [LoggerMessage(863, LogLevel.Error, "Demo story could not be written; the live night starts without it")]
+    public static partial void DemoStoryFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(864, LogLevel.Warning, "Demo sleeper {Sleeper} not admitted to bed {Bed}: {Reason}")]
+    public static partial void DemoAdmissionSkipped(ILogger logger, string sleeper, string bed, string reason);
+
+    [LoggerMessage(865, LogLevel.Warning, "Demo history: the store refused a write ({Reason}); {Nights} nights stay queued for the night writer")]
+    public static partial void DemoHistoryQueued(ILogger logger, int nights, string reason);
+
     [LoggerMessage(700, LogLevel.Warning, "User name {User} locked out until {Until:o} after {Failures} failed sign-ins (the last from {Address})")]
     public static partial void UserLockedOut(ILogger logger, string user, DateTimeOffset until, int failures, string address);
 
@@ -248,4 +267,62 @@ internal static partial class Log
 
     [LoggerMessage(702, LogLevel.Warning, "Lockout of user name {User} lifted by {By}")]
     public static partial void LockoutLifted(ILogger logger, string user, string by);
+
+    // 900-929: the shared store (Store:Provider postgres) and store outages.
+    [LoggerMessage(900, LogLevel.Information, "Shared store {Store}: applied schema step {Version} ({Name})")]
+    public static partial void SharedStoreMigrated(ILogger logger, string store, int version, string name);
+
+    [LoggerMessage(901, LogLevel.Information, "Shared store {Store} open (schema version {Version})")]
+    public static partial void SharedStoreOpened(ILogger logger, string store, int version);
+
+    [LoggerMessage(902, LogLevel.Warning, "Shared store {Store} unreachable (attempt {Attempt}: {Reason}); retrying in {Delay}, giving up in {Left} (Store:StartupTimeout)")]
+    public static partial void SharedStoreUnreachable(ILogger logger, string store, int attempt, string reason, TimeSpan delay, TimeSpan left);
+
+    [LoggerMessage(903, LogLevel.Critical, "Shared store {Store} still unreachable after {Timeout} (Store:StartupTimeout, {Attempts} attempts; last: {Reason}); check Store:ConnectionString and the server. The hub stops")]
+    public static partial void SharedStoreGaveUp(ILogger logger, string store, TimeSpan timeout, int attempts, string reason);
+
+    [LoggerMessage(904, LogLevel.Critical, "Shared store {Store} (Store:ConnectionString) cannot be used: {Reason}. The hub stops")]
+    public static partial void SharedStoreOpenFailed(ILogger logger, string store, string reason, Exception exception);
+
+    [LoggerMessage(905, LogLevel.Warning, "Alarm store unreachable ({Reason}): {Queued} changes kept in memory, retried in {Delay}")]
+    public static partial void AlarmStoreUnreachable(ILogger logger, string reason, int queued, TimeSpan delay);
+
+    [LoggerMessage(906, LogLevel.Information, "Alarm store writes succeed again after {Outage}; the changes kept meanwhile are written")]
+    public static partial void AlarmStoreRecovered(ILogger logger, TimeSpan outage);
+
+    [LoggerMessage(750, LogLevel.Information, "User {User} added as {Role} by {By}")]
+    public static partial void UserAdded(ILogger logger, string user, string role, string by);
+
+    [LoggerMessage(751, LogLevel.Information, "User {User} removed by {By}")]
+    public static partial void UserRemoved(ILogger logger, string user, string by);
+
+    [LoggerMessage(752, LogLevel.Information, "User {User} is now {Role} (changed by {By})")]
+    public static partial void UserRoleChanged(ILogger logger, string user, string role, string by);
+
+    [LoggerMessage(753, LogLevel.Information, "Password of user {User} changed by {By}")]
+    public static partial void UserPasswordChanged(ILogger logger, string user, string by);
+
+    [LoggerMessage(754, LogLevel.Information, "The store had no users: {Count} added from Auth:Users")]
+    public static partial void UsersSeeded(ILogger logger, int count);
+
+    [LoggerMessage(755, LogLevel.Warning, "Auth:Users lists {User} as {Configured} but the store has {Stored}: the store is used (Auth:Users only fills a store that has no users; docs/operations.md, \"Users\")")]
+    public static partial void ConfiguredUserDiffers(ILogger logger, string user, string configured, string stored);
+
+    [LoggerMessage(756, LogLevel.Warning, "No users: nobody can sign in. Add a supervisor: somnis-hub users add NAME --role supervisor (password on standard input)")]
+    public static partial void NoUsers(ILogger logger);
+
+    [LoggerMessage(757, LogLevel.Information, "Password hash of user {User} replaced by the current format at sign-in")]
+    public static partial void PasswordRehashed(ILogger logger, string user);
+
+    [LoggerMessage(758, LogLevel.Information, "Sessions of user {User} ended: {Reason}")]
+    public static partial void SessionsEnded(ILogger logger, string user, string reason);
+
+    [LoggerMessage(759, LogLevel.Error, "Reading the users from the store failed; sessions are checked against what was read before")]
+    public static partial void UsersRefreshFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(760, LogLevel.Information, "User change by {By} refused ({Status}): {Reason}")]
+    public static partial void UserChangeRefused(ILogger logger, string by, int status, string reason);
+
+    [LoggerMessage(761, LogLevel.Error, "A user change could not be stored; nothing changed")]
+    public static partial void UserStoreFailed(ILogger logger, Exception exception);
 }

@@ -23,6 +23,7 @@ root.Subcommands.Add(ServeCommand.Demo(keys, RunHubAsync));
 root.Subcommands.Add(AnalyzeCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(HashPasswordCommand.Create());
+root.Subcommands.Add(UsersCommand.Create(keys));
 return await Switches.InvokeAsync("somnis-hub", root, flags, keys, Console.Out, Console.Error);
 
 static async Task<int> RunHubAsync(string[] configuration, bool demo, CancellationToken cancellationToken)
@@ -37,6 +38,7 @@ static async Task<int> RunHubAsync(string[] configuration, bool demo, Cancellati
     builder.AddBeds();
     builder.AddDetection();
     builder.AddStorage();
+    builder.AddUsers();
     builder.AddSleepers();
     builder.AddNights();
     builder.AddStudy();
@@ -55,15 +57,23 @@ static async Task<int> RunHubAsync(string[] configuration, bool demo, Cancellati
         return Switches.Usage;
     }
 
+    // Schema checked and migrated, the shared store reached (or waited for), before anything runs on it.
+    if (!await StoreStartup.OpenAsync(app.Services, cancellationToken))
+    {
+        return Switches.Usage;
+    }
+
     app.UseTransportSecurity();
     app.UseResponseCompression();
     app.UseRateLimiter();
     app.UseAuthentication();
+    app.UseUserSessions();
     app.UseAuthorization();
     app.UseDefaultFiles();
     app.UseStaticFiles();
     app.MapSomnisHealth();
     app.MapSignIn();
+    app.MapUsersApi();
     app.MapBedsApi();
     app.MapNightApi();
     app.MapAlarmsApi();

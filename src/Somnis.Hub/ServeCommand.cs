@@ -5,7 +5,7 @@ namespace Somnis.Hub;
 
 /// <summary>
 /// <c>serve</c> (also the hub run without a command) and <c>demo</c>: the flags of <see cref="HubComposition.SwitchMappings"/>
-/// (demo also those of its simulated beds, the <c>Edge:</c> keys) and any configuration key as <c>--Section:Key value</c>;
+/// (demo also those of its simulated beds and their story, the <c>Edge:</c> and <c>Demo:</c> keys) and any configuration key as <c>--Section:Key value</c>;
 /// the hub itself is started by <paramref name="run"/> with the resulting configuration.
 /// </summary>
 internal static class ServeCommand
@@ -33,7 +33,7 @@ internal static class ServeCommand
         where T : Command
     {
         var options = Switches.Options(HubComposition.SwitchMappings, HubComposition.SwitchHelp,
-            key => demo || !key.StartsWith("Edge:", StringComparison.Ordinal));
+            key => demo || !(key.StartsWith("Edge:", StringComparison.Ordinal) || key.StartsWith("Demo:", StringComparison.Ordinal)));
         foreach (var option in options)
         {
             command.Options.Add(option);

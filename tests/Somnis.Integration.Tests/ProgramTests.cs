@@ -14,7 +14,10 @@ public sealed class ProgramTests : IDisposable
 
     public void Dispose() => Directory.Delete(_cwd, recursive: true);
 
-    private async Task<(int Code, string Output, string Error)> Run(string dll, params string[] args)
+    private Task<(int Code, string Output, string Error)> Run(string dll, params string[] args) => RunWithInput(dll, "", args);
+
+    /// <summary>Runs a program with <paramref name="stdin"/> as its standard input (then closed).</summary>
+    private async Task<(int Code, string Output, string Error)> RunWithInput(string dll, string stdin, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, WorkingDirectory = _cwd };
         psi.ArgumentList.Add(dll);
@@ -25,6 +28,7 @@ public sealed class ProgramTests : IDisposable
 
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         using var process = Process.Start(psi)!;
+        await process.StandardInput.WriteAsync(stdin);
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -50,6 +54,9 @@ public sealed class ProgramTests : IDisposable
         { ["analyze", "--help"], "Somnis.Hub analyze [options]" },
         { ["validate", "--help"], "Somnis.Hub validate [options]" },
         { ["hash-password", "--help"], "Somnis.Hub hash-password [options]" },
+        { ["users", "--help"], "Somnis.Hub users [command] [options]" },
+        { ["users", "add", "--help"], "Somnis.Hub users add <NAME> [options]" },
+        { ["users", "list", "--help"], "Somnis.Hub users list [options]" },
         { ["demo", "--beds", "3", "-h"], "Somnis.Hub demo [options]" },
     };
 
@@ -68,14 +75,14 @@ public sealed class ProgramTests : IDisposable
     public async Task Hub_help_lists_commands_and_demo_help_lists_the_simulation_flags()
     {
         var (_, root, _) = await Run(RepoPaths.HubDll, "--help");
-        foreach (var command in new[] { "serve", "demo", "analyze", "validate", "hash-password" })
+        foreach (var command in new[] { "serve", "demo", "analyze", "validate", "hash-password", "users" })
         {
             Assert.Contains($"  {command} ", root, StringComparison.Ordinal);
         }
 
         Assert.DoesNotContain("--beds", root, StringComparison.Ordinal);
         var (_, demo, _) = await Run(RepoPaths.HubDll, "demo", "--help");
-        foreach (var flag in new[] { "--urls", "--broker", "--data", "--beds", "--speed", "--seed", "--scenario", "--facility", "--incident-at" })
+        foreach (var flag in new[] { "--urls", "--broker", "--data", "--beds", "--speed", "--seed", "--scenario", "--facility", "--incident-at", "--history-nights" })
         {
             Assert.Contains(flag + " <", demo, StringComparison.Ordinal);
         }
@@ -107,6 +114,33 @@ public sealed class ProgramTests : IDisposable
         Assert.Contains($"Run '{hint}' for usage.", error, StringComparison.Ordinal);
         Assert.Equal("", output);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_cwd));
+    }
+
+    [Theory]
+    [InlineData("many", "somnis-hub: invalid setting: Failed to convert configuration value 'many' at 'Demo:HistoryNights'")]
+    [InlineData("-1", "somnis-hub: invalid setting: --history-nights (Demo:HistoryNights) must be between 0 and 365 nights (got -1)")]
+    public async Task Demo_bad_history_length_is_named_and_exits_2(string value, string message)
+    {
+        var (code, _, error) = await Run(RepoPaths.HubDll, "demo", "--history-nights", value, "--urls", "http://127.0.0.1:0");
+        Assert.Equal(2, code);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Users_add_reads_the_password_on_standard_input_and_refuses_a_short_one()
+    {
+        var (code, output, error) = await RunWithInput(RepoPaths.HubDll, "boss-password-1\n", "users", "add", "boss", "--role", "supervisor", "--data", "hub-data");
+        Assert.True(code == 0, $"exit {code}: {error}");
+        Assert.Equal("added boss (supervisor)", output.Trim());
+        Assert.True(File.Exists(Path.Combine(_cwd, "hub-data", "somnis.db")));
+
+        (code, _, error) = await RunWithInput(RepoPaths.HubDll, "short\n", "users", "add", "tina", "--role", "technician", "--data", "hub-data");
+        Assert.Equal(2, code);
+        Assert.Contains("the password is too short: at least 12 characters", error, StringComparison.Ordinal);
+        (code, output, _) = await Run(RepoPaths.HubDll, "users", "list", "--data", "hub-data");
+        Assert.Equal(0, code);
+        Assert.Matches(@"\nboss\s+supervisor\s", output);
+        Assert.DoesNotContain("tina", output, StringComparison.Ordinal);
     }
 
     [Fact]

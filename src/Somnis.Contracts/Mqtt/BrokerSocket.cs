@@ -12,7 +12,8 @@ public static class BrokerSocket
     /// MQTTnet sets both socket buffers to its <c>BufferSize</c> (8 KiB by default) before connecting, which turns off
     /// TCP window scaling: the receive window stays at about 8 KiB, some 25 messages. Each window then costs a round
     /// trip that includes the time until the receiving process is scheduled, so on a busy machine the hub drained a
-    /// backlog at under 100 messages/s while idle. Larger buffers keep a replay or a backlog flowing.
+    /// backlog far slower than the beds produced it, while idle. Larger buffers keep a replay or a backlog flowing
+    /// (docs/performance.md, "What was changed", <c>BrokerSocket</c>).
     /// </summary>
     public static MqttClientOptions Widen(MqttClientOptions options)
     {

@@ -5,8 +5,8 @@ using MQTTnet.Protocol;
 namespace Somnis.Contracts.Mqtt;
 
 /// <summary>
-/// What <see cref="MqttConnection"/> asks of one MQTTnet client: its options for a broker, and connect, subscribe and
-/// ping bounded in time. Every call that can block on a wedged socket runs on a thread of its own and is bounded on the
+/// What <see cref="MqttConnection"/> asks of one MQTTnet client: a fresh client per attempt, its options for a broker,
+/// and connect, subscribe and ping bounded in time. Every call that can block on a wedged socket runs on a thread of its own and is bounded on the
 /// injected clock, so a black hole (a cable pulled) is noticed in seconds, not after the OS's TCP timeout.
 /// </summary>
 internal static class MqttClientCalls
@@ -102,6 +102,29 @@ internal static class MqttClientCalls
         {
             return false;
         }
+    }
+
+    /// <summary>A fresh client: every attempt gets one, since the old one may be wedged on a dead socket.</summary>
+    /// <param name="received">Handles every message received; null: none.</param>
+    /// <param name="onReadyClosed">Runs when a connection that was up closes (not when an attempt fails).</param>
+    public static IMqttClient NewClient(Func<MqttApplicationMessageReceivedEventArgs, Task>? received, Action onReadyClosed)
+    {
+        var client = new MqttClientFactory().CreateMqttClient();
+        if (received is not null)
+        {
+            client.ApplicationMessageReceivedAsync += received;
+        }
+
+        client.DisconnectedAsync += e =>
+        {
+            if (e.ClientWasConnected)
+            {
+                onReadyClosed();
+            }
+
+            return Task.CompletedTask;
+        };
+        return client;
     }
 
     /// <summary>Disposes a client in the background: closing a dead connection's socket can block.</summary>

@@ -24,7 +24,6 @@ public sealed class MqttConnection : IAsyncDisposable
     private readonly MqttConnectionOptions _options;
     private readonly TimeProvider _time;
     private readonly Random _random;
-    private readonly MqttClientFactory _factory = new();
 
     // Held for every change of connection: an attempt, a drop, a disconnect. The ready client is read without it.
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -289,7 +288,8 @@ public sealed class MqttConnection : IAsyncDisposable
         var broker = Broker;
         Volatile.Write(ref _state, (int)MqttConnectionState.Connecting);
         Notify(() => Connecting?.Invoke(broker));
-        var client = NewClient();
+        // A ready connection that closes wakes the supervision at once instead of at its next check.
+        var client = MqttClientCalls.NewClient(MessageReceived, onReadyClosed: () => _wake.Writer.TryWrite(true));
         try
         {
             var result = await MqttClientCalls.ConnectAsync(client, MqttClientCalls.Options(_options, broker), _options.ConnectTimeout, _time, ct);
@@ -339,27 +339,6 @@ public sealed class MqttConnection : IAsyncDisposable
             Notify(() => ConnectFailed?.Invoke(broker, ex, delay));
             throw;
         }
-    }
-
-    private IMqttClient NewClient()
-    {
-        var client = _factory.CreateMqttClient();
-        if (MessageReceived is { } handler)
-        {
-            client.ApplicationMessageReceivedAsync += handler;
-        }
-
-        client.DisconnectedAsync += e =>
-        {
-            // A ready connection that closes wakes the supervision at once instead of at its next check.
-            if (e.ClientWasConnected)
-            {
-                _wake.Writer.TryWrite(true);
-            }
-
-            return Task.CompletedTask;
-        };
-        return client;
     }
 
     /// <summary>Forgets a ready connection that was lost (under the gate).</summary>

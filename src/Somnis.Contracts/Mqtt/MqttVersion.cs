@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Primitives;
+using Somnis.Contracts.Settings;
 
 namespace Somnis.Contracts.Mqtt;
 
@@ -34,28 +34,12 @@ public static class MqttVersions
         return version != 0;
     }
 
-    /// <summary>
-    /// An options section as the configuration binder should see it. The binder reads an enum by its name or number only,
-    /// and "3.1.1", the version's usual name, is neither: this view shows it the enum's name instead, so every
-    /// configuration source (file, environment, command line) takes <c>5</c> and <c>3.1.1</c>. Any other text is shown as
-    /// 0, which binds and fails the options validation, whose message names the setting.
-    /// </summary>
-    public static IConfiguration Spelled(IConfiguration section, string key = "MqttVersion") => new SpelledSection(section, key);
+    /// <summary>The spelling of <c>5</c> and <c>3.1.1</c> for the configuration binder (<see cref="Spellings"/>): the
+    /// binder reads an enum by its name or number only, and "3.1.1", the version's usual name, is neither.</summary>
+    public static string? Spell(string text) => TryParse(text, out var v) ? v.ToString() : null;
 
-    private sealed class SpelledSection(IConfiguration inner, string key) : IConfiguration
-    {
-        public string? this[string name]
-        {
-            get => string.Equals(name, key, StringComparison.OrdinalIgnoreCase) && inner[name] is { Length: > 0 } text
-                ? (TryParse(text, out var v) ? v.ToString() : "0")
-                : inner[name];
-            set => inner[name] = value;
-        }
-
-        public IEnumerable<IConfigurationSection> GetChildren() => inner.GetChildren();
-
-        public IChangeToken GetReloadToken() => inner.GetReloadToken();
-
-        public IConfigurationSection GetSection(string name) => inner.GetSection(name);
-    }
+    /// <summary>An options section whose <paramref name="key"/> the binder reads as <c>5</c> or <c>3.1.1</c>; any other text
+    /// binds as 0 and fails validation naming the setting (<see cref="Spellings"/>).</summary>
+    public static IConfiguration Spelled(IConfiguration section, string key = "MqttVersion") =>
+        Spellings.View(section, new Dictionary<string, Func<string, string?>> { [key] = Spell });
 }

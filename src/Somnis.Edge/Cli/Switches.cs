@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Runtime.CompilerServices;
 
 namespace Somnis.Edge.Cli;
@@ -124,7 +125,14 @@ public static class Switches
                 await error.WriteLineAsync($"{program}: {message}");
             }
 
-            var path = command == root ? program : $"{program} {command.Name}";
+            // The whole path of a nested command ("somnis-hub users add").
+            var names = new List<string> { program };
+            for (var r = result.CommandResult; r.Command != root && r.Parent is CommandResult parent; r = parent)
+            {
+                names.Insert(1, r.Command.Name);
+            }
+
+            var path = string.Join(' ', names);
             await error.WriteLineAsync($"Run '{path} --help' for usage.");
             return Usage;
         }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -45,7 +44,7 @@ internal sealed class BedLink : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly MqttConnection _connection;
-    private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Doorbell _doorbell;
     private readonly ResiliencePipeline _publishPipeline;
     private readonly TokenBucket _replayBudget;
     private int _statusDirty;
@@ -75,6 +74,7 @@ internal sealed class BedLink : IAsyncDisposable
         _time = time;
         _logger = logger;
         _replayBudget = new TokenBucket(options.ReplayRate, time);
+        _doorbell = new Doorbell(time);
         var will = () => JsonSerializer.SerializeToUtf8Bytes(CurrentStatus(DeviceStates.Offline), SomnisJsonContext.Default.StatusMessage);
         _connection = new MqttConnection(BrokerLinks.Data(options, facility, bed, will), time, random)
         {
@@ -270,12 +270,12 @@ internal sealed class BedLink : IAsyncDisposable
             }
 
             var wait = _journal.HasBacklog ? _replayBudget.UntilNext() : TimeSpan.FromSeconds(1);
-            await WaitForDoorbellAsync(wait, ct);
+            await _doorbell.WaitAsync(wait, ct);
             return;
         }
 
-        // Up to PublishWindow QoS 1 publishes in flight at once: a round trip per message would cap a bed at a few
-        // hundred messages/s on a busy machine, too slow to catch up after an outage.
+        // Up to PublishWindow QoS 1 publishes in flight at once: one round trip per message, on a busy machine, is too
+        // slow a replay to catch up after an outage.
         var failures = await Task.WhenAll(batch.Select(b => PublishEntryAsync(b.Entry, b.Replay, inFlight)));
         if (failures.OfType<BrokenCircuitException>().FirstOrDefault() is { } broken)
         {
@@ -349,20 +349,7 @@ internal sealed class BedLink : IAsyncDisposable
         }
     }
 
-    private void Ring() => _doorbell.Writer.TryWrite(true);
-
-    private async Task WaitForDoorbellAsync(TimeSpan timeout, CancellationToken ct)
-    {
-        using var timer = new CancellationTokenSource(timeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
-        try
-        {
-            await _doorbell.Reader.ReadAsync(linked.Token);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-        }
-    }
+    private void Ring() => _doorbell.Ring();
 
     private static Task PublishAsync(IMqttClient client, OutgoingMessage message, CancellationToken ct) =>
         PublishAsync(client, message.Topic, message.Payload, message.Retain, ct);
@@ -447,35 +434,5 @@ internal sealed class BedLink : IAsyncDisposable
 
         _journal.Dispose();
         await _connection.DisposeAsync();
-    }
-
-    /// <summary>The replay budget: <c>rate</c> tokens a second, bursts of a tenth of a second.</summary>
-    private sealed class TokenBucket(double rate, TimeProvider time)
-    {
-        private readonly double _capacity = Math.Max(1, rate / 10);
-        private double _tokens = Math.Max(1, rate / 10);
-        private long _last = time.GetTimestamp();
-
-        public bool Available()
-        {
-            Refill();
-            return _tokens >= 1;
-        }
-
-        public void Take() => _tokens -= 1;
-
-        public TimeSpan UntilNext()
-        {
-            Refill();
-            var wait = TimeSpan.FromSeconds(Math.Max(0, (1 - _tokens) / rate));
-            return wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait;
-        }
-
-        private void Refill()
-        {
-            var now = time.GetTimestamp();
-            _tokens = Math.Min(_capacity, _tokens + (time.GetElapsedTime(_last, now).TotalSeconds * rate));
-            _last = now;
-        }
     }
 }

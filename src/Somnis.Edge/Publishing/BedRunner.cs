@@ -178,28 +178,31 @@ internal sealed class BedRunner
                 await send(OutgoingMessage.Architect(_facility, evt), ct);
             }
 
-            var vitals = new VitalsMessage
-            {
-                Bed = _bed,
-                Seq = NextSeq(),
-                Ts = ts,
-                IntervalSeconds = _interval.TotalSeconds,
-                HeartRate = reading.HeartRate,
-                RespirationRate = reading.RespirationRate,
-                ActivityCount = reading.ActivityCount,
-                SkinTemperature = reading.SkinTemperature,
-                RoomTemperature = reading.RoomTemperature,
-                BedPresence = reading.BedPresence,
-                SignalQuality = reading.SignalQuality,
-                ArchitectStimulating = reading.ArchitectStimulating,
-                // Confirmed state: the hub's pause or the local safe rule, or the relay read back in hardware mode.
-                InterlockEngaged = engaged || reading.InterlockEngaged,
-            };
-            await send(OutgoingMessage.Vitals(_facility, vitals), ct);
+            await send(OutgoingMessage.Vitals(_facility, Vitals(_bed, NextSeq(), ts, _interval, reading, engaged)), ct);
         }
 
         return made;
     }
+
+    /// <summary>The vitals message of one interval's reading, stamped <paramref name="ts"/> (the end of the interval).</summary>
+    /// <param name="engaged">The interlock as the edge applies it (hub pause or local safe rule).</param>
+    internal static VitalsMessage Vitals(string bed, long seq, DateTimeOffset ts, TimeSpan interval, BedReading reading, bool engaged) => new()
+    {
+        Bed = bed,
+        Seq = seq,
+        Ts = ts,
+        IntervalSeconds = interval.TotalSeconds,
+        HeartRate = reading.HeartRate,
+        RespirationRate = reading.RespirationRate,
+        ActivityCount = reading.ActivityCount,
+        SkinTemperature = reading.SkinTemperature,
+        RoomTemperature = reading.RoomTemperature,
+        BedPresence = reading.BedPresence,
+        SignalQuality = reading.SignalQuality,
+        ArchitectStimulating = reading.ArchitectStimulating,
+        // Confirmed state: the hub's pause or the local safe rule, or the relay read back in hardware mode.
+        InterlockEngaged = engaged || reading.InterlockEngaged,
+    };
 
     /// <summary>Real time until the next interval is due.</summary>
     internal TimeSpan UntilNextDue()

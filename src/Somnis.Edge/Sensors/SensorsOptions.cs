@@ -1,19 +1,33 @@
 using System.Globalization;
+using Somnis.Contracts.Settings;
 
 namespace Somnis.Edge.Sensors;
 
-/// <summary>How far down a simulated or emulated bed is simulated, section <c>Edge:Simulation</c>.</summary>
-public sealed class EdgeSimulationOptions
+/// <summary>How far down a simulated or emulated bed is simulated (<c>--simulation-level</c>).</summary>
+public enum SimulationLevel
 {
-    public const string Model = "model";
-    public const string Chips = "chips";
+    // 0 is left undefined: the configuration binder sees text that names no level as 0 (Spellings).
 
+    /// <summary>The sleeper model is read out directly, cheap enough for fleets.</summary>
+    Model = 1,
+
+    /// <summary>The model drives emulated chips behind <c>I2cDevice</c>/<c>SpiDevice</c>/<c>GpioDriver</c>, and the real
+    /// drivers and the real signal processing run on them.</summary>
+    Chips = 2,
+}
+
+/// <summary>How far down a simulated or emulated bed is simulated, section <c>Edge:Simulation</c>.</summary>
+public sealed class EdgeSimulationOptions : ISettingsSection
+{
     /// <summary>
-    /// <c>model</c> (default): the sleeper model is read out directly, cheap enough for fleets. <c>chips</c>: the model
-    /// drives emulated chips behind <c>I2cDevice</c>/<c>SpiDevice</c>/<c>GpioDriver</c>, and the real drivers and the
-    /// real signal processing run on them (<c>--emulate-chips</c> or <c>--simulation-level chips</c>).
+    /// <c>model</c>: the sleeper model is read out directly. <c>chips</c>: the real drivers on emulated chips
+    /// (<c>--emulate-chips</c> or <c>--simulation-level chips</c>), read case-insensitively.
     /// </summary>
-    public string Level { get; set; } = Model;
+    /// <value><c>model</c> or <c>chips</c>. Default <c>model</c>.</value>
+    [Defined(Flag = "--simulation-level")]
+    public SimulationLevel Level { get; set; } = SimulationLevel.Model;
+
+    string ISettingsSection.SectionPath => $"{EdgeOptions.Section}:Simulation";
 }
 
 /// <summary>

@@ -12,11 +12,15 @@ public enum Scenario
 
     /// <summary>A healthy sleeper whose bed sensor (BCG) fails for stretches of the night.</summary>
     SensorFault,
+
+    /// <summary>Normal sleep cycles without a Dream Architect (the Companions program, or an Architect user's night with
+    /// it switched off): no stimulation at all.</summary>
+    Natural,
 }
 
 public static class Scenarios
 {
-    public static readonly IReadOnlyList<Scenario> All = [Scenario.Healthy, Scenario.ArchitectDeprivation, Scenario.SensorFault];
+    public static readonly IReadOnlyList<Scenario> All = [Scenario.Healthy, Scenario.ArchitectDeprivation, Scenario.SensorFault, Scenario.Natural];
 
     /// <summary>The demo's mix, repeated over the beds: two thirds healthy, the rest split between the problems.</summary>
     public static readonly IReadOnlyList<Scenario> Mix =
@@ -30,6 +34,7 @@ public static class Scenarios
         Scenario.Healthy => "healthy",
         Scenario.ArchitectDeprivation => "architect-deprivation",
         Scenario.SensorFault => "sensor-fault",
+        Scenario.Natural => "natural",
         _ => throw new ArgumentOutOfRangeException(nameof(scenario)),
     };
 

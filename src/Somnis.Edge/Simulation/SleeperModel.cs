@@ -46,6 +46,7 @@ internal sealed class SleeperModel
     private readonly Scenario _scenario;
     private readonly SimulationTimeline _timeline;
     private readonly bool _inIncidentGroup;
+    private readonly double _intensity;
     private readonly double _baseHeartRate;
     private readonly double _roomOffset;
     private readonly List<(int Start, int End, SleepStage Stage)> _plan = [];
@@ -64,13 +65,23 @@ internal sealed class SleeperModel
     private double _skin;
     private volatile bool _interlock;
 
-    public SleeperModel(Scenario scenario, int seed, SimulationTimeline? timeline = null, bool inIncidentGroup = false)
+    /// <param name="architectIntensity">How hard the Architect works in the deprivation scenario, (0, 1]: each
+    /// stimulation bout lasts 25 min × this (1, the default: 25 minutes on, 10 off, all night). Other scenarios ignore it.</param>
+    /// <param name="baseHeartRate">The sleeper's N2 heart rate, bpm, when the same person sleeps several modelled nights
+    /// (the demo's history); null: drawn from the seed (52–64 bpm).</param>
+    public SleeperModel(Scenario scenario, int seed, SimulationTimeline? timeline = null, bool inIncidentGroup = false,
+        double architectIntensity = 1, double? baseHeartRate = null)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(architectIntensity);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(architectIntensity, 1);
         _scenario = scenario;
         _timeline = timeline ?? SimulationTimeline.Default;
         _inIncidentGroup = inIncidentGroup;
+        _intensity = architectIntensity;
         _rng = new Random(seed);
-        _baseHeartRate = 52 + (_rng.NextDouble() * 12);
+        // Drawn even when given, so a seed plans the same night either way.
+        var drawn = 52 + (_rng.NextDouble() * 12);
+        _baseHeartRate = baseHeartRate ?? drawn;
         _roomOffset = (_rng.NextDouble() - 0.5) * 2;
         _hr = _baseHeartRate + HeartRateOffset(SleepStage.Wake);
         _rr = RespirationTarget(SleepStage.Wake);
@@ -242,7 +253,7 @@ internal sealed class SleeperModel
             Add(SleepStage.Rem, cycle == 0 ? Between(8, 12) : Between(18, 32));
             if (_scenario == Scenario.Healthy && _rng.NextDouble() < 0.6)
             {
-                // Healthy: the Architect shapes a REM dream for a few minutes and the sleeper sleeps on.
+                // Healthy: the Architect shapes a REM dream for a few minutes and the sleeper sleeps on (natural: no Architect).
                 _stimulation.Add((remStart, Math.Min(remStart + (5 * 60), t)));
             }
 
@@ -266,10 +277,11 @@ internal sealed class SleeperModel
 
         if (_scenario == Scenario.ArchitectDeprivation)
         {
-            // Long stimulation bouts from 40 minutes after lights-off: 25 minutes on, 10 off, all night.
+            // Long stimulation bouts from 40 minutes after lights-off: 25 minutes on (at full intensity), 10 off, all night.
+            var bout = (int)Math.Round(25 * 60 * _intensity);
             for (var s = start + (40 * 60); s < nightEnd; s += 35 * 60)
             {
-                _stimulation.Add((s, Math.Min(s + (25 * 60), nightEnd)));
+                _stimulation.Add((s, Math.Min(s + bout, nightEnd)));
             }
         }
 

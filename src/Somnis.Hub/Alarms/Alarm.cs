@@ -102,7 +102,7 @@ public sealed record Alarm
     /// <summary>
     /// Sequence number of the bed's data message whose processing raised (or last re-raised) the alarm; null when the hub's
     /// clock raised it (offline, stale). Links an alarm to the exact sample behind it, and lets a client measure the time
-    /// from that sample's publish to the alarm's arrival (bench/, docs/performance.md).
+    /// from that sample's publish to the alarm's arrival (bench/; docs/performance.md, "Method", alarm latency).
     /// </summary>
     public long? TriggerSeq { get; init; }
 
@@ -138,7 +138,7 @@ internal readonly record struct AlarmKey(string Facility, string Bed, string Typ
 /// <param name="Seq">Position in the trail (assigned by the store).</param>
 /// <param name="At">Hub time.</param>
 /// <param name="EventTime">Event time of the change, when it comes from device data.</param>
-/// <param name="Action">E.g. <c>raised</c>, <c>acknowledged</c>, <c>shelved</c>, <c>architect-pause-requested</c> (docs/alarms.md, "Audit trail").</param>
+/// <param name="Action">E.g. <c>raised</c>, <c>acknowledged</c>, <c>shelved</c>, <c>architect-pause-requested</c> (docs/alarms.md, "States").</param>
 /// <param name="Actor">User name, <c>system</c> (the hub's rules), <c>auto-rule</c> or <c>edge</c>.</param>
 public sealed record AuditEntry(
     long Seq,

@@ -61,8 +61,8 @@ internal sealed class AlarmClock(
     private void ObserveBed(BedSummary bed, DateTimeOffset now)
     {
         var eventTime = bed.LastEventTime ?? engine.EventClock(bed.Facility, null) ?? now;
-        // Evidence only matters while a condition holds; serialising it for every healthy bed on every tick cost
-        // thousands of JSON documents a second at 1,000 beds (docs/performance.md).
+        // Evidence only matters while a condition holds; serialising it for every healthy bed on every tick made a JSON
+        // document per bed per tick, for nothing (docs/performance.md, "What was changed", alarm clock).
         var problem = !bed.Online || bed.Stale || bed.Sensors.Any(s => !s.Healthy);
         var evidence = problem ? AlarmEvidence.BedCondition(bed) : (JsonElement?)null;
         // The summaries are read only while a condition holds: no strings for the healthy beds on every tick.

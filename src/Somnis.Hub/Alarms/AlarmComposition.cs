@@ -12,14 +12,12 @@ namespace Somnis.Hub.Alarms;
 /// (live feed, MQTT through the <see cref="HubPublisher"/> of <c>AddBroker()</c>, webhook), Architect interlock.</summary>
 internal static class AlarmComposition
 {
-    /// <summary>Call after <c>AddStorage()</c> (the embedded store implements <see cref="IAlarmStore"/>) and before <c>AddIngestion()</c>.</summary>
+    /// <summary>Call after <c>AddStorage()</c> (which registers the <see cref="IAlarmStore"/> of the configured store) and before <c>AddIngestion()</c>.</summary>
     public static IHostApplicationBuilder AddAlarms(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddSingleton<IConfigureOptions<AlarmOptions>, AlarmOptionsSetup>();
-        services.AddOptions<AlarmOptions>().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AlarmOptions>, AlarmOptionsValidator>();
-        services.AddSingleton<IAlarmStore>(sp => sp.GetRequiredService<SomnisStore>());
+        services.AddOptionsWithValidateOnStart<AlarmOptions, AlarmOptionsValidator>();
         services.AddSingleton<AlarmStoreWriter>();
         services.AddSingleton<IBeforeAcknowledge>(sp => sp.GetRequiredService<AlarmStoreWriter>());
         services.AddSingleton<AlarmEngine>();

@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using Somnis.Contracts.Settings;
 
 namespace Somnis.Hub.Alarms;
 
@@ -16,17 +18,25 @@ public sealed class AlarmTypeSettings
     public bool Latching { get; set; }
 
     /// <summary>The condition must hold this long before the alarm is raised (on the type's clock, docs/alarms.md). 0 = at once.</summary>
+    /// <value>Default per type (docs/alarms.md, table "Types").</value>
+    [Bounds(typeof(TimeSpan), "00:00:00", "02:00:00")]
     public TimeSpan OnDelay { get; set; }
 
     /// <summary>The condition must stay clear this long before the alarm clears; a return within it keeps the same alarm active.</summary>
+    /// <value>Default per type.</value>
+    [Bounds(typeof(TimeSpan), "00:00:00", "02:00:00")]
     public TimeSpan OffDelay { get; set; }
 
     /// <summary>Hysteresis for numeric conditions, in the condition's unit (clock-skew: seconds): the alarm raised above the
     /// limit clears only below limit − deadband. Not used by boolean conditions.</summary>
+    /// <value>Default per type (clock-skew: 1).</value>
+    [Bounds(0.0, 3600.0)]
     public double Deadband { get; set; }
 
     /// <summary>An acknowledged alarm whose condition still holds after this long (hub time) is annunciated again
     /// (back to active-unacknowledged). 0 = never.</summary>
+    /// <value>Default per type.</value>
+    [Bounds(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan ReAlarm { get; set; }
 
     /// <summary>While a facility incident covering the bed is open, a new alarm of this type is grouped under it.</summary>
@@ -36,39 +46,57 @@ public sealed class AlarmTypeSettings
 }
 
 /// <summary>Alarm management settings (section <c>Alarms</c>, docs/alarms.md).</summary>
-public sealed class AlarmOptions
+public sealed class AlarmOptions : ISettingsSection, IValidatableObject
 {
     public const string Section = "Alarms";
 
     /// <summary>Per-type rationalisation; a type not listed uses <see cref="Defaults"/>; a listed type overrides only what it sets.</summary>
     public Dictionary<string, AlarmTypeSettings> Types { get; set; } = [];
 
-    /// <summary>How often the hub-time work runs (escalation, shelve expiry, re-alarm, liveness and sensor checks). Default 500 ms.</summary>
+    /// <summary>How often the hub-time work runs (escalation, shelve expiry, re-alarm, liveness and sensor checks).</summary>
+    /// <value>Default 500 ms.</value>
+    [Bounds(typeof(TimeSpan), "00:00:00.050", "00:00:30")]
     public TimeSpan TickPeriod { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>An unacknowledged high-priority alarm is annunciated again after this long (hub time). Default 2 min.</summary>
+    /// <summary>An unacknowledged high-priority alarm is annunciated again after this long (hub time).</summary>
+    /// <value>Default 2 min.</value>
+    [Bounds(typeof(TimeSpan), "00:00:10", "02:00:00")]
     public TimeSpan RenotifyAfter { get; set; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>…and escalated to supervisors after this long (hub time, from the annunciation). Default 5 min; must exceed <see cref="RenotifyAfter"/>.</summary>
+    /// <summary>…and escalated to supervisors after this long (hub time, from the annunciation); must exceed <see cref="RenotifyAfter"/>.</summary>
+    /// <value>Default 5 min.</value>
+    [Bounds(typeof(TimeSpan), "00:00:10", "04:00:00")]
     public TimeSpan EscalateAfter { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Longest a technician or supervisor may shelve an alarm. Default 8 h (one night shift).</summary>
+    /// <summary>Longest a technician or supervisor may shelve an alarm.</summary>
+    /// <value>Default 8 h (one night shift).</value>
+    [Bounds(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
     public TimeSpan MaxShelve { get; set; } = TimeSpan.FromHours(8);
 
     /// <summary>An assessment whose event time is older than the bed's newest event time minus this bound never opens a new alarm
-    /// (late, backfilled data about something long over). Default 30 min: above the scorer's ≈ 11.5 min lag.</summary>
+    /// (late, backfilled data about something long over).</summary>
+    /// <value>Default 30 min: above the scorer's ≈ 11.5 min lag.</value>
+    [Bounds(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
     public TimeSpan LateBound { get; set; } = TimeSpan.FromMinutes(30);
 
-    /// <summary>An alarm raised this many times within <see cref="ChatterWindow"/> (its clock) is marked chattering. Default 3 (ISA-18.2: ≥ 3 per minute).</summary>
+    /// <summary>An alarm raised this many times within <see cref="ChatterWindow"/> (its clock) is marked chattering.</summary>
+    /// <value>Raises. Default 3 (ISA-18.2: ≥ 3 per minute).</value>
+    [Bounds(2, 100)]
     public int ChatterCount { get; set; } = 3;
 
-    /// <summary>Default 1 min.</summary>
+    /// <summary>The window of <see cref="ChatterCount"/>.</summary>
+    /// <value>Default 1 min.</value>
+    [Bounds(typeof(TimeSpan), "00:00:10", "01:00:00")]
     public TimeSpan ChatterWindow { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Per-bed alarms of groupable types raised up to this long (event time) before a facility incident are grouped under it. Default 15 min.</summary>
+    /// <summary>Per-bed alarms of groupable types raised up to this long (event time) before a facility incident are grouped under it.</summary>
+    /// <value>Default 15 min.</value>
+    [Bounds(typeof(TimeSpan), "00:00:00", "02:00:00")]
     public TimeSpan IncidentGroupWindow { get; set; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>Clock-skew limit (seconds, |device − hub|) above which <c>clock-skew</c> is raised. Default 5 s.</summary>
+    /// <summary>Clock-skew limit (|device − hub|) above which <c>clock-skew</c> is raised.</summary>
+    /// <value>Seconds. Default 5.</value>
+    [Bounds(0.1, 3600.0, Unit = "seconds")]
     public double ClockSkewLimitSeconds { get; set; } = 5;
 
     /// <summary>Pause a bed's Architect automatically when a high-priority <c>architect-deprivation</c> is raised. Default off (the demo turns it on).</summary>
@@ -78,6 +106,7 @@ public sealed class AlarmOptions
     public bool PublishMqtt { get; set; } = true;
 
     /// <summary>Optional webhook: every alarm state change is POSTed as JSON.</summary>
+    [ValidateObjectMembers]
     public WebhookOptions Webhook { get; set; } = new();
 
     /// <summary>The built-in defaults per type (docs/alarms.md, table "Types").</summary>
@@ -97,22 +126,35 @@ public sealed class AlarmOptions
     /// <summary>The effective settings of a type: the configured ones (bound over the defaults) or the defaults.</summary>
     internal AlarmTypeSettings For(string type) =>
         Types.TryGetValue(type, out var s) ? s : Defaults.TryGetValue(type, out var d) ? d : new AlarmTypeSettings();
+
+    string ISettingsSection.SectionPath => Section;
+
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        AlarmOptionsValidator.Rules(this).Select(e => new ValidationResult(e));
 }
 
 /// <summary>The optional alarm webhook (section <c>Alarms:Webhook</c>).</summary>
-public sealed class WebhookOptions
+public sealed class WebhookOptions : ISettingsSection
 {
     /// <summary>http(s) URL that receives a POST per alarm state change; unset = no webhook.</summary>
     public string? Url { get; set; }
 
-    /// <summary>Attempts per notification before it is dead-lettered (counted, logged). Default 5.</summary>
+    /// <summary>Attempts per notification before it is dead-lettered (counted, logged).</summary>
+    /// <value>Default 5.</value>
+    [Bounds(1, 20)]
     public int MaxAttempts { get; set; } = 5;
 
-    /// <summary>First retry delay (exponential with jitter after it). Default 1 s.</summary>
+    /// <summary>First retry delay (exponential with jitter after it).</summary>
+    /// <value>Default 1 s.</value>
+    [Bounds(typeof(TimeSpan), "00:00:00.010", "00:05:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Timeout of one attempt. Default 5 s.</summary>
+    /// <summary>Timeout of one attempt.</summary>
+    /// <value>Default 5 s.</value>
+    [Bounds(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    string ISettingsSection.SectionPath => $"{AlarmOptions.Section}:Webhook";
 }
 
 /// <summary>Fills each configured type with the defaults for what it does not set, so <c>Alarms:Types:x:OnDelay</c> alone changes only the on-delay.</summary>
@@ -142,19 +184,16 @@ internal sealed class AlarmOptionsSetup(IConfiguration configuration) : IConfigu
     }
 }
 
-internal sealed class AlarmOptionsValidator : IValidateOptions<AlarmOptions>
+/// <summary>Generated from <see cref="AlarmOptions"/>' attributes (with the webhook's), plus <see cref="Rules"/>.</summary>
+[OptionsValidator]
+internal sealed partial class AlarmOptionsValidator : IValidateOptions<AlarmOptions>
 {
-    public ValidateOptionsResult Validate(string? name, AlarmOptions o)
+    private static readonly AlarmTypeSettingsValidator TypeSettings = new();
+
+    /// <summary>Each configured type (known name, priority, its own bounds), escalation after renotification, the webhook's URL.</summary>
+    internal static List<string> Rules(AlarmOptions o)
     {
         var errors = new List<string>();
-        void Range(string setting, TimeSpan value, TimeSpan min, TimeSpan max)
-        {
-            if (value < min || value > max)
-            {
-                errors.Add($"{setting} must be between {min:c} and {max:c} (got {value:c})");
-            }
-        }
-
         foreach (var (type, s) in o.Types)
         {
             var p = $"Alarms:Types:{type}";
@@ -169,35 +208,16 @@ internal sealed class AlarmOptionsValidator : IValidateOptions<AlarmOptions>
                 errors.Add($"{p}:Priority must be high, medium or low (got '{s.Priority}')");
             }
 
-            Range($"{p}:OnDelay", s.OnDelay, TimeSpan.Zero, TimeSpan.FromHours(2));
-            Range($"{p}:OffDelay", s.OffDelay, TimeSpan.Zero, TimeSpan.FromHours(2));
-            Range($"{p}:ReAlarm", s.ReAlarm, TimeSpan.Zero, TimeSpan.FromHours(24));
-            if (!double.IsFinite(s.Deadband) || s.Deadband < 0 || s.Deadband > 3600)
+            // Named by its key, so the attributes' messages say Alarms:Types:{type}:OnDelay.
+            if (TypeSettings.Validate(p, s) is { Failed: true } bounds)
             {
-                errors.Add($"{p}:Deadband must be between 0 and 3600 (got {s.Deadband})");
+                errors.AddRange(bounds.Failures);
             }
         }
 
-        Range("Alarms:TickPeriod", o.TickPeriod, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(30));
-        Range("Alarms:RenotifyAfter", o.RenotifyAfter, TimeSpan.FromSeconds(10), TimeSpan.FromHours(2));
-        Range("Alarms:EscalateAfter", o.EscalateAfter, TimeSpan.FromSeconds(10), TimeSpan.FromHours(4));
         if (o.EscalateAfter <= o.RenotifyAfter)
         {
             errors.Add($"Alarms:EscalateAfter ({o.EscalateAfter:c}) must be longer than Alarms:RenotifyAfter ({o.RenotifyAfter:c})");
-        }
-
-        Range("Alarms:MaxShelve", o.MaxShelve, TimeSpan.FromMinutes(1), TimeSpan.FromHours(24));
-        Range("Alarms:LateBound", o.LateBound, TimeSpan.FromMinutes(1), TimeSpan.FromDays(1));
-        Range("Alarms:ChatterWindow", o.ChatterWindow, TimeSpan.FromSeconds(10), TimeSpan.FromHours(1));
-        Range("Alarms:IncidentGroupWindow", o.IncidentGroupWindow, TimeSpan.Zero, TimeSpan.FromHours(2));
-        if (o.ChatterCount is < 2 or > 100)
-        {
-            errors.Add($"Alarms:ChatterCount must be between 2 and 100 (got {o.ChatterCount})");
-        }
-
-        if (!double.IsFinite(o.ClockSkewLimitSeconds) || o.ClockSkewLimitSeconds is < 0.1 or > 3600)
-        {
-            errors.Add($"Alarms:ClockSkewLimitSeconds must be between 0.1 and 3600 (got {o.ClockSkewLimitSeconds})");
         }
 
         var w = o.Webhook;
@@ -206,13 +226,10 @@ internal sealed class AlarmOptionsValidator : IValidateOptions<AlarmOptions>
             errors.Add($"Alarms:Webhook:Url must be an absolute http(s) URL (got '{w.Url}')");
         }
 
-        if (w.MaxAttempts is < 1 or > 20)
-        {
-            errors.Add($"Alarms:Webhook:MaxAttempts must be between 1 and 20 (got {w.MaxAttempts})");
-        }
-
-        Range("Alarms:Webhook:RetryDelay", w.RetryDelay, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(5));
-        Range("Alarms:Webhook:Timeout", w.Timeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        return errors;
     }
 }
+
+/// <summary>Generated from <see cref="AlarmTypeSettings"/>' attributes; called per configured type by <see cref="AlarmOptionsValidator.Rules"/>.</summary>
+[OptionsValidator]
+internal sealed partial class AlarmTypeSettingsValidator : IValidateOptions<AlarmTypeSettings>;

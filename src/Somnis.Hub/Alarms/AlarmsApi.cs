@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Security.Claims;
-using Microsoft.Extensions.Options;
 using Somnis.Hub.Auth;
 
 namespace Somnis.Hub.Alarms;
@@ -73,8 +72,8 @@ internal static class AlarmsApi
         api.MapPost("/alarms/{id}/comment", (string id, CommentRequest? body, ClaimsPrincipal user, AlarmActions actions) =>
                 Result(actions.Comment(id, Name(user), body?.Text)))
             .WithSummary("Add a comment (audit trail).");
-        api.MapPost("/alarms/{id}/assign", (string id, AssignRequest? body, ClaimsPrincipal user, AlarmActions actions, IOptions<AuthOptions> auth) =>
-                Result(actions.Assign(id, Name(user), body?.To, to => auth.Value.Users.Any(u => u.Name == to))))
+        api.MapPost("/alarms/{id}/assign", (string id, AssignRequest? body, ClaimsPrincipal user, AlarmActions actions, UserAccounts users) =>
+                Result(actions.Assign(id, Name(user), body?.To, users.Exists)))
             .WithSummary("Assign to a user of this hub.");
         api.MapGet("/alarms/kpis", (string? facility, AlarmEngine engine, AlarmWebhook webhook) =>
             {

@@ -75,7 +75,7 @@ internal sealed class ArchitectInterlock(AlarmEngine engine, IAlarmStore store, 
             engine.AppendAudit(new AuditEntry(0, now, bed.LastEventTime, bed.Facility, bed.Id, null,
                 engage ? "architect-pause-requested" : "architect-resume-requested", user, $"command {command.Id}{(reason is null ? "" : $": {reason}")}"));
         }
-        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
         {
             Log.AlarmActionFailed(logger, command.Id, ex);
             return (null, 503, $"the store could not record the command: {ex.Message}");

@@ -6,7 +6,7 @@ namespace Somnis.Hub.Alarms;
 /// The newest event time (device time) of each bed and of each facility: the clocks the event-time delays run on
 /// (docs/alarms.md, "Which clock"). Advanced by the ingestion threads without a lock (<see cref="EventTimeMark"/>): every
 /// message of a facility advances the same facility clock, and <c>ConcurrentDictionary.AddOrUpdate</c> takes that key's
-/// bucket lock, where the ingestion threads spun (docs/performance.md).
+/// bucket lock, where the ingestion threads spun (docs/performance.md, "What was changed", event clocks).
 /// </summary>
 internal sealed class EventClocks
 {

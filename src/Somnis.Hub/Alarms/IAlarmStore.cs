@@ -1,8 +1,8 @@
 namespace Somnis.Hub.Alarms;
 
 /// <summary>
-/// Where alarms, the audit trail, shelving and interlock requests are kept: the seam for a server database. The embedded
-/// SQLite store implements it (SomnisStore.Alarms.cs); a PostgreSQL one would implement these eight methods. Every
+/// Where alarms, the audit trail, shelving and interlock requests are kept: the embedded SQLite store
+/// (SomnisStore.Alarms.cs) or the shared PostgreSQL one (PostgresStore.Alarms.cs), per <c>Store:Provider</c>. Every
 /// method throws on failure, a <see cref="System.Data.Common.DbException"/> or an <see cref="IOException"/>; callers
 /// decide what that means (an operator action fails with nothing changed, a system change is kept in memory).
 /// </summary>

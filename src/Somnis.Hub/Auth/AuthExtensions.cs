@@ -17,16 +17,13 @@ internal static class AuthExtensions
     public const string TechnicianPolicy = "technician";
     public const string SupervisorPolicy = "supervisor";
     private const string SelectorScheme = "somnis";
-    private const string SignInLimit = "sign-in";
+    internal const string SignInLimit = "sign-in";
 
     public static IHostApplicationBuilder AddSomnisAuth(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
-        services.AddSingleton<UserStore>();
-        services.AddOptions<SignInOptions>().Bind(builder.Configuration.GetSection(SignInOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<SignInOptions>, SignInOptionsValidator>();
+        services.AddOptionsWithValidateOnStart<AuthOptions, AuthOptionsValidator>().Bind(builder.Configuration.GetSection(AuthOptions.Section));
+        services.AddOptionsWithValidateOnStart<SignInOptions, SignInOptionsValidator>().Bind(builder.Configuration.GetSection(SignInOptions.Section));
         services.AddSingleton<SignInGuard>();
         services.AddRateLimiter(o =>
         {
@@ -65,6 +62,8 @@ internal static class AuthExtensions
                 o.SlidingExpiration = true;
                 o.Events.OnRedirectToLogin = ctx => ApiAware(ctx, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = ctx => ApiAware(ctx, StatusCodes.Status403Forbidden);
+                // A session ends when its user is removed or their role or password changes (docs/operations.md, "Users").
+                o.Events.OnValidatePrincipal = UserSessions.ValidateCookieAsync;
             });
         services.AddOptions<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme)
             .Configure<IOptions<AuthOptions>>((cookie, auth) => cookie.ExpireTimeSpan = auth.Value.SessionLifetime);
@@ -78,13 +77,16 @@ internal static class AuthExtensions
         return builder;
     }
 
-    /// <summary>API callers get a status code (with a Basic challenge) instead of a redirect to the sign-in page.</summary>
+    /// <summary>API callers get a status code (with a Basic challenge) instead of a redirect to the sign-in page. A page of
+    /// the dashboard asking (the browser says so: <c>Sec-Fetch-Site: same-origin</c>) gets no Basic challenge: its script
+    /// goes to the sign-in page when its session has ended, where a challenge would make the browser ask for a password
+    /// in a dialog of its own instead.</summary>
     private static Task ApiAware(RedirectContext<CookieAuthenticationOptions> ctx, int status)
     {
         if (ctx.Request.Path.StartsWithSegments("/api") || ctx.Request.Path.StartsWithSegments("/metrics"))
         {
             ctx.Response.StatusCode = status;
-            if (status == StatusCodes.Status401Unauthorized)
+            if (status == StatusCodes.Status401Unauthorized && ctx.Request.Headers["Sec-Fetch-Site"] != "same-origin")
             {
                 ctx.Response.Headers.WWWAuthenticate = "Basic realm=\"Somnis\", charset=\"UTF-8\"";
             }
@@ -101,7 +103,7 @@ internal static class AuthExtensions
         app.MapGet("/login", (HttpContext ctx) => Results.Content(LoginPage.Render(ctx.Request.Query["ReturnUrl"], error: null), "text/html; charset=utf-8"))
             .AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/login.css", () => Results.Text(LoginPage.Stylesheet, "text/css; charset=utf-8")).AllowAnonymous().ExcludeFromDescription();
-        app.MapPost("/login", async (HttpContext ctx, SignInGuard guard, ILogger<UserStore> logger) =>
+        app.MapPost("/login", async (HttpContext ctx, SignInGuard guard, ILogger<SignInGuard> logger) =>
         {
             var form = await ctx.Request.ReadFormAsync();
             var name = form["username"].ToString();
@@ -118,8 +120,7 @@ internal static class AuthExtensions
                 return Results.Content(LoginPage.Render(returnUrl, "Wrong user name or password."), "text/html; charset=utf-8", statusCode: StatusCodes.Status401Unauthorized);
             }
 
-            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role)], CookieAuthenticationDefaults.AuthenticationScheme);
-            await ctx.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+            await SignInCookieAsync(ctx, name, role, attempt.Stamp!);
             return Results.LocalRedirect(IsLocal(returnUrl) ? returnUrl : "/");
         }).AllowAnonymous().DisableAntiforgery().RequireRateLimiting(SignInLimit).ExcludeFromDescription();
         app.MapPost("/logout", async (HttpContext ctx) =>
@@ -132,6 +133,13 @@ internal static class AuthExtensions
         app.MapDelete("/api/auth/lockouts/{name}", (string name, SignInGuard guard, ClaimsPrincipal user) =>
             guard.Unlock(name, user.Identity?.Name ?? "") ? Results.NoContent() : Results.NotFound()).RequireAuthorization(SupervisorPolicy);
     }
+
+    /// <summary>Starts a browser session (the cookie) for a user who proved their password, with the user's security stamp
+    /// (<see cref="UserSessions"/>).</summary>
+    internal static Task SignInCookieAsync(HttpContext ctx, string name, string role, string stamp) =>
+        ctx.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(new ClaimsIdentity(
+            [new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role), new Claim(UserSessions.StampClaim, stamp)],
+            CookieAuthenticationDefaults.AuthenticationScheme)));
 
     /// <summary>429 with Retry-After (whole seconds, rounded up): the sign-in page for a browser, a line of text otherwise.</summary>
     internal static IResult TooMany(HttpContext ctx, TimeSpan wait, string why, string? returnUrl = null)

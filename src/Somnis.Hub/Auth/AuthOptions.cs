@@ -1,4 +1,6 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using Somnis.Contracts.Settings;
 
 namespace Somnis.Hub.Auth;
 
@@ -12,15 +14,23 @@ public static class Roles
 }
 
 /// <summary>Sign-in settings (section <c>Auth</c>).</summary>
-public sealed class AuthOptions
+public sealed class AuthOptions : ISettingsSection, IValidatableObject
 {
     public const string Section = "Auth";
 
-    /// <summary>The users who may sign in. Passwords are stored hashed (<c>dotnet run --project src/Somnis.Hub -- hash-password</c>).</summary>
+    /// <summary>The users of the first start: copied into the store while it has no users, then no longer read (the store is
+    /// the truth; docs/operations.md, "Users"). Passwords are stored hashed (<c>dotnet run --project src/Somnis.Hub -- hash-password</c>).</summary>
     public List<UserEntry> Users { get; set; } = [];
 
-    /// <summary>How long a browser stays signed in without activity. Default 12 h (a night shift).</summary>
+    /// <summary>How long a browser stays signed in without activity.</summary>
+    /// <value>Default 12 h (a night shift).</value>
+    [Bounds(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    string ISettingsSection.SectionPath => Section;
+
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        AuthOptionsValidator.Rules(this).Select(e => new ValidationResult(e));
 }
 
 public sealed class UserEntry
@@ -30,21 +40,28 @@ public sealed class UserEntry
     /// <summary><c>technician</c> or <c>supervisor</c>.</summary>
     public string Role { get; set; } = "";
 
-    /// <summary>A hash from <see cref="Passwords.Hash"/>; never a clear-text password.</summary>
+    /// <summary>A hash from <see cref="Passwords.Hash"/> (<c>hash-password</c>; the older <c>pbkdf2-sha256$…</c> format too);
+    /// never a clear-text password.</summary>
     public string PasswordHash { get; set; } = "";
 }
 
-internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
+/// <summary>Generated from <see cref="AuthOptions"/>' attributes, plus <see cref="Rules"/> for the users.</summary>
+[OptionsValidator]
+internal sealed partial class AuthOptionsValidator : IValidateOptions<AuthOptions>
 {
-    public ValidateOptionsResult Validate(string? name, AuthOptions options)
+    internal static List<string> Rules(AuthOptions options)
     {
         var errors = new List<string>();
         for (var i = 0; i < options.Users.Count; i++)
         {
             var u = options.Users[i];
-            if (string.IsNullOrWhiteSpace(u.Name))
+            if (UserNames.Problem(u.Name) is { } nameProblem)
             {
-                errors.Add($"Auth:Users:{i}:Name is empty");
+                errors.Add($"Auth:Users:{i}:Name: {nameProblem}");
+            }
+            else if (options.Users.Take(i).Any(other => string.Equals(other.Name, u.Name, StringComparison.OrdinalIgnoreCase)))
+            {
+                errors.Add($"Auth:Users:{i}:Name '{u.Name}' is listed twice (names are unique ignoring case)");
             }
 
             if (!Roles.IsKnown(u.Role))
@@ -54,15 +71,10 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
 
             if (!Passwords.IsWellFormed(u.PasswordHash))
             {
-                errors.Add($"Auth:Users:{i}:PasswordHash is not a pbkdf2-sha256 hash (create one with: dotnet run --project src/Somnis.Hub -- hash-password)");
+                errors.Add($"Auth:Users:{i}:PasswordHash is not a password hash (create one with: dotnet run --project src/Somnis.Hub -- hash-password)");
             }
         }
 
-        if (options.SessionLifetime < TimeSpan.FromMinutes(1) || options.SessionLifetime > TimeSpan.FromDays(7))
-        {
-            errors.Add($"Auth:SessionLifetime must be between 00:01:00 and 7.00:00:00 (got {options.SessionLifetime})");
-        }
-
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        return errors;
     }
 }

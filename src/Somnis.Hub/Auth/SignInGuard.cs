@@ -2,43 +2,59 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
+using Somnis.Contracts.Settings;
 
 namespace Somnis.Hub.Auth;
 
 /// <summary>Limits on guessing passwords (section <c>Auth:SignIn</c>, docs/operations.md "Sign-in protection").</summary>
-public sealed class SignInOptions
+public sealed class SignInOptions : ISettingsSection
 {
     public const string Section = "Auth:SignIn";
 
     /// <summary>Sign-in form posts one client address may make per <see cref="Window"/>, right or wrong (ASP.NET Core's
-    /// rate limiter; bounds the password hashing one address can cause). Default 30.</summary>
+    /// rate limiter; bounds the password hashing one address can cause).</summary>
+    /// <value>Posts. Default 30.</value>
+    [Bounds(1, 10_000)]
     public int AttemptsPerAddress { get; set; } = 30;
 
     /// <summary>Failed sign-ins (form or HTTP Basic, any user name) one client address may make per <see cref="Window"/>;
     /// after that every attempt from the address is refused until the window ends (stops trying one password on many
-    /// names). Default 10.</summary>
+    /// names).</summary>
+    /// <value>Failures. Default 10.</value>
+    [Bounds(1, 10_000)]
     public int FailuresPerAddress { get; set; } = 10;
 
-    /// <summary>The window of both per-address limits. Default 1 min.</summary>
+    /// <summary>The window of both per-address limits.</summary>
+    /// <value>Default 1 min.</value>
+    [Bounds(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Failed sign-ins for one user name within <see cref="LockoutWindow"/> that lock the name out. Default 5.</summary>
+    /// <summary>Failed sign-ins for one user name within <see cref="LockoutWindow"/> that lock the name out.</summary>
+    /// <value>Failures. Default 5.</value>
+    [Bounds(1, 1_000)]
     public int LockoutFailures { get; set; } = 5;
 
-    /// <summary>Default 15 min.</summary>
+    /// <summary>The window of <see cref="LockoutFailures"/>.</summary>
+    /// <value>Default 15 min.</value>
+    [Bounds(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan LockoutWindow { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>How long a locked-out user name is refused, even with the right password (a supervisor can lift it
-    /// earlier: <c>DELETE /api/auth/lockouts/{name}</c>). Default 15 min.</summary>
+    /// earlier: <c>DELETE /api/auth/lockouts/{name}</c>).</summary>
+    /// <value>Default 15 min.</value>
+    [Bounds(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
+
+    string ISettingsSection.SectionPath => Section;
 }
 
 /// <summary>A user name that is locked out, as supervisors see it (<c>GET /api/auth/lockouts</c>).</summary>
 public sealed record Lockout(string Name, DateTimeOffset LockedUntil, int Failures, string LastAddress);
 
-/// <summary>The outcome of one sign-in attempt: a role (signed in), a wait (refused without checking the password: the
-/// user name is locked out or the address has failed too often), or neither (wrong name or password).</summary>
-internal readonly record struct SignInAttempt(string? Role, TimeSpan? RetryAfter)
+/// <summary>The outcome of one sign-in attempt: a role (signed in, with the user's security stamp), a wait (refused without
+/// checking the password: the user name is locked out or the address has failed too often), or neither (wrong name or
+/// password).</summary>
+internal readonly record struct SignInAttempt(string? Role, TimeSpan? RetryAfter, string? Stamp = null)
 {
     public static SignInAttempt Wrong => default;
 }
@@ -46,7 +62,7 @@ internal readonly record struct SignInAttempt(string? Role, TimeSpan? RetryAfter
 /// <summary>
 /// Every password check of the hub (sign-in form and HTTP Basic) goes through here: a locked-out user name or an address
 /// that failed too often is refused before the password is checked (so a right guess does not get through either), and
-/// each failure counts towards both. The password check itself is <see cref="UserStore.Verify"/>: where the users come
+/// each failure counts towards both. The password check itself is <see cref="UserAccounts.Verify"/>: where the users come
 /// from does not matter here. Lockouts are kept in memory (a hub restart lifts them) and bounded in number.
 /// </summary>
 internal sealed class SignInGuard : IDisposable
@@ -54,7 +70,7 @@ internal sealed class SignInGuard : IDisposable
     /// <summary>User names tracked at most; past it, names with no recent failure and no lockout are forgotten.</summary>
     private const int MaxTracked = 10_000;
 
-    private readonly UserStore _users;
+    private readonly UserAccounts _users;
     private readonly SignInOptions _o;
     private readonly TimeProvider _time;
     private readonly ILogger<SignInGuard> _logger;
@@ -65,7 +81,7 @@ internal sealed class SignInGuard : IDisposable
     private readonly Counter<long> _throttled;
     private readonly Counter<long> _lockouts;
 
-    public SignInGuard(UserStore users, IOptions<SignInOptions> options, TimeProvider time, IMeterFactory meters, ILogger<SignInGuard> logger)
+    public SignInGuard(UserAccounts users, IOptions<SignInOptions> options, TimeProvider time, IMeterFactory meters, ILogger<SignInGuard> logger)
     {
         _users = users;
         _o = options.Value;
@@ -100,14 +116,14 @@ internal sealed class SignInGuard : IDisposable
             }
         }
 
-        if (_users.Verify(name, password) is { } role)
+        if (_users.Verify(name, password) is { } user)
         {
             lock (_lock)
             {
                 _names.Remove(name);
             }
 
-            return new SignInAttempt(role, null);
+            return new SignInAttempt(user.Role, null, user.Stamp);
         }
 
         _addressFailures.AttemptAcquire(from, 1).Dispose();
@@ -231,33 +247,6 @@ internal sealed class SignInGuard : IDisposable
     }
 }
 
-internal sealed class SignInOptionsValidator : IValidateOptions<SignInOptions>
-{
-    public ValidateOptionsResult Validate(string? name, SignInOptions o)
-    {
-        var errors = new List<string>();
-        void Count(string key, int value, int max)
-        {
-            if (value < 1 || value > max)
-            {
-                errors.Add($"{SignInOptions.Section}:{key} must be between 1 and {max} (got {value})");
-            }
-        }
-
-        void Span(string key, TimeSpan value, TimeSpan min, TimeSpan max)
-        {
-            if (value < min || value > max)
-            {
-                errors.Add($"{SignInOptions.Section}:{key} must be between {min} and {max} (got {value})");
-            }
-        }
-
-        Count(nameof(o.AttemptsPerAddress), o.AttemptsPerAddress, 10_000);
-        Count(nameof(o.FailuresPerAddress), o.FailuresPerAddress, 10_000);
-        Count(nameof(o.LockoutFailures), o.LockoutFailures, 1_000);
-        Span(nameof(o.Window), o.Window, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
-        Span(nameof(o.LockoutWindow), o.LockoutWindow, TimeSpan.FromSeconds(1), TimeSpan.FromDays(7));
-        Span(nameof(o.LockoutDuration), o.LockoutDuration, TimeSpan.FromSeconds(1), TimeSpan.FromDays(7));
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-}
+/// <summary>Generated from <see cref="SignInOptions"/>' attributes.</summary>
+[OptionsValidator]
+internal sealed partial class SignInOptionsValidator : IValidateOptions<SignInOptions>;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Somnis.Contracts;
+using Somnis.Contracts.Settings;
 using Somnis.Hub.Detection;
 using Somnis.Hub.Ingestion;
 using Somnis.Hub.Sleepers;
@@ -8,13 +9,22 @@ using Somnis.Hub.Sleepers;
 namespace Somnis.Hub.Beds;
 
 /// <summary>Hub-side timing of bed liveness (section <c>Beds</c>).</summary>
-public sealed class BedOptions
+public sealed class BedOptions : ISettingsSection
 {
     public const string Section = "Beds";
 
-    /// <summary>A bed whose last message is older than this (hub time) is shown stale, never as normal. Default 60 s.</summary>
+    /// <summary>A bed whose last message is older than this (hub time) is shown stale, never as normal. Keep it well above
+    /// the edges' <c>Edge:Interval</c>, or healthy beds flicker stale between messages.</summary>
+    /// <value>Default 60 s.</value>
+    [Bounds(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
     public TimeSpan StaleAfter { get; set; } = TimeSpan.FromSeconds(60);
+
+    string ISettingsSection.SectionPath => Section;
 }
+
+/// <summary>Generated from <see cref="BedOptions"/>' attributes.</summary>
+[OptionsValidator]
+internal sealed partial class BedOptionsValidator : IValidateOptions<BedOptions>;
 
 /// <summary>Every bed the hub has heard of, with its live state, and a feed of changed beds for live dashboards.</summary>
 internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> options, DeliveryTracker delivery, DetectionService? detection = null,
@@ -22,7 +32,8 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
 {
     private readonly ConcurrentDictionary<(string Facility, string Bed), BedState> _beds = new();
     // Beds changed since the live feed last looked, each queued once (BedState.Dirty). A ConcurrentDictionary here made
-    // every message take a stripe lock that the feed's key snapshot (all locks) held up (docs/performance.md).
+    // every message take a stripe lock that the feed's key snapshot (all locks) held up (docs/performance.md, "What was
+    // changed", lock contention on the ingestion path).
     private readonly ConcurrentQueue<BedState> _changed = new();
 
     public int Count => _beds.Count;

@@ -1,9 +1,11 @@
+using System.ComponentModel.DataAnnotations;
 using Somnis.Contracts.Mqtt;
+using Somnis.Contracts.Settings;
 
 namespace Somnis.Hub.Broker;
 
 /// <summary>Which MQTT broker the hub reads (section <c>Broker</c>).</summary>
-public sealed class BrokerOptions
+public sealed class BrokerOptions : ISettingsSection, IValidatableObject
 {
     public const string Section = "Broker";
 
@@ -12,10 +14,12 @@ public sealed class BrokerOptions
     /// Unset: the hub starts its own embedded broker on loopback.</summary>
     public string? Url { get; set; }
 
-    /// <summary>MQTT protocol version of the hub's connections, <c>5</c> (default) or <c>3.1.1</c> for brokers that speak
-    /// nothing newer (nats-server) (<c>--mqtt-version</c>). With 3.1.1 the session is kept with CleanSession = false and the
-    /// broker decides for how long and how many messages it has in flight (<see cref="SessionExpiry"/> and
-    /// <see cref="ReceiveMaximum"/> are MQTT 5 only).</summary>
+    /// <summary>MQTT protocol version of the hub's connections (<c>--mqtt-version</c>): <c>3.1.1</c> for brokers that speak
+    /// nothing newer (nats-server). With 3.1.1 the session is kept with CleanSession = false and the broker decides for how
+    /// long and how many messages it has in flight (<see cref="SessionExpiry"/> and <see cref="ReceiveMaximum"/> are MQTT 5
+    /// only).</summary>
+    /// <value><c>5</c> or <c>3.1.1</c>. Default <c>5</c>.</value>
+    [Defined(Flag = "--mqtt-version", Allowed = MqttVersions.Allowed)]
     public MqttVersion MqttVersion { get; set; } = MqttVersion.V5;
 
     /// <summary>The hub's user name at the broker (<c>--broker-username</c>).</summary>
@@ -28,7 +32,9 @@ public sealed class BrokerOptions
     /// (<c>--broker-ca</c>, deploy/new-facility.sh). Unset: the system's trusted roots.</summary>
     public string? CaCertificate { get; set; }
 
-    /// <summary>Loopback port of the embedded broker, 1–65535; if taken, a free port is used and logged. Default 1883.</summary>
+    /// <summary>Loopback port of the embedded broker; if taken, a free port is used and logged.</summary>
+    /// <value>A TCP port. Default 1883.</value>
+    [Bounds(1, 65535)]
     public int EmbeddedPort { get; set; } = 1883;
 
     /// <summary>Facilities this hub serves (MQTT topic level); empty or <c>+</c> for all.</summary>
@@ -38,12 +44,21 @@ public sealed class BrokerOptions
     public string ClientId { get; set; } = "somnis-hub";
 
     /// <summary>How long the broker keeps the hub's session (and queues QoS 1 messages for it) while the hub is away.</summary>
+    /// <value>Default 1 h.</value>
+    [Bounds(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan SessionExpiry { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Messages the broker may have in flight to the hub, unacknowledged (MQTT 5 Receive Maximum), 16–65535.
+    /// <summary>Messages the broker may have in flight to the hub, unacknowledged (MQTT 5 Receive Maximum).
     /// The hub acknowledges after its delivery checkpoint, so this must cover the rate times the checkpoint interval with
     /// room to spare; every message in flight is held in the hub's memory until then.</summary>
+    /// <value>Messages. Default 65535.</value>
+    [Bounds(16, 65535, Unit = "messages")]
     public int ReceiveMaximum { get; set; } = 65535;
 
     public bool Embedded => string.IsNullOrWhiteSpace(Url);
+
+    string ISettingsSection.SectionPath => Section;
+
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        BrokerOptionsValidator.Rules(this).Select(e => new ValidationResult(e));
 }

@@ -1,9 +1,11 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using Somnis.Contracts.Settings;
 
 namespace Somnis.Hub.Dashboard;
 
 /// <summary>How the dashboard shows the facility (section <c>Dashboard</c>; docs/dashboard.md).</summary>
-public sealed class DashboardOptions
+public sealed class DashboardOptions : ISettingsSection, IValidatableObject
 {
     public const string Section = "Dashboard";
 
@@ -15,7 +17,9 @@ public sealed class DashboardOptions
     /// to <see cref="DefaultWard"/>. Empty (the default): one ward.</summary>
     public List<WardLayout> Layout { get; set; } = [];
 
-    /// <summary>Name of the ward for beds no <see cref="Layout"/> entry lists. Default <c>Beds</c>.</summary>
+    /// <summary>Name of the ward for beds no <see cref="Layout"/> entry lists.</summary>
+    /// <value>Default <c>Beds</c>.</value>
+    [NotBlank]
     public string DefaultWard { get; set; } = "Beds";
 
     internal TimeZoneInfo Zone() => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
@@ -33,6 +37,11 @@ public sealed class DashboardOptions
 
         return DefaultWard;
     }
+
+    string ISettingsSection.SectionPath => Section;
+
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        DashboardOptionsValidator.Rules(this).Select(e => new ValidationResult(e));
 }
 
 /// <summary>One ward: a name and the beds in it.</summary>
@@ -48,9 +57,12 @@ public sealed class WardLayout
         pattern.EndsWith('*') ? bed.StartsWith(pattern[..^1], StringComparison.Ordinal) : pattern == bed;
 }
 
-internal sealed class DashboardOptionsValidator : IValidateOptions<DashboardOptions>
+/// <summary>Generated from <see cref="DashboardOptions"/>' attributes, plus <see cref="Rules"/>.</summary>
+[OptionsValidator]
+internal sealed partial class DashboardOptionsValidator : IValidateOptions<DashboardOptions>
 {
-    public ValidateOptionsResult Validate(string? name, DashboardOptions o)
+    /// <summary>The time zone must be known; wards need unique names and valid bed ids or prefixes.</summary>
+    internal static List<string> Rules(DashboardOptions o)
     {
         var errors = new List<string>();
         try
@@ -60,11 +72,6 @@ internal sealed class DashboardOptionsValidator : IValidateOptions<DashboardOpti
         catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException)
         {
             errors.Add($"Dashboard:TimeZone '{o.TimeZone}' is not a known IANA time zone id (e.g. UTC, Europe/Berlin, America/New_York)");
-        }
-
-        if (string.IsNullOrWhiteSpace(o.DefaultWard))
-        {
-            errors.Add("Dashboard:DefaultWard must not be empty");
         }
 
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -95,6 +102,6 @@ internal sealed class DashboardOptionsValidator : IValidateOptions<DashboardOpti
             }
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        return errors;
     }
 }

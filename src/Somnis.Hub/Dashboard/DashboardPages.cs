@@ -20,9 +20,8 @@ internal static class DashboardPages
 {
     public static IHostApplicationBuilder AddDashboardPages(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<DashboardOptions>().Bind(builder.Configuration.GetSection(DashboardOptions.Section)).ValidateOnStart();
+        builder.Services.AddOptionsWithValidateOnStart<DashboardOptions, DashboardOptionsValidator>().Bind(builder.Configuration.GetSection(DashboardOptions.Section));
         builder.Services.AddSingleton(sp => new NightSources(sp.GetRequiredService<INightStore>(), sp.GetRequiredService<SleeperLedger>()));
-        builder.Services.AddSingleton<IValidateOptions<DashboardOptions>, DashboardOptionsValidator>();
         // Pages, scripts, JSON history and CSV go compressed (a night of vitals is ~1 MB of JSON, ~10 % of it
         // compressed, on a tablet's Wi-Fi). text/event-stream is not in the list: the live feed is never buffered.
         builder.Services.AddResponseCompression(o => o.MimeTypes = [.. ResponseCompressionDefaults.MimeTypes, "text/csv", "application/problem+json"]);

@@ -15,8 +15,9 @@ namespace Somnis.Hub.Dashboard;
 internal sealed class LiveFeed(BedRegistry beds, TimeProvider time, ILogger<LiveFeed> logger, AlarmEngine? alarms = null, ArchitectInterlock? interlock = null) : BackgroundService
 {
     // One second: a bed's tile is at most a second behind (alarms do not wait for the tick). Each tick serialises every
-    // changed bed, and with accelerated nights every bed changes on every tick: at 250 ms this was 5 % of the hub's CPU
-    // at 1,000 beds (docs/performance.md); a technician does not read a tile four times a second.
+    // changed bed, and with accelerated nights every bed changes on every tick, so the period sets the feed's share of
+    // the hub's CPU (docs/performance.md, "What was changed", live feed); a technician does not read a tile four times
+    // a second.
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
     private const int ClientBuffer = 20_000;
     private readonly Lock _sync = new();
@@ -63,7 +64,7 @@ internal sealed class LiveFeed(BedRegistry beds, TimeProvider time, ILogger<Live
 
         try
         {
-            // A comment line right away so proxies and browsers see the stream open.
+            // A first event (hello) right away so proxies and browsers see the stream open.
             yield return new SseItem<string>("connected", "hello");
             await foreach (var item in channel.Reader.ReadAllAsync(ct))
             {
@@ -101,7 +102,8 @@ internal sealed class LiveFeed(BedRegistry beds, TimeProvider time, ILogger<Live
         lock (_sync)
         {
             // Nobody watching: the changes wait in the registry (at most one entry per bed), and a client that connects
-            // starts from a full snapshot anyway. At 1,000 accelerated beds this was ~10 % of the hub's CPU.
+            // starts from a full snapshot anyway: serialising them for nobody was CPU spent for nothing
+            // (docs/performance.md, "What was changed", live feed).
             if (_clients.Count == 0)
             {
                 return;

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 using Somnis.Edge;
+using Somnis.Edge.Simulation;
 using Somnis.Hub.Auth;
 using Somnis.Hub.Broker;
 
@@ -50,8 +51,16 @@ internal static class DemoMode
         }
 
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = defaults });
+        var dayLengthGiven = builder.Configuration[$"{EdgeOptions.Section}:{nameof(EdgeOptions.DayLength)}"] is not null;
+
+        // The story (docs/study.md): sleepers in the beds and their past nights, written before the beds start.
+        builder.Services.AddOptionsWithValidateOnStart<DemoOptions, DemoOptionsValidator>().Bind(builder.Configuration.GetSection(DemoOptions.Section));
+        builder.Services.AddSingleton<IValidateOptions<DemoOptions>, DemoRetentionValidator>();
+        builder.Services.AddSingleton(new EdgeStartGate("the demo's sleepers and their past nights"));
+        builder.Services.AddHostedService<DemoStory>();
 
         builder.AddSomnisEdge();
+        builder.Services.AddOptions<EdgeOptions>().PostConfigure(edge => TellTheStory(edge, dayLengthGiven));
         builder.Services.AddOptions<EdgeOptions>().PostConfigure<BrokerEndpoint, IOptions<BrokerOptions>, IOptions<HubOptions>>((edge, endpoint, broker, hub) =>
         {
             // The simulated beds journal like real edges (under the hub's data directory), so data the broker lost
@@ -72,6 +81,24 @@ internal static class DemoMode
         return builder;
     }
 
+    /// <summary>
+    /// The simulated beds of the story. Simulated days are real days: lights-off to lights-off is 24 h on the accelerated
+    /// clock (unless <c>Edge:DayLength</c> is given), so each night falls on its own calendar date, as the past nights do.
+    /// Each bed's live scenario follows its sleeper's program (<see cref="DemoCast.LiveScenario"/>).
+    /// </summary>
+    internal static void TellTheStory(EdgeOptions edge, bool dayLengthGiven)
+    {
+        if (!dayLengthGiven && edge.NightLength > TimeSpan.Zero && edge.NightLength < TimeSpan.FromDays(1))
+        {
+            edge.DayLength = TimeSpan.FromDays(1) - edge.NightLength;
+        }
+
+        if (edge.Beds is > 0 and <= 5000 && Scenarios.TryAssign(edge.Scenario, edge.Beds.Value, out var given, out _))
+        {
+            edge.Scenario = string.Join(",", given.Select((s, i) => DemoCast.LiveScenario(s, i, edge.Seed).Name()));
+        }
+    }
+
     /// <summary>Prints where the dashboard is and how to sign in, once the server listens.</summary>
     private sealed class DemoBanner(IServiceProvider services, bool demoUsers) : IHostedService
     {
@@ -87,7 +114,15 @@ internal static class DemoMode
                 Console.WriteLine("Somnis Facility demo");
                 Console.WriteLine($"  dashboard: {string.Join(", ", addresses)}");
                 Console.WriteLine($"  broker:    {broker.Url}{(broker.Embedded ? " (embedded)" : "")}");
-                Console.WriteLine($"  beds:      {edge.Beds ?? 1} simulated ({edge.Scenario}), speed {edge.Speed}x, seed {edge.Seed}");
+                Console.WriteLine($"  beds:      {edge.Beds ?? 1} simulated, speed {edge.Speed}x (a night every {TimeSpan.FromSeconds(Math.Round((edge.NightLength + edge.DayLength).TotalSeconds / edge.Speed)):c}), seed {edge.Seed}");
+                if (edge.Beds is > 0 and <= 5000 && Scenarios.TryAssign(edge.Scenario, edge.Beds.Value, out var live, out _))
+                {
+                    var cast = DemoCast.Create(edge.BedIds(), live, edge.Seed);
+                    var nights = services.GetRequiredService<IOptions<DemoOptions>>().Value.HistoryNightsFor(cast.Count);
+                    Console.WriteLine($"  sleepers:  {cast.Count(c => c.Role == DemoRole.ArchitectUser)} Architect users, {cast.Count(c => c.Role == DemoRole.Companion)} Companions, " +
+                        $"{cast.Count(c => c.Role == DemoRole.Switcher)} switching to Companions; {nights} past nights each, written once per data directory before the beds start (study: GET /api/study)");
+                }
+
                 if (demoUsers)
                 {
                     Console.WriteLine($"  sign in:   technician / {DemoPassword}  or  supervisor / {DemoPassword}   (DEMO credentials only)");

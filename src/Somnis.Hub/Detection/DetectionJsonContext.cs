@@ -20,12 +20,13 @@ internal sealed record AnalyzeSummary(
     bool ShortNight,
     double ExpectedSleepMin,
     double NoSignalMin,
+    double ExpectedWasoMin,
     IReadOnlyList<AnalyzeAssessment> Assessments)
 {
     public static AnalyzeSummary From(NightMetrics m, int epochs, double lightsOffSeconds, IReadOnlyList<AnalyzeAssessment> assessments) => new(
         epochs, lightsOffSeconds, m.TimeInBedMin, m.TotalSleepMin, Round(m.SleepEfficiency), m.SleepOnsetLatencyMin,
         m.WasoMin, m.Awakenings, Round(m.ArousalIndex), Round(m.MeanSleepingHr), Round(m.HrDip), m.NeedHours, m.IsShort,
-        Math.Round(m.ExpectedSleepMin, 1), m.NoSignalMin, assessments);
+        Math.Round(m.ExpectedSleepMin, 1), m.NoSignalMin, Math.Round(m.ExpectedWasoMin, 1), assessments);
 
     private static double? Round(double? v) => v is { } x ? Math.Round(x, 3) : null;
 }

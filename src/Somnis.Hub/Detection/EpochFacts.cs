@@ -2,8 +2,8 @@ namespace Somnis.Hub.Detection;
 
 /// <summary>
 /// What the live assessments read of one epoch: a value, so that reading the tail of a night on every finalized epoch
-/// of every bed allocates nothing (building <see cref="ScoredEpoch"/> copies for it was 6.7 KB per message,
-/// docs/performance.md).
+/// of every bed allocates nothing (it built <see cref="ScoredEpoch"/> copies on every message before;
+/// docs/performance.md, "What was changed", <c>IEpochFacts</c>).
 /// </summary>
 /// <param name="Start">Start of the epoch, event time.</param>
 /// <param name="State">Sleep, wake or out of bed.</param>

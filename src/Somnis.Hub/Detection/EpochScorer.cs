@@ -374,9 +374,9 @@ internal sealed class EpochScorer
 
     /// <summary>
     /// The epochs' sums by absolute epoch index, keeping only the recent ones: a night's worth per bed was a
-    /// steadily growing share of the hub's heap (~48 B per epoch, 1,000 beds) for data that is never read again.
-    /// Values in one array, not an object per epoch: each of those lived through the young generations and then died
-    /// old, ~8,000 a second at full load (docs/performance.md, row 33).
+    /// steadily growing share of the hub's heap for data that is never read again. Values in one array, not an object
+    /// per epoch: each of those lived through the young generations and then died old, which the collector pays for
+    /// (docs/performance.md, "What was changed", <c>Accumulator</c>).
     /// </summary>
     private sealed class AccumulatorWindow
     {

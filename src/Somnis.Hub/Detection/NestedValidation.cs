@@ -24,7 +24,7 @@ internal readonly record struct ReliabilityBin(int Count, double SumP, int Sleep
 /// <param name="Brier">Mean squared error of calibrated p(sleep) over the scored epochs.</param>
 /// <param name="Reliability">Reliability curve of the fold (<see cref="ReliabilityBin.Bins"/> bins of p).</param>
 /// <param name="Psg">The night's metrics from the PSG labels.</param>
-/// <param name="Scored">The night's metrics from the scorer's decisions (and Σ p for the expected TST).</param>
+/// <param name="Scored">The night's metrics from the scorer's decisions (and Σ p for the TST and WASO estimates).</param>
 /// <param name="Loss">What <c>acute-sleep-loss</c> said at the end of the night (null: not short).</param>
 /// <param name="Model">The model the night was scored with (fitted and tuned on the other nights only).</param>
 internal sealed record FoldResult(
@@ -48,7 +48,11 @@ internal sealed record FoldResult(
     /// <summary>Expected TST (Σ p) − PSG TST, minutes; no-signal epochs count as unknown (not added).</summary>
     public double TstErrorMin => Scored.ExpectedSleepMin - Psg.TotalSleepMin;
 
-    public double WasoErrorMin => Scored.WasoMin - Psg.WasoMin;
+    /// <summary>WASO estimate (Σ p(wake) of the epochs called wake in the sleep period) − PSG WASO, minutes.</summary>
+    public double WasoErrorMin => Scored.ExpectedWasoMin - Psg.WasoMin;
+
+    /// <summary>Epochs called wake in the sleep period − PSG WASO, minutes (the count the estimate replaced).</summary>
+    public double WasoCountErrorMin => Scored.WasoMin - Psg.WasoMin;
 
     public double? SolErrorMin => Scored.SleepOnsetLatencyMin - Psg.SleepOnsetLatencyMin;
 

@@ -5,11 +5,11 @@ namespace Somnis.Hub.Detection;
 /// <summary>
 /// One bed's scored epochs of tonight, as the live path keeps them: 16 bytes per epoch instead of a ~170-byte
 /// <see cref="ScoredEpoch"/> object. At 1,000 beds a night is ~1 M epochs, and holding them as objects was most of
-/// the hub's memory growth through a night (docs/performance.md). Only the newest epoch is also kept as an object
-/// (it is read on every message); the others are rebuilt on access. The live assessments read the tail through
-/// <see cref="IEpochFacts"/>, straight from the packed form, and allocate nothing. Keeping the newest 128 as objects
-/// was tried: they died old, an hour later, and that garbage in the oldest GC generation was +22 % of RSS over a
-/// night. The model features are not kept: only offline analysis reads them.
+/// the hub's memory growth through a night. Only the newest epoch is also kept as an object (it is read on every
+/// message); the others are rebuilt on access. The live assessments read the tail through <see cref="IEpochFacts"/>,
+/// straight from the packed form, and allocate nothing. Keeping the newest 128 as objects was tried: they died old, an
+/// hour later, and that garbage in the oldest GC generation grew the RSS through the night (docs/performance.md,
+/// "What was changed", RSS growth). The model features are not kept: only offline analysis reads them.
 /// </summary>
 internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>, IEpochFacts
 {
@@ -118,7 +118,7 @@ internal sealed class NightEpochs : IReadOnlyList<ScoredEpoch>, IEpochFacts
 
     /// <summary>NaN stands for "none" (the scorer never produces NaN: its sums are finite). Single precision: seven
     /// significant digits of a probability, a count and a heart rate are more than the sensors give, and half the size
-    /// halved what the hub's memory grows by through a night (docs/performance.md).</summary>
+    /// halved what the hub's memory grows by through a night (docs/performance.md, "What was changed", packed epochs).</summary>
     private readonly record struct Packed(float PSleep, float Activity, float HeartRate, byte StateCode, Flags Flags)
     {
         public EpochState State => (EpochState)StateCode;

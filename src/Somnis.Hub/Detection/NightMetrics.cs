@@ -8,7 +8,8 @@ namespace Somnis.Hub.Detection;
 /// <param name="TotalSleepMin">TST: sleep epochs.</param>
 /// <param name="SleepEfficiency">TST / time in bed.</param>
 /// <param name="SleepOnsetLatencyMin">Lights-off to the first sleep epoch; null when the sleeper never slept.</param>
-/// <param name="WasoMin">Wake and out-of-bed time between the first and the last sleep epoch.</param>
+/// <param name="WasoMin">Wake and out-of-bed time between the first and the last sleep epoch (epochs called wake: the
+/// hypnogram's WASO).</param>
 /// <param name="Awakenings">Wake runs of at least <see cref="MinAwakening"/> inside the sleep period.</param>
 /// <param name="ArousalIndex">Awakenings per hour of sleep.</param>
 /// <param name="MeanSleepingHr">Mean HR over sleep epochs, bpm.</param>
@@ -22,6 +23,10 @@ namespace Somnis.Hub.Detection;
 /// <param name="ExpectedSleepMin">The night's TST estimate: Σ calibrated p(sleep) over the scored in-bed epochs (less
 /// biased per night than counting decisions, whose threshold trades wake found against sleep missed).</param>
 /// <param name="NoSignalMin">In-bed time without motion data, not scored: TST may be up to this much higher.</param>
+/// <param name="ExpectedWasoMin">The night's WASO estimate: Σ (1 − p(sleep)) over the epochs that <paramref name="WasoMin"/>
+/// counts. The threshold is set to find wake, so an epoch called wake may well be sleep: it counts as its probability of
+/// being awake rather than as a whole epoch (restless sleepers' WASO was counted two to four times over). Epochs called
+/// sleep count nothing: their small p(wake), summed over a whole night, would add 5–25 min to nights with no wake behind it.</param>
 internal sealed record NightMetrics(
     double TimeInBedMin,
     double TotalSleepMin,
@@ -39,7 +44,8 @@ internal sealed record NightMetrics(
     double NeedHours,
     bool IsShort,
     double ExpectedSleepMin = 0,
-    double NoSignalMin = 0)
+    double NoSignalMin = 0,
+    double ExpectedWasoMin = 0)
 {
     /// <summary>AASM/SRS consensus (Watson 2015): adults need at least 7 h.</summary>
     public const double DefaultNeedHours = 7;
@@ -84,6 +90,8 @@ internal sealed class NightMetricsAccumulator
     private double? _firstSleepSeconds;
     private int _waso;
     private int _pendingWake;
+    private double _expectedWaso;
+    private double _pendingExpectedWake;
     private int _awakenings;
     private double _sleepingHrSum;
     private int _sleepingHrCount;
@@ -137,8 +145,10 @@ internal sealed class NightMetricsAccumulator
                 _firstSleepSeconds ??= startSeconds;
                 // Wake and out-of-bed time since the previous sleep epoch lies inside the sleep period now.
                 _waso += _pendingWake;
+                _expectedWaso += _pendingExpectedWake;
                 _awakenings += _pendingWake >= MinRun ? 1 : 0;
                 _pendingWake = 0;
+                _pendingExpectedWake = 0;
                 if (heartRate is { } shr)
                 {
                     _sleepingHrSum += shr;
@@ -151,7 +161,12 @@ internal sealed class NightMetricsAccumulator
                 _noSignal++;
                 break;
             default:
-                _pendingWake += _firstSleepSeconds is null ? 0 : 1;
+                if (_firstSleepSeconds is not null)
+                {
+                    _pendingWake++;
+                    _pendingExpectedWake += 1 - pSleep;
+                }
+
                 if (state == EpochState.Wake && heartRate is { } whr)
                 {
                     _wakingHrSum += whr;
@@ -186,7 +201,8 @@ internal sealed class NightMetricsAccumulator
             NeedHours: needHours,
             IsShort: tst < needHours * 60,
             ExpectedSleepMin: _expectedSleepEpochs * minutesPerEpoch,
-            NoSignalMin: _noSignal * minutesPerEpoch);
+            NoSignalMin: _noSignal * minutesPerEpoch,
+            ExpectedWasoMin: _expectedWaso * minutesPerEpoch);
     }
 }
 

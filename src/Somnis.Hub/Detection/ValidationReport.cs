@@ -9,14 +9,14 @@ internal static class ValidationReport
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     public const string Header =
-        "subject   epochs signal  acc    sens   spec   kappa  Brier  | TST PSG  est ± sd    err | WASO PSG/est | SOL PSG/est | awak PSG/est | short PSG/flag";
+        "subject   epochs signal  acc    sens   spec   kappa  Brier  | TST PSG  est ± sd    err | WASO PSG/est/called | SOL PSG/est | awak PSG/est | short PSG/flag";
 
     /// <summary>One subject's line (printed as each fold finishes).</summary>
     public static string Row(FoldResult r)
     {
         var c = r.Confusion;
         return string.Create(Inv,
-            $"{r.Subject,-9} {r.LabelledEpochs,6} {r.Coverage,6:0.00}  {c.Accuracy:0.000}  {c.Sensitivity:0.000}  {c.Specificity:0.000}  {c.Kappa,5:0.00}  {r.Brier:0.000}  | {r.Psg.TotalSleepMin,7:0}  {r.Scored.ExpectedSleepMin,4:0} ± {r.Model.TstSdMin,2:0}  {r.TstErrorMin,5:0} | {r.Psg.WasoMin,4:0}/{r.Scored.WasoMin,-4:0}    | {r.Psg.SleepOnsetLatencyMin,3:0}/{r.Scored.SleepOnsetLatencyMin,-3:0}     | {r.Psg.Awakenings,3}/{r.Scored.Awakenings,-3}      | {(r.PsgShort ? "y" : "n")}/{(r.Flagged ? "y" : "n")}{(r.Coverage < Validation.MinCoverage ? "  (signal lost: night not judged)" : "")}");
+            $"{r.Subject,-9} {r.LabelledEpochs,6} {r.Coverage,6:0.00}  {c.Accuracy:0.000}  {c.Sensitivity:0.000}  {c.Specificity:0.000}  {c.Kappa,5:0.00}  {r.Brier:0.000}  | {r.Psg.TotalSleepMin,7:0}  {r.Scored.ExpectedSleepMin,4:0} ± {r.Model.TstSdMin,2:0}  {r.TstErrorMin,5:0} | {r.Psg.WasoMin,4:0}/{r.Scored.ExpectedWasoMin,-3:0}/{r.Scored.WasoMin,-3:0}       | {r.Psg.SleepOnsetLatencyMin,3:0}/{r.Scored.SleepOnsetLatencyMin,-3:0}     | {r.Psg.Awakenings,3}/{r.Scored.Awakenings,-3}      | {(r.PsgShort ? "y" : "n")}/{(r.Flagged ? "y" : "n")}{(r.Coverage < Validation.MinCoverage ? "  (signal lost: night not judged)" : "")}");
     }
 
     /// <summary>The full report: per-subject rows, pooled and per-fold spread, night level, published baselines.</summary>
@@ -53,9 +53,12 @@ internal static class ValidationReport
             var tst = set.Select(r => r.TstErrorMin).ToList();
             var sd = Math.Sqrt(tst.Sum(e => (e - tst.Average()) * (e - tst.Average())) / Math.Max(1, tst.Count - 1));
             s.AppendLine(string.Create(Inv,
-                $"{label}: TST MAE {Validation.TstMae(set):0.0} min (bias {tst.Average():+0.0;-0.0}, limits of agreement {tst.Average() - (1.96 * sd):+0;-0} to {tst.Average() + (1.96 * sd):+0;-0}); WASO MAE {Validation.WasoMae(set):0.0} min (bias {set.Average(r => r.WasoErrorMin):+0.0;-0.0}); SOL MAE {set.Average(r => Math.Abs(r.SolErrorMin ?? 0)):0.0} min; awakenings MAE {set.Average(r => Math.Abs(r.AwakeningsError)):0.0}"));
+                $"{label}: TST MAE {Validation.TstMae(set):0.0} min (bias {tst.Average():+0.0;-0.0}, limits of agreement {tst.Average() - (1.96 * sd):+0;-0} to {tst.Average() + (1.96 * sd):+0;-0}); WASO MAE {Validation.WasoMae(set):0.0} min (bias {set.Average(r => r.WasoErrorMin):+0.0;-0.0}; counting the epochs called wake: {set.Average(r => Math.Abs(r.WasoCountErrorMin)):0.0}, bias {set.Average(r => r.WasoCountErrorMin):+0.0;-0.0}); SOL MAE {set.Average(r => Math.Abs(r.SolErrorMin ?? 0)):0.0} min; awakenings MAE {set.Average(r => Math.Abs(r.AwakeningsError)):0.0}"));
         }
 
+        s.AppendLine("night-level spread across the folds with signal (median [min - max]): " + string.Join("; ",
+            Spread("|TST error| min", covered.Select(r => Math.Abs(r.TstErrorMin)), "0.0"),
+            Spread("|WASO error| min", covered.Select(r => Math.Abs(r.WasoErrorMin)), "0.0")));
         s.AppendLine(string.Create(Inv,
             $"short nights (PSG TST < {results.FirstOrDefault()?.Psg.NeedHours ?? NightMetrics.DefaultNeedHours} h): flagged {results.Count(r => r.PsgShort && r.Flagged)}/{results.Count(r => r.PsgShort)}, false flags {results.Count(r => !r.PsgShort && r.Flagged)}"));
         s.AppendLine("published (whole study, 31 nights)    acc    sens   spec   kappa");
@@ -69,11 +72,11 @@ internal static class ValidationReport
         return s.ToString();
     }
 
-    private static string Spread(string name, IEnumerable<double> values)
+    private static string Spread(string name, IEnumerable<double> values, string format = "0.000")
     {
         var v = values.Where(double.IsFinite).Order().ToList();
         var median = v.Count % 2 == 1 ? v[v.Count / 2] : (v[(v.Count / 2) - 1] + v[v.Count / 2]) / 2;
-        return string.Create(Inv, $"{name} {median:0.000} [{v[0]:0.000} - {v[^1]:0.000}]");
+        return string.Create(Inv, $"{name} {median.ToString(format, Inv)} [{v[0].ToString(format, Inv)} - {v[^1].ToString(format, Inv)}]");
     }
 
     /// <summary>The folds as plain numbers for the figures (reliability curves, Bland–Altman).</summary>
@@ -83,7 +86,7 @@ internal static class ValidationReport
             Finite(r.Brier),
             [.. r.Reliability.Select(b => new ReliabilityData(b.Count, Finite(b.MeanP), Finite(b.SleepFraction)))],
             r.Psg.TotalSleepMin, Round(r.Scored.ExpectedSleepMin), Round(r.Model.TstSdMin), r.Scored.TotalSleepMin,
-            r.Psg.WasoMin, r.Scored.WasoMin, r.Psg.SleepOnsetLatencyMin, r.Scored.SleepOnsetLatencyMin,
+            r.Psg.WasoMin, Round(r.Scored.ExpectedWasoMin), r.Scored.WasoMin, r.Psg.SleepOnsetLatencyMin, r.Scored.SleepOnsetLatencyMin,
             r.Psg.Awakenings, r.Scored.Awakenings, r.PsgShort, r.Flagged))]);
 
     private static double Round(double v) => Math.Round(v, 4);
@@ -108,6 +111,7 @@ internal sealed record FoldData(
     double TstSdMin,
     double ScoredTstMin,
     double PsgWasoMin,
+    double ExpectedWasoMin,
     double WasoMin,
     double? PsgSolMin,
     double? SolMin,

@@ -45,7 +45,7 @@ internal sealed class BrokerStreamProvider : IMqttClientStreamProvider
 /// A socket stream that reads ahead and can hold writes back. MQTTnet reads each packet in two or three small reads
 /// (fixed header, length, body) and writes each acknowledgement on its own: over a plain socket stream that is a system
 /// call apiece, three or four per message, and a TCP segment per acknowledgement for the broker to take in
-/// (docs/performance.md, row 34). Here reads are served from a 64-KiB buffer filled by one receive, and while a
+/// (docs/performance.md, "What was changed", system calls on the broker connection). Here reads are served from a 64-KiB buffer filled by one receive, and while a
 /// <see cref="Hold"/> is open (the checkpoint acknowledging its messages) writes are gathered and sent as one when it ends.
 /// </summary>
 internal sealed class BrokerStream(Socket socket) : Stream, IMqttClientStreamEndPoints

@@ -11,7 +11,8 @@ namespace Somnis.Hub.Ingestion;
 /// <remarks>
 /// Written by hand with <see cref="Utf8JsonWriter"/> because a checkpoint is taken every
 /// <see cref="DeliveryOptions.CheckpointInterval"/> (20 times a second by default): each bed's entry is encoded only
-/// when the bed changed and kept as bytes, and the file is joined from the kept entries (docs/performance.md, row 29).
+/// when the bed changed and kept as bytes, and the file is joined from the kept entries: at a real-time rate almost
+/// every bed is unchanged between checkpoints (docs/performance.md, "What was changed", delivery checkpoint).
 /// Read back by hand with <see cref="Utf8JsonReader"/> from the same property names, in any order; unknown properties
 /// are skipped and absent or null lists are empty, so the files of older hubs (before boot ids) load too. Anything
 /// else malformed is a <see cref="JsonException"/> naming the property and the byte offset.

@@ -112,7 +112,7 @@ internal sealed class MqttIngestor(
         }
     }
 
-    /// <summary>Asks edges to resend numbers the hub is missing that no replay is filling (docs/protocol.md, "Delivery").</summary>
+    /// <summary>Asks edges to resend numbers the hub is missing that no replay is filling (docs/protocol.md, "Resend command").</summary>
     private async Task ResendLoopAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)

@@ -5,8 +5,8 @@ namespace Somnis.Hub.Ingestion;
 
 /// <summary>
 /// Parsed bed topics by topic string. A facility's edges publish on a few topics each, for ever: splitting every
-/// topic again cost 6 % of the hub's allocations (docs/performance.md), and a hit also hands out the same facility and
-/// bed strings every time. Bounded, so a client publishing on ever new topics cannot grow it: past the bound, topics
+/// topic again was a visible share of the hub's allocations (docs/performance.md, "What was changed", topics), and a
+/// hit also hands out the same facility and bed strings every time. Bounded, so a client publishing on ever new topics cannot grow it: past the bound, topics
 /// are parsed without being kept.
 /// </summary>
 internal sealed class TopicCache(int capacity = TopicCache.DefaultCapacity)

@@ -91,8 +91,8 @@ internal sealed record NightChange(
 }
 
 /// <summary>
-/// Where nights of record and their epochs are kept. The seam for a server database (issue 21): the embedded SQLite
-/// store implements it (SomnisStore.Nights.cs). Writes come only from the <see cref="NightWriter"/>; every method throws
+/// Where nights of record and their epochs are kept: the embedded SQLite store (SomnisStore.Nights.cs) or the shared
+/// PostgreSQL one (PostgresStore.Nights.cs), per <c>Store:Provider</c>. Writes come only from the <see cref="NightWriter"/>; every method throws
 /// on failure.
 /// </summary>
 internal interface INightStore

@@ -1,14 +1,16 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.HttpsPolicy;
 using Microsoft.Extensions.Options;
+using Somnis.Contracts.Settings;
 
 namespace Somnis.Hub.Security;
 
 /// <summary>Transport and browser security (section <c>Transport</c>, docs/operations.md "HTTPS").</summary>
-public sealed class TransportOptions
+public sealed class TransportOptions : ISettingsSection, IValidatableObject
 {
     public const string Section = "Transport";
 
@@ -17,12 +19,19 @@ public sealed class TransportOptions
     /// link (with <see cref="TrustedProxies"/>); <c>demo</c> turns it on.</summary>
     public bool AllowPlainHttp { get; set; }
 
-    /// <summary>How long a browser keeps to HTTPS after an HTTPS answer (Strict-Transport-Security max-age). Default 365 days.</summary>
+    /// <summary>How long a browser keeps to HTTPS after an HTTPS answer (Strict-Transport-Security max-age).</summary>
+    /// <value>Default 365 days.</value>
+    [Bounds(typeof(TimeSpan), "00:00:00", "730.00:00:00")]
     public TimeSpan HstsMaxAge { get; set; } = TimeSpan.FromDays(365);
 
     /// <summary>IP addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (client address
     /// for sign-in throttling, HTTPS for cookies and HSTS). Default none: the headers are ignored.</summary>
     public List<string> TrustedProxies { get; set; } = [];
+
+    string ISettingsSection.SectionPath => Section;
+
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) =>
+        TrustedProxies.Where(p => !IPAddress.TryParse(p, out _)).Select(p => new ValidationResult($"Transport:TrustedProxies: '{p}' is not an IP address"));
 }
 
 /// <summary>
@@ -39,8 +48,8 @@ internal static class TransportSecurity
     public static IHostApplicationBuilder AddTransportSecurity(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<TransportOptions>().Bind(builder.Configuration.GetSection(TransportOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TransportOptions>, TransportOptionsValidator>();
+        services.AddOptionsWithValidateOnStart<TransportOptions, TransportOptionsValidator>().Bind(builder.Configuration.GetSection(TransportOptions.Section));
+        services.AddSingleton<IValidateOptions<TransportOptions>, TransportEndpointsValidator>();
         services.AddOptions<HstsOptions>().Configure<IOptions<TransportOptions>>((hsts, transport) => hsts.MaxAge = transport.Value.HstsMaxAge);
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<TransportOptions>>((forwarded, transport) =>
         {
@@ -78,22 +87,17 @@ internal static class TransportSecurity
     }
 }
 
-/// <summary>Checks where the hub serves (<c>Urls</c>, <c>Kestrel:Endpoints</c>) before anything starts.</summary>
-internal sealed class TransportOptionsValidator(IConfiguration configuration) : IValidateOptions<TransportOptions>
+/// <summary>Generated from <see cref="TransportOptions"/>' attributes (and its proxy list check).</summary>
+[OptionsValidator]
+internal sealed partial class TransportOptionsValidator : IValidateOptions<TransportOptions>;
+
+/// <summary>Checks where the hub serves (<c>Urls</c>, <c>Kestrel:Endpoints</c>, outside the <c>Transport</c> section) before
+/// anything starts. It loads the configured certificates to see that they load; it writes nothing.</summary>
+internal sealed class TransportEndpointsValidator(IConfiguration configuration) : IValidateOptions<TransportOptions>
 {
     public ValidateOptionsResult Validate(string? name, TransportOptions options)
     {
         var errors = new List<string>();
-        foreach (var proxy in options.TrustedProxies.Where(p => !IPAddress.TryParse(p, out _)))
-        {
-            errors.Add($"Transport:TrustedProxies: '{proxy}' is not an IP address");
-        }
-
-        if (options.HstsMaxAge < TimeSpan.Zero || options.HstsMaxAge > TimeSpan.FromDays(730))
-        {
-            errors.Add($"Transport:HstsMaxAge must be between 00:00:00 and 730.00:00:00 (got {options.HstsMaxAge})");
-        }
-
         var endpoints = configuration.GetSection("Kestrel:Endpoints").GetChildren()
             .Select(e => (Setting: $"Kestrel:Endpoints:{e.Key}:Url", Url: e["Url"] ?? "", Certificate: e.GetSection("Certificate")));
         var urls = (configuration["urls"] ?? "").Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)

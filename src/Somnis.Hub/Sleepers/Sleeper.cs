@@ -64,10 +64,11 @@ public sealed record Admission(long Id, string Facility, string Bed, string Slee
 internal sealed record AdmissionChange(Admission? Close, Admission? Open, IReadOnlyList<AuditEntry> Audit);
 
 /// <summary>
-/// Where sleepers, their program history and their admissions are kept. The seam for a server database (issue 21): the
-/// embedded SQLite store implements it (SomnisStore.Sleepers.cs). Every method throws on failure; a write either happens
-/// entirely, its audit entries included, or not at all. The rules (who may be admitted where) live above it, in
-/// <see cref="AdmissionRules"/>; the store also refuses a second open admission of a bed or a sleeper on its own.
+/// Where sleepers, their program history and their admissions are kept: the embedded SQLite store
+/// (SomnisStore.Sleepers.cs) or the shared PostgreSQL one (PostgresStore.Sleepers.cs), per <c>Store:Provider</c>. Every
+/// method throws on failure; a write either happens entirely, its audit entries included, or not at all. The rules (who
+/// may be admitted where) live above it, in <see cref="AdmissionRules"/>; the store also refuses a second open admission
+/// of a bed or a sleeper on its own.
 /// </summary>
 internal interface ISleeperStore
 {

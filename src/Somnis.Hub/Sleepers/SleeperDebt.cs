@@ -30,14 +30,32 @@ internal static class SleeperDebt
     /// <summary>As <see cref="FromTotals"/>, unrounded.</summary>
     public static (double Hours, int Nights, DateOnly? Through) Hours(IEnumerable<(DateOnly Date, double TotalSleepMin)> nights, double needHours)
     {
-        var debt = new SleepDebt(needHours);
-        DateOnly? through = null;
-        foreach (var date in nights.GroupBy(n => n.Date).OrderBy(g => g.Key))
+        var (hours, count, through) = (0.0, 0, (DateOnly?)null);
+        foreach (var (date, debt) in Accumulate(nights.GroupBy(n => n.Date).OrderBy(g => g.Key), n => n.TotalSleepMin, needHours))
         {
-            debt.AddNight(TimeSpan.FromMinutes(date.Sum(n => n.TotalSleepMin)));
-            through = date.Key;
+            (hours, count, through) = (debt, count + 1, date.Key);
         }
 
-        return (debt.Hours, debt.Nights, through);
+        return (hours, count, through);
+    }
+
+    /// <summary>The finished nights (with metrics) grouped by night date, oldest first: the parts of a night that a
+    /// transfer split over two beds are one date.</summary>
+    internal static IEnumerable<IGrouping<DateOnly, NightRecord>> ByNightDate(IEnumerable<NightRecord> nights) =>
+        nights.Where(n => n.End is not null && n.Metrics is not null).GroupBy(n => n.NightDate).OrderBy(g => g.Key);
+
+    /// <summary>The debt in hours after each night date of stored nights (the dates in order, as <see cref="ByNightDate"/>
+    /// gives them).</summary>
+    internal static IEnumerable<(IGrouping<DateOnly, NightRecord> Date, double Hours)> Accumulate(IEnumerable<IGrouping<DateOnly, NightRecord>> dates, double needHours) =>
+        Accumulate(dates, n => n.Metrics!.TotalSleepMin, needHours);
+
+    /// <summary>The debt in hours after each night date, the dates in order; a date's parts' sleep adds up to one night.</summary>
+    private static IEnumerable<(IGrouping<DateOnly, T> Date, double Hours)> Accumulate<T>(IEnumerable<IGrouping<DateOnly, T>> dates, Func<T, double> totalSleepMin, double needHours)
+    {
+        var debt = new SleepDebt(needHours);
+        foreach (var date in dates)
+        {
+            yield return (date, debt.AddNight(TimeSpan.FromMinutes(date.Sum(totalSleepMin))));
+        }
     }
 }

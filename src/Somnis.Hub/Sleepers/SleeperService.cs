@@ -1,5 +1,5 @@
+using System.Data.Common;
 using System.Globalization;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Somnis.Contracts;
 using Somnis.Hub.Beds;
@@ -324,12 +324,12 @@ internal sealed class SleeperService(
             failed = null;
             return true;
         }
-        catch (Exception ex) when (ex is SqliteException or IOException or InvalidOperationException)
+        catch (Exception ex) when (ex is DbException or IOException or InvalidOperationException)
         {
             // Nothing changed (one transaction): a constraint means another change got there first; anything else is the store.
             Log.SleeperStoreFailed(logger, ex);
             result = default;
-            failed = ex is SqliteException { SqliteErrorCode: 19 } or InvalidOperationException
+            failed = StoreErrors.IsConflict(ex) || ex is InvalidOperationException
                 ? new Refusal(StatusCodes.Status409Conflict, "the bed or the sleeper changed meanwhile: nothing was changed, try again")
                 : new Refusal(StatusCodes.Status503ServiceUnavailable, $"the store cannot be written ({ex.Message}): nothing was changed");
             return false;

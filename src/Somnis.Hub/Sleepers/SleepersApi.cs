@@ -15,10 +15,9 @@ namespace Somnis.Hub.Sleepers;
 /// </summary>
 internal static class SleepersApi
 {
-    /// <summary>Call after <c>AddStorage()</c> (the embedded store implements <see cref="ISleeperStore"/>).</summary>
+    /// <summary>Call after <c>AddStorage()</c> (which registers the <see cref="ISleeperStore"/> of the configured store).</summary>
     public static IHostApplicationBuilder AddSleepers(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<ISleeperStore>(sp => sp.GetRequiredService<SomnisStore>());
         builder.Services.AddSingleton<SleeperService>();
         builder.Services.AddSingleton<SleeperLedger>();
         // The JSON of sleepers, nights of record and the study (their own context, after the hub's).

@@ -1,6 +1,7 @@
 namespace Somnis.Hub.Storage;
 
-/// <summary>One schema step. <see cref="Version"/> is the value of <c>PRAGMA user_version</c> once it is applied.</summary>
+/// <summary>One schema step. <see cref="Version"/> is the schema version once it is applied (the file's <c>PRAGMA user_version</c>, the
+/// shared database's highest <c>schema_version</c> row).</summary>
 internal sealed record Migration(int Version, string Name, string Sql);
 
 /// <summary>
@@ -168,6 +169,19 @@ internal static class Migrations
                 stimulating INTEGER NOT NULL,         -- 0/1
                 PRIMARY KEY (night_id, idx)
             ) WITHOUT ROWID;
+            """),
+        new(6, "users who may sign in", """
+            -- The users (docs/operations.md, "Users"). Auth:Users seeds the table while it is empty; after that it is the truth.
+            CREATE TABLE users (
+                name          TEXT    NOT NULL PRIMARY KEY,  -- exact spelling, as signed in
+                role          TEXT    NOT NULL CHECK (role IN ('technician', 'supervisor')),
+                password_hash TEXT    NOT NULL,              -- PasswordHasher v3 (base64), or the older pbkdf2-sha256$… until the next sign-in
+                stamp         TEXT    NOT NULL,              -- security stamp: replaced on every role or password change, ends sessions
+                created_at    INTEGER NOT NULL,              -- hub time, Unix milliseconds UTC
+                created_by    TEXT    NOT NULL
+            ) WITHOUT ROWID;
+            -- Unique ignoring case: no 'Tess' beside 'tess'.
+            CREATE UNIQUE INDEX users_name_nocase ON users (name COLLATE NOCASE);
             """),
     ];
 

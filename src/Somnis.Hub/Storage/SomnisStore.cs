@@ -56,7 +56,8 @@ internal sealed partial class SomnisStore : IDisposable
         c.Open();
         // NORMAL in WAL mode: a crash of the hub loses nothing committed; a power cut may lose the last commits.
         // busy_timeout: SQLite's own busy handler waits for the write lock in steps of a few milliseconds. Without it the
-        // driver's retry loop sleeps 150 ms per attempt, which put ~1-s stalls into alarm latency (docs/performance.md).
+        // driver's retry loop sleeps between attempts in steps long enough to show in alarm latency (docs/performance.md,
+        // "What was changed", busy_timeout).
         Execute(c, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;");
         return c;
     }
@@ -140,7 +141,8 @@ internal sealed partial class SomnisStore : IDisposable
 
     // The vitals writer keeps its own connection, outside the pool, with a bigger page cache. A batch of a 1,000-bed
     // facility touches a leaf page per bed (the key starts with the bed): ~1,000 pages of table and as many of index,
-    // twice the default cache, so every batch re-read them from the file (docs/performance.md).
+    // twice the default cache, so every batch re-read them from the file (docs/performance.md, "What was changed", page
+    // cache).
     private SqliteConnection OpenVitalsWriter()
     {
         var c = new SqliteConnection(_writerConnectionString);
@@ -163,9 +165,9 @@ internal sealed partial class SomnisStore : IDisposable
     {
         using var tx = c.BeginTransaction();
         // The hottest write of the hub (one row per accepted message). Through SqliteCommand each row cost a parameter
-        // lookup by name (UTF-8 conversion included), boxing of every value and a statement re-scan: 22 % of the hub's
-        // CPU at 15,000 messages/s. One prepared statement bound by index does the same in a fraction
-        // (docs/performance.md, "Optimisations").
+        // lookup by name (UTF-8 conversion included), boxing of every value and a statement re-scan, the largest single
+        // share of the hub's CPU. One prepared statement bound by index does the same in a fraction (docs/performance.md,
+        // "What was changed", vitals INSERT).
         var db = c.Handle!;
         Check(raw.sqlite3_prepare_v2(db, """
             INSERT OR IGNORE INTO vitals (bed, facility, ts, seq, interval_s, heart_rate, respiration_rate, activity_count,
@@ -353,7 +355,7 @@ internal sealed partial class SomnisStore : IDisposable
         using var c = Open();
         // Bed by bed along the primary key (bed, facility, ts, seq): each bed's old rows are one range at the start of
         // its part of the table, and the next bed is one seek past this one's key. No time index is kept for this (it
-        // cost every insert, docs/performance.md). Bounded deletes keep each write transaction short, so the vitals
+        // cost every insert: docs/performance.md, "What was changed", time index). Bounded deletes keep each write transaction short, so the vitals
         // writer is never held up for long.
         using var next = c.CreateCommand();
         next.CommandText = "SELECT bed, facility FROM vitals WHERE (bed, facility) > ($bed, $facility) ORDER BY bed, facility LIMIT 1;";

@@ -1,7 +1,11 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Polly;
+using Somnis.Edge;
+using Somnis.Hub.Alarms;
 using Somnis.Hub.Ingestion;
+using Somnis.Hub.Nights;
+using Somnis.Hub.Sleepers;
 using Somnis.Hub.TimeSeries;
 
 namespace Somnis.Hub.Storage;
@@ -11,15 +15,29 @@ namespace Somnis.Hub.Storage;
 internal static class StorageComposition
 {
     /// <summary>Call before <c>AddIngestion()</c>: hosted services start in registration order and stop in reverse, so the
-    /// store is migrated before the first message arrives and flushed only after ingestion has stopped.</summary>
+    /// history writer is running before the first message arrives and flushed only after ingestion has stopped. The
+    /// stores themselves are opened (schema checked and migrated) before the host starts, by <see cref="StoreStartup"/>.</summary>
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<StorageOptions>().Bind(builder.Configuration.GetSection(StorageOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddOptionsWithValidateOnStart<StorageOptions, StorageOptionsValidator>().Bind(builder.Configuration.GetSection(StorageOptions.Section));
+        var store = StoreOptions.Spelled(builder.Configuration.GetSection(StoreOptions.Section));
+        services.AddOptionsWithValidateOnStart<StoreOptions, StoreOptionsValidator>().Bind(store);
+        // Raw vitals history is always the node's own file (docs/storage.md, "Providers").
         services.AddSingleton<SomnisStore>();
-        // Registration order is start order: the schema is current before the writer and the pruner run.
-        services.AddHostedService<StoreStartup>();
+        if (store[nameof(StoreOptions.Provider)] == nameof(StoreProvider.Postgres))
+        {
+            services.AddSingleton<PostgresStore>();
+            AddSharedState<PostgresStore>(services);
+            services.AddHealthChecks().AddCheck<SharedStoreHealthCheck>("shared-store", tags: ["ready"]);
+        }
+        else
+        {
+            AddSharedState<SomnisStore>(services);
+        }
+
+        services.AddStartupStep(StoreStartup.CreateDataDirectory);
+        services.AddSingleton<StoreStartup>();
         services.AddSingleton<VitalsHistoryWriter>();
         services.AddSingleton<IVitalsRecorder>(sp => sp.GetRequiredService<VitalsHistoryWriter>());
         services.AddSingleton<IBeforeAcknowledge>(sp => sp.GetRequiredService<VitalsHistoryWriter>());
@@ -28,8 +46,7 @@ internal static class StorageComposition
         services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
 
         // The time-series sink: always resolvable (detection calls WriteEpoch unconditionally), fed and checked only when on.
-        services.AddOptions<InfluxOptions>().Bind(builder.Configuration.GetSection(InfluxOptions.Section)).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<InfluxOptions>, InfluxOptionsValidator>();
+        services.AddOptionsWithValidateOnStart<InfluxOptions, InfluxOptionsValidator>().Bind(builder.Configuration.GetSection(InfluxOptions.Section));
         services.AddResiliencePipeline(InfluxSink.PipelineName, (pipeline, context) =>
             InfluxSink.ConfigurePipeline(pipeline, context.ServiceProvider.GetRequiredService<IOptions<InfluxOptions>>().Value));
         services.AddSingleton<InfluxSink>();
@@ -42,32 +59,16 @@ internal static class StorageComposition
 
         return builder;
     }
-}
 
-/// <summary>Migrates <c>somnis.db</c> before anything else uses it; a file it cannot open or migrate stops the hub.</summary>
-internal sealed class StoreStartup(SomnisStore store, ILogger<StoreStartup> logger) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>The seams of the shared state, all on one store. A new seam (users, say) is one constraint and one line here,
+    /// and one partial file in each store.</summary>
+    private static void AddSharedState<TStore>(IServiceCollection services)
+        where TStore : class, IAlarmStore, ISleeperStore, INightStore
     {
-        try
-        {
-            foreach (var step in store.Migrate())
-            {
-                Log.StoreMigrated(logger, store.DatabasePath, step.Version, step.Name);
-            }
-
-            Log.StoreOpened(logger, store.DatabasePath, store.SchemaVersion);
-        }
-        catch (Exception ex)
-        {
-            Log.StoreOpenFailed(logger, store.DatabasePath, ex);
-            throw;
-        }
-
-        return Task.CompletedTask;
+        services.AddSingleton<IAlarmStore>(sp => sp.GetRequiredService<TStore>());
+        services.AddSingleton<ISleeperStore>(sp => sp.GetRequiredService<TStore>());
+        services.AddSingleton<INightStore>(sp => sp.GetRequiredService<TStore>());
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>Ready when the file answers and the last history write succeeded.</summary>
@@ -89,5 +90,23 @@ internal sealed class StoreHealthCheck(SomnisStore store, VitalsHistoryWriter wr
         return Task.FromResult(writer.Failure is { } failure
             ? HealthCheckResult.Unhealthy($"store writes failing: {failure}", data: data)
             : HealthCheckResult.Healthy($"store {store.DatabasePath}", data));
+    }
+}
+
+/// <summary>Ready when the shared store answers (a PostgreSQL outage shows here while the hub keeps watching).</summary>
+internal sealed class SharedStoreHealthCheck(PostgresStore store) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            store.Ping();
+            return Task.FromResult(HealthCheckResult.Healthy(store.Description));
+        }
+        catch (Exception ex)
+        {
+            // By design: any failure to reach the server means "not ready", with the reason.
+            return Task.FromResult(HealthCheckResult.Unhealthy($"shared store {store.Description} unreachable: {ex.Message}"));
+        }
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
+using Somnis.Hub.Nights;
 
 namespace Somnis.Hub.Storage;
 
@@ -7,6 +8,7 @@ namespace Somnis.Hub.Storage;
 /// Applies the retention of the embedded store: every <see cref="StorageOptions.PruneInterval"/> (first run at
 /// start-up) it deletes vitals older than <see cref="StorageOptions.VitalsRetention"/> and nights of record older than
 /// <see cref="StorageOptions.NightRetention"/> before now, in small transactions so the writers are never blocked for long.
+/// Vitals are the node's own file; nights are wherever the shared state is (<see cref="INightStore"/>).
 /// </summary>
 internal sealed class StorePruner : BackgroundService
 {
@@ -15,14 +17,16 @@ internal sealed class StorePruner : BackgroundService
     /// <summary>A night takes its ~1,000 epochs with it: 100 nights are about as many rows as <see cref="RowsPerTransaction"/>.</summary>
     private const int NightsPerTransaction = 100;
     private readonly SomnisStore _store;
+    private readonly INightStore _nights;
     private readonly IOptions<StorageOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<StorePruner> _logger;
     private readonly Counter<long> _pruned;
 
-    public StorePruner(SomnisStore store, IOptions<StorageOptions> options, TimeProvider time, IMeterFactory meters, ILogger<StorePruner> logger)
+    public StorePruner(SomnisStore store, INightStore nights, IOptions<StorageOptions> options, TimeProvider time, IMeterFactory meters, ILogger<StorePruner> logger)
     {
         _store = store;
+        _nights = nights;
         _options = options;
         _time = time;
         _logger = logger;
@@ -48,7 +52,7 @@ internal sealed class StorePruner : BackgroundService
     private int PruneNights()
     {
         var before = _time.GetUtcNow() - _options.Value.NightRetention;
-        var total = InSteps(max => _store.PruneNights(before, max), NightsPerTransaction);
+        var total = InSteps(max => _nights.PruneNights(before, max), NightsPerTransaction);
 
         if (total > 0)
         {

@@ -60,8 +60,8 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
         _journal = new HistoryJournal(Path.Combine(Path.GetDirectoryName(store.DatabasePath)!, "history-journal"));
         // Two reused lists swapped by the writer once per batch, the bound kept by _count, and a wake-up only when the
         // writer sleeps: ingestion takes a lock the writer holds only for the swap. (A bounded channel shares a lock with
-        // its reader on every item, and that lock spun on the ingestion thread, docs/performance.md row 4; a queue of
-        // parsed messages made every message survive the young generation, row 31.)
+        // its reader on every item, and that lock spun on the ingestion thread; a queue of parsed messages made every
+        // message survive the young generation: docs/performance.md, "What was changed", lock contention, VitalsRow.)
         _capacity = options.Value.QueueCapacity;
         var meter = meters.Create(HubMetrics.MeterName);
         _written = meter.CreateCounter<long>("somnis.store.vitals.written", "{message}", "Vitals written to the embedded store (redeliveries excluded)");
@@ -144,8 +144,9 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
             }
 
             // In key order (bed, facility, time): the inserts then walk the table's B-tree from one end to the other and
-            // each page is written once per batch, instead of jumping between beds (docs/performance.md).
-            CollectionsMarshal.AsSpan(_pending).Sort(new KeyOrder(_series.Ranks()));
+            // each page is written once per batch, instead of jumping between beds (docs/performance.md, "What was
+            // changed", page cache).
+            _series.SortByKey(CollectionsMarshal.AsSpan(_pending));
         }
 
         var batch = CollectionsMarshal.AsSpan(_pending)[_pendingDone..];
@@ -203,8 +204,8 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
     /// of history (the broker does not redeliver acknowledged messages, and a redelivered one counts as a duplicate once
     /// the accounting is saved). Durable means appended to the <see cref="HistoryJournal"/> (one fsynced append per
     /// checkpoint) or committed to the store. Waiting for the store alone held every message in memory for up to
-    /// <see cref="StorageOptions.FlushInterval"/> (docs/performance.md, row 32); the journal keeps acknowledgements at the
-    /// checkpoint's pace and the batches full. Without the journal (before its first append, after it failed) this
+    /// <see cref="StorageOptions.FlushInterval"/> (docs/performance.md, "What was changed", history journal); the
+    /// journal keeps acknowledgements at the checkpoint's pace and the batches full. Without the journal (before its first append, after it failed) this
     /// waits for the commit, but not while writes fail or the writer is not running: the live state must not stall on a
     /// failing disk, and that failure is already reported (<c>/readyz</c>, <c>somnis.store.write.failures</c>, the log).
     /// </summary>
@@ -297,15 +298,6 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
     private void Pulse() =>
         Interlocked.Exchange(ref _progress, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
-    private readonly struct KeyOrder(int[] ranks) : IComparer<VitalsRow>
-    {
-        public int Compare(VitalsRow a, VitalsRow b)
-        {
-            var c = ranks[a.Series].CompareTo(ranks[b.Series]);
-            return c != 0 ? c : a.TsMs.CompareTo(b.TsMs);
-        }
-    }
-
     /// <summary>Running from here (the loop itself starts on another thread): acknowledgements wait for it.</summary>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -397,10 +389,11 @@ internal sealed class VitalsHistoryWriter : BackgroundService, IVitalsRecorder, 
     }
 
     /// <summary>
-    /// Waits up to <see cref="StorageOptions.FlushInterval"/>, or until a whole batch is queued. A transaction writes
-    /// every page it touches, about one per bed, whatever the number of rows on it: at 1,000 beds a batch of 5,000 rows
-    /// cost 13–15 µs of CPU per row, one of 20,000 rows 7 µs (docs/performance.md). Writing as soon as anything was
-    /// queued made the batches as small as the writer was fast.
+    /// Waits up to <see cref="StorageOptions.FlushInterval"/> (default 3 s), or until a whole batch
+    /// (<see cref="StorageOptions.BatchSize"/>, default 100,000 rows) is queued. A transaction writes every page it
+    /// touches, about one per bed, whatever the number of rows on it, so the more rows per bed a batch has the less each
+    /// row costs: 100,000 rows are about 100 per bed of a 1,000-bed facility. Writing as soon as anything was queued made
+    /// the batches only as large as the writer was slow (docs/performance.md, "What was changed", history batch).
     /// </summary>
     internal async Task LetTheBatchFillAsync(CancellationToken ct)
     {

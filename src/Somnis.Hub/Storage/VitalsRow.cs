@@ -8,7 +8,8 @@ namespace Somnis.Hub.Storage;
 /// <summary>
 /// One accepted vitals message as the history queue holds it: its values only, no object references. At full load
 /// the queue holds tens of thousands of messages for up to <see cref="StorageOptions.FlushInterval"/>; as parsed
-/// messages they all outlived the young generation and were copied by every collection (docs/performance.md, row 31).
+/// messages they all outlived the young generation and were copied by every collection (docs/performance.md, "What was
+/// changed", <c>VitalsRow</c>).
 /// In a reused array of these, the collector has nothing to copy or trace.
 /// </summary>
 internal readonly struct VitalsRow
@@ -172,9 +173,12 @@ internal sealed class VitalsSeries
         }
     }
 
+    /// <summary>Sorts rows in the store's key order: bed, then facility (ordinal), then time. For the single writer thread.</summary>
+    public void SortByKey(Span<VitalsRow> rows) => rows.Sort(new KeyOrder(Ranks()));
+
     /// <summary>Each id's position in the store's key order (bed, then facility, ordinal), for sorting a batch.
-    /// Recomputed only when series were added; for the single writer thread.</summary>
-    public int[] Ranks()
+    /// Recomputed only when series were added.</summary>
+    private int[] Ranks()
     {
         var count = Count;
         if (_ranks.Length != count)
@@ -199,4 +203,13 @@ internal sealed class VitalsSeries
     }
 
     public sealed record Entry(string Facility, string Bed, byte[] FacilityUtf8, byte[] BedUtf8);
+
+    private readonly struct KeyOrder(int[] ranks) : IComparer<VitalsRow>
+    {
+        public int Compare(VitalsRow a, VitalsRow b)
+        {
+            var c = ranks[a.Series].CompareTo(ranks[b.Series]);
+            return c != 0 ? c : a.TsMs.CompareTo(b.TsMs);
+        }
+    }
 }

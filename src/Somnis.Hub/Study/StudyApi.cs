@@ -1,31 +1,36 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
+using Somnis.Contracts.Settings;
 using Somnis.Hub.Dashboard;
+using Somnis.Hub.Detection;
 using Somnis.Hub.Nights;
 using Somnis.Hub.Sleepers;
 
 namespace Somnis.Hub.Study;
 
 /// <summary>The study's settings (section <c>Study</c>, docs/study.md).</summary>
-public sealed class StudyOptions
+public sealed class StudyOptions : ISettingsSection
 {
     public const string Section = "Study";
 
     /// <summary>An Architect night was stimulated at least this long (a natural night not at all; nights in between are in
-    /// neither condition). 1 minute – 12 hours, default 30 minutes.</summary>
+    /// neither condition).</summary>
+    /// <value>Default 30 minutes.</value>
+    [Bounds(typeof(TimeSpan), "00:01:00", "12:00:00")]
     public TimeSpan MinStimulated { get; set; } = TimeSpan.FromMinutes(30);
+
+    string ISettingsSection.SectionPath => Section;
 }
 
-internal sealed class StudyOptionsValidator : IValidateOptions<StudyOptions>
-{
-    public ValidateOptionsResult Validate(string? name, StudyOptions o) =>
-        o.MinStimulated < TimeSpan.FromMinutes(1) || o.MinStimulated > TimeSpan.FromHours(12)
-            ? ValidateOptionsResult.Fail($"Study:MinStimulated must be between 00:01:00 and 12:00:00 (got {o.MinStimulated})")
-            : ValidateOptionsResult.Success;
-}
+/// <summary>Generated from <see cref="StudyOptions"/>' attributes.</summary>
+[OptionsValidator]
+internal sealed partial class StudyOptionsValidator : IValidateOptions<StudyOptions>;
 
-/// <summary>What <c>GET /api/study</c> returns: the filters it applied, the method, and the <see cref="StudyResult"/>.</summary>
+/// <summary>What <c>GET /api/study</c> returns: the filters it applied, the method, the <see cref="StudyResult"/>, and how
+/// each metric is said (<see cref="Metrics"/>, so the page formats as the sentences do).</summary>
 public sealed record StudyResponse(
     DateOnly From,
     DateOnly To,
@@ -39,7 +44,10 @@ public sealed record StudyResponse(
     IReadOnlyList<StudySleeper> Sleepers,
     IReadOnlyDictionary<string, PooledMetric> Pooled,
     StudyCohorts Cohorts,
-    IReadOnlyList<string> Sentences);
+    IReadOnlyList<string> Sentences,
+    IReadOnlyList<StudyWeek> Weeks,
+    IReadOnlyDictionary<string, IReadOnlyList<ProgramSleeper>> ByProgram,
+    IReadOnlyList<MetricDefinition> Metrics);
 
 /// <summary>The study of Architect nights against natural nights (docs/study.md): JSON and the per-sleeper table as CSV.
 /// Any signed-in user. Filters: from, to (night dates, inclusive, at most 400 days), facility, program, sleeper, firstNight.</summary>
@@ -50,10 +58,13 @@ internal static class StudyApi
     /// <summary>Without <c>from</c>: this many days up to <c>to</c>.</summary>
     public const int DefaultDays = 90;
 
+    /// <summary>A sleeper's trend reads at most this many nights (retention keeps about 400).</summary>
+    private const int TrendNights = 2000;
+
     public static IHostApplicationBuilder AddStudy(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<StudyOptions>().Bind(builder.Configuration.GetSection(StudyOptions.Section)).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<StudyOptions>, StudyOptionsValidator>();
+        builder.Services.AddOptionsWithValidateOnStart<StudyOptions, StudyOptionsValidator>().Bind(builder.Configuration.GetSection(StudyOptions.Section));
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(StudyJsonContext.Default));
         return builder;
     }
 
@@ -80,6 +91,12 @@ internal static class StudyApi
             })
             .Produces<string>(StatusCodes.Status200OK, "text/csv")
             .WithSummary("The study's per-sleeper table as CSV (attachment), same filters as /api/study.");
+        api.MapGet("/sleepers/{id}/trend", (string id, ISleeperStore sleepers, INightStore nights, IOptions<DetectionOptions> detection) =>
+                sleepers.FindSleeper(id) is null
+                    ? SleepersApi.Problem(new Refusal(StatusCodes.Status404NotFound, $"no sleeper '{Shorten(id)}'"))
+                    : Results.Ok(StudyTrends.Sleeper(id, nights.SleeperNights(id, null, TrendNights), detection.Value.NeedHours)))
+            .Produces<SleeperTrend>()
+            .WithSummary("A sleeper's finished nights by night date, oldest first: TST, sleep efficiency, time stimulated and the sleep debt after each night, with the ids of the night's parts.");
     }
 
     /// <summary>Checks the filters and computes the study; a refusal names the bad filter.</summary>
@@ -153,7 +170,7 @@ internal static class StudyApi
         var selected = nights.StudyNights(new StudyQuery(from.Value, to.Value, facility, program, sleeper));
         var result = StudyReport.Compute(selected, all.ToDictionary(s => s.Id, s => s.Name, StringComparer.Ordinal), settings);
         return (new StudyResponse(from.Value, to.Value, facility, program, sleeper, firstNight, settings.MinStimulatedMin, StudyReport.Method,
-            result.Nights, result.Sleepers, result.Pooled, result.Cohorts, result.Sentences), null);
+            result.Nights, result.Sleepers, result.Pooled, result.Cohorts, result.Sentences, result.Weeks, result.ByProgram, MetricDefinition.All), null);
     }
 
     /// <summary>RFC 4180 CSV, one line per sleeper: nights per condition, then per metric the Architect mean, the natural
@@ -189,3 +206,8 @@ internal static class StudyApi
 
     private static string Shorten(string s) => s.Length > 40 ? s[..40] + "…" : s;
 }
+
+/// <summary>Source-generated JSON of a sleeper's trend (camelCase, as the hub's own context).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(SleeperTrend))]
+internal sealed partial class StudyJsonContext : JsonSerializerContext;

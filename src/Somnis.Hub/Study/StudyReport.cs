@@ -10,7 +10,9 @@ internal sealed record StudySettings(double MinStimulatedMin, bool ExcludeFirstN
 
 /// <summary>One sleeper's row: nights per condition and, per metric key, the means and Architect − natural.</summary>
 /// <param name="OtherNights">Stimulated, but for less than the Architect threshold: in neither condition.</param>
-public sealed record StudySleeper(string Id, string Name, int ArchitectNights, int NaturalNights, int OtherNights, IReadOnlyDictionary<string, SleeperMetric> Metrics);
+/// <param name="Programs">The programs of the sleeper's selected nights, in the order they held (two for a switcher).</param>
+public sealed record StudySleeper(string Id, string Name, int ArchitectNights, int NaturalNights, int OtherNights, IReadOnlyDictionary<string, SleeperMetric> Metrics,
+    IReadOnlyList<string> Programs);
 
 /// <summary>A sleeper's mean over Architect nights and over natural nights, and the difference (null without both).</summary>
 public sealed record SleeperMetric(double? Architect, double? Natural, double? Diff);
@@ -30,8 +32,10 @@ public sealed record CohortMetric(double? Diff, double[]? Ci95, double? Df, int 
 /// <param name="Switchers">Sleepers with selected nights in more than one program: in no cohort (the groups must be independent).</param>
 public sealed record StudyCohorts(string Comparison, int Switchers, IReadOnlyDictionary<string, CohortGroup> Groups, IReadOnlyDictionary<string, CohortMetric> CompanionsMinusArchitect);
 
-/// <summary>The study over a selection of nights (what <c>GET /api/study</c> returns besides the echo of its filters).</summary>
-internal sealed record StudyResult(int Nights, IReadOnlyList<StudySleeper> Sleepers, IReadOnlyDictionary<string, PooledMetric> Pooled, StudyCohorts Cohorts, IReadOnlyList<string> Sentences);
+/// <summary>The study over a selection of nights (what <c>GET /api/study</c> returns besides the echo of its filters), and
+/// what its page plots (<see cref="StudyTrends"/>).</summary>
+internal sealed record StudyResult(int Nights, IReadOnlyList<StudySleeper> Sleepers, IReadOnlyDictionary<string, PooledMetric> Pooled, StudyCohorts Cohorts,
+    IReadOnlyList<string> Sentences, IReadOnlyList<StudyWeek> Weeks, IReadOnlyDictionary<string, IReadOnlyList<ProgramSleeper>> ByProgram);
 
 /// <summary>The study as a pure function of the selected nights (method in docs/study.md). Nights are never pooled as if
 /// independent: every number above the sleeper's own row rests on one value per sleeper.</summary>
@@ -61,7 +65,8 @@ internal static class StudyReport
             var architect = own.Where(n => Classify(n, settings) == Condition.Architect).ToList();
             var natural = own.Where(n => Classify(n, settings) == Condition.Natural).ToList();
             rows.Add(new Row(group.Key, architect.Count, natural.Count, own.Count - architect.Count - natural.Count,
-                [.. StudyMetric.All.Select(m => MeanOf(architect, m))], [.. StudyMetric.All.Select(m => MeanOf(natural, m))]));
+                [.. StudyMetric.All.Select(m => MeanOf(architect, m))], [.. StudyMetric.All.Select(m => MeanOf(natural, m))],
+                [.. own.Select(n => n.Program).Distinct().Select(ProgramName)]));
         }
 
         var pooled = new Dictionary<string, PooledMetric>();
@@ -72,8 +77,9 @@ internal static class StudyReport
 
         var sleepers = rows.Select(r => new StudySleeper(r.Id, names.GetValueOrDefault(r.Id, r.Id), r.ArchitectNights, r.NaturalNights, r.OtherNights,
             StudyMetric.All.Select((m, i) => (m.Key, Value: new SleeperMetric(Round(r.Architect[i]), Round(r.Natural[i]), Round(r.Diff(i)))))
-                .ToDictionary(x => x.Key, x => x.Value))).ToList();
-        return new StudyResult(nights.Count, sleepers, pooled, Cohorts(bySleeper), [.. pooled.Values.Select(p => p.Sentence)]);
+                .ToDictionary(x => x.Key, x => x.Value), r.Programs)).ToList();
+        return new StudyResult(nights.Count, sleepers, pooled, Cohorts(bySleeper), [.. pooled.Values.Select(p => p.Sentence)],
+            StudyTrends.Weeks(nights), StudyTrends.ByProgram(nights));
     }
 
     private static Condition Classify(StudyNight n, StudySettings s) =>
@@ -125,8 +131,7 @@ internal static class StudyReport
         foreach (var program in new[] { SleepProgram.Architect, SleepProgram.Companions, SleepProgram.None })
         {
             var sleepers = members.GetValueOrDefault(program) ?? [];
-            groups[ProgramName(program)] = new CohortGroup(sleepers.Count, sleepers.Sum(s => s.Count), StudyMetric.All.ToDictionary(
-                m => m.Key, m => PerSleeperMeans(sleepers, m) is { Count: > 0 } means ? Round(StudyStatistics.Mean(means)) : null));
+            groups[ProgramName(program)] = new CohortGroup(sleepers.Count, sleepers.Sum(s => s.Count), MeanOfSleeperMeans(sleepers));
         }
 
         var comparison = new Dictionary<string, CohortMetric>();
@@ -153,6 +158,10 @@ internal static class StudyReport
 
         return new StudyCohorts("companions − architect", switchers, groups, comparison);
     }
+
+    /// <summary>Per metric key, the mean over sleepers of each one's mean over their nights (null: no sleeper has a value).</summary>
+    internal static Dictionary<string, double?> MeanOfSleeperMeans(List<List<StudyNight>> sleepers) => StudyMetric.All.ToDictionary(
+        m => m.Key, m => PerSleeperMeans(sleepers, m) is { Count: > 0 } means ? Round(StudyStatistics.Mean(means)) : null);
 
     private static List<double> PerSleeperMeans(List<List<StudyNight>> sleepers, StudyMetric m) =>
         [.. sleepers.Select(s => MeanOf(s, m)).OfType<double>()];
@@ -182,7 +191,7 @@ internal static class StudyReport
     };
 
     /// <summary>A sleeper's unrounded means per metric (indexes of <see cref="StudyMetric.All"/>).</summary>
-    private sealed record Row(string Id, int ArchitectNights, int NaturalNights, int OtherNights, double?[] Architect, double?[] Natural)
+    private sealed record Row(string Id, int ArchitectNights, int NaturalNights, int OtherNights, double?[] Architect, double?[] Natural, List<string> Programs)
     {
         public double? Diff(int i) => Architect[i] is { } a && Natural[i] is { } b ? a - b : null;
     }

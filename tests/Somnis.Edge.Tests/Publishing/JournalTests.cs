@@ -313,13 +313,18 @@ public sealed class JournalTests : IDisposable
     }
 
     [Fact]
-    public void An_unwritable_journal_directory_fails_validation_naming_the_option()
+    public void An_unwritable_journal_directory_stops_the_start_naming_the_option()
     {
         var file = Path.Combine(_dir, "not-a-directory");
         File.WriteAllText(file, "x");
-        var result = new EdgeOptionsValidator().Validate(null, new EdgeOptions { Journal = Path.Combine(file, "journal") });
-        Assert.True(result.Failed);
-        Assert.Contains(result.Failures!, f => f.StartsWith("--journal: directory '", StringComparison.Ordinal) && f.Contains("is not writable", StringComparison.Ordinal));
+        var options = new EdgeOptions { Journal = Path.Combine(file, "journal") };
+
+        // Validation does not touch the disk; the journal's start-up step does, and names the option.
+        Assert.True(new EdgeOptionsValidator().Validate(null, options).Succeeded);
+        var problem = JournalDirectory.Prepare(options);
+        Assert.NotNull(problem);
+        Assert.StartsWith("--journal (Edge:Journal): directory '", problem, StringComparison.Ordinal);
+        Assert.Contains("is not writable", problem, StringComparison.Ordinal);
     }
 
     private sealed class LineLogger : ILogger

@@ -3,6 +3,7 @@ using Somnis.Edge.Sensing;
 using Somnis.Edge.Sensors;
 using Somnis.Edge.Sensors.Emulation;
 using Somnis.Edge.Simulation;
+using Xunit.Abstractions;
 
 namespace Somnis.Edge.Tests.Sensors;
 
@@ -21,6 +22,14 @@ internal static class EmulatedNight
         Architect = new ArchitectOptions { StimulationPin = 24, InterlockPin = 17 },
     };
 
+    /// <summary>A bed whose sleeper lies in bed (awake) from the first second of the night, for one chip at a time.</summary>
+    public static EmulatedBed BedInBed()
+    {
+        var bed = new EmulatedBed(new SleeperModel(Scenario.Healthy, 21), 21);
+        bed.AdvanceTo(1);
+        return bed;
+    }
+
     public static HardwareBedSource Create(Scenario scenario, int seed, SensorsOptions? sensors = null, TimeSpan? night = null) =>
         Create(scenario, seed, out _, sensors, night);
 
@@ -32,6 +41,23 @@ internal static class EmulatedNight
         var options = sensors ?? StandardSensors();
         bed = new EmulatedBed(model, seed);
         return new HardwareBedSource("bed-01", options, new EmulatedSensorBuses(bed, options), "hardware", null, NullLogger.Instance);
+    }
+
+    /// <summary>A whole simulated night (8 h in bed, then 1 h out of bed) replayed through a source and scored.</summary>
+    public static AccuracyReport Score(Scenario scenario, int seed, ITestOutputHelper output, Action<Scored>? each = null)
+    {
+        using var source = Create(scenario, seed, out var bed);
+        var report = new AccuracyReport();
+        for (var i = 0; i < 9 * 360; i++)
+        {
+            var reading = source.Next(TimeSpan.FromSeconds(10));
+            var truth = bed.TakeSeconds();
+            report.Add(reading, truth);
+            each?.Invoke(new Scored(reading, truth));
+        }
+
+        output.WriteLine($"{scenario.Name()} seed {seed}: {report}");
+        return report;
     }
 }
 

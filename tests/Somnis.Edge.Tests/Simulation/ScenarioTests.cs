@@ -31,6 +31,6 @@ public sealed class ScenarioTests
     public void Unknown_names_are_refused_with_the_allowed_list()
     {
         Assert.False(Scenarios.TryAssign("healthy,bad-dreams", 2, out _, out var error));
-        Assert.Equal("unknown scenario 'bad-dreams' (allowed: healthy, architect-deprivation, sensor-fault, mix)", error);
+        Assert.Equal("unknown scenario 'bad-dreams' (allowed: healthy, architect-deprivation, sensor-fault, natural, mix)", error);
     }
 }

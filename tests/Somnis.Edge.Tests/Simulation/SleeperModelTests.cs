@@ -4,9 +4,10 @@ namespace Somnis.Edge.Tests.Simulation;
 
 public sealed class SleeperModelTests
 {
-    private static List<Physiology> Night(Scenario scenario, int seed, SimulationTimeline? timeline = null, bool incident = false)
+    private static List<Physiology> Night(Scenario scenario, int seed, SimulationTimeline? timeline = null, bool incident = false,
+        double intensity = 1, double? baseHeartRate = null)
     {
-        var model = new SleeperModel(scenario, seed, timeline, incident);
+        var model = new SleeperModel(scenario, seed, timeline, incident, intensity, baseHeartRate);
         var seconds = new List<Physiology>(9 * 3600);
         for (var i = 0; i < 9.5 * 3600; i++)
         {
@@ -76,6 +77,31 @@ public sealed class SleeperModelTests
         Assert.True(deprived.Count(p => p.Asleep) < healthy.Count(p => p.Asleep) * 0.65, $"deprived {deprived.Count(p => p.Asleep) / 3600.0:F2} h vs healthy {healthy.Count(p => p.Asleep) / 3600.0:F2} h, stimulated asleep {stimulated.Count(p => p.Asleep) / 3600.0:F2} of {stimulated.Count / 3600.0:F2} h");
         Assert.True(stimulated.Average(p => p.HeartRate) > healthy.Where(p => p.Asleep).Average(p => p.HeartRate) + 10);
         Assert.True(stimulated.Count(p => p.Arousal) > healthy.Count(p => p.Arousal) * 2);
+    }
+
+    [Fact]
+    public void A_gentler_Architect_stimulates_for_shorter_bouts_and_takes_less_sleep()
+    {
+        var full = Night(Scenario.ArchitectDeprivation, 5).Where(p => p.InBed).ToList();
+        var gentle = Night(Scenario.ArchitectDeprivation, 5, intensity: 0.4).Where(p => p.InBed).ToList();
+
+        // Bouts of 10 instead of 25 minutes, every 35 minutes all the same.
+        Assert.InRange(gentle.Count(p => p.ArchitectStimulating) / (double)full.Count(p => p.ArchitectStimulating), 0.35, 0.45);
+        Assert.True(gentle.Count(p => p.Asleep) > full.Count(p => p.Asleep) * 1.3);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SleeperModel(Scenario.ArchitectDeprivation, 5, architectIntensity: 0));
+    }
+
+    [Fact]
+    public void A_natural_night_has_no_Architect_and_a_given_heart_rate_keeps_the_night_of_the_seed()
+    {
+        var natural = Night(Scenario.Natural, 7);
+        Assert.DoesNotContain(natural, p => p.ArchitectStimulating);
+        Assert.DoesNotContain(natural, p => p.BcgFault);
+
+        // The same person (heart rate) on another night of the same seed: the same stages, the heart rate around the one given.
+        var same = Night(Scenario.Natural, 7, baseHeartRate: 58);
+        Assert.Equal(natural.Select(p => p.Stage), same.Select(p => p.Stage));
+        Assert.InRange(same.Where(p => p.Stage == SleepStage.N2 && !p.Arousal).Average(p => p.HeartRate), 56, 60);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Somnis.Hub.Alarms;
 
 namespace Somnis.Hub.Tests.Alarms;
@@ -12,6 +13,12 @@ internal sealed class MemoryAlarmStore : IAlarmStore
 
     /// <summary>Writes throw an <see cref="IOException"/> while set.</summary>
     public bool Fail { get; set; }
+
+    /// <summary>Writes throw a transient <see cref="DbException"/> while set, as a database server that is down does.</summary>
+    public bool Unreachable { get; set; }
+
+    /// <summary>Write transactions attempted, failed ones included.</summary>
+    public int Attempts { get; private set; }
 
     /// <summary>Transactions committed (one per <see cref="Save"/> or <see cref="SaveMany"/>).</summary>
     public int Transactions { get; private set; }
@@ -33,6 +40,12 @@ internal sealed class MemoryAlarmStore : IAlarmStore
     {
         lock (_sync)
         {
+            Attempts++;
+            if (Unreachable)
+            {
+                throw new UnreachableException();
+            }
+
             if (Fail)
             {
                 throw new IOException("No space left on device");
@@ -87,4 +100,10 @@ internal sealed class MemoryAlarmStore : IAlarmStore
     public void SaveInterlock(InterlockRequest request) => throw new NotSupportedException();
 
     public IReadOnlyList<InterlockRequest> LoadInterlocks() => [];
+}
+
+/// <summary>What a database client throws when its server does not answer (Npgsql: connection refused).</summary>
+internal sealed class UnreachableException() : DbException("Failed to connect to 127.0.0.1:5432")
+{
+    public override bool IsTransient => true;
 }

@@ -85,10 +85,20 @@ public sealed class AuthTests
     {
         var options = new Somnis.Hub.Auth.AuthOptions
         {
-            Users = [new() { Name = "a", Role = "janitor", PasswordHash = Somnis.Hub.Auth.Passwords.Hash("long enough") }, new() { Name = "b", Role = "supervisor", PasswordHash = "plain-text" }],
+            Users =
+            [
+                new() { Name = "a", Role = "janitor", PasswordHash = Somnis.Hub.Auth.Passwords.Hash("long enough") },
+                new() { Name = "b", Role = "supervisor", PasswordHash = "plain-text" },
+                new() { Name = "Dr Smith", Role = "supervisor", PasswordHash = Somnis.Hub.Tests.Auth.PasswordsTests.OldHash },
+                new() { Name = "B", Role = "technician", PasswordHash = Somnis.Hub.Tests.Auth.PasswordsTests.OldHash },
+            ],
         };
         var result = new Somnis.Hub.Auth.AuthOptionsValidator().Validate(null, options);
         Assert.Contains("Auth:Users:0:Role must be 'technician' or 'supervisor' (got 'janitor')", result.Failures!);
-        Assert.Contains(result.Failures!, f => f.StartsWith("Auth:Users:1:PasswordHash is not a pbkdf2-sha256 hash", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.StartsWith("Auth:Users:1:PasswordHash is not a password hash", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.StartsWith("Auth:Users:2:Name: 'Dr Smith' is not a valid user name", StringComparison.Ordinal));
+        Assert.Contains("Auth:Users:3:Name 'B' is listed twice (names are unique ignoring case)", result.Failures!);
+        // Both hash formats are accepted: the older one is replaced at the user's next sign-in.
+        Assert.Equal(4, result.Failures!.Count());
     }
 }

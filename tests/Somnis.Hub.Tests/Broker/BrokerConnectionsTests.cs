@@ -6,10 +6,12 @@ using MQTTnet.Formatter;
 using Somnis.Contracts.Mqtt;
 using Somnis.Hub.Broker;
 using Somnis.Hub.Ingestion;
+using Somnis.Hub.Tests.Infrastructure;
 
 namespace Somnis.Hub.Tests.Broker;
 
 /// <summary>The hub's two broker connections in the running hub (embedded broker): settings, readiness and metrics.</summary>
+[Collection(ProcessMetricsCollection.Name)]
 public sealed class BrokerConnectionsTests
 {
     [Theory]

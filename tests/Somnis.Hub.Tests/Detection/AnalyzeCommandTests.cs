@@ -76,6 +76,8 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.True(root.GetProperty("awakenings").GetInt32() >= 1);
         // The 10-min awakening plus the settling the ±10-min motion window and 20-min past window imply.
         Assert.InRange(root.GetProperty("waso_min").GetDouble(), 8, 35);
+        // The estimate counts each epoch called wake as its p(wake): the restless awakening nearly whole, the settling less.
+        Assert.InRange(root.GetProperty("expected_waso_min").GetDouble(), 5, root.GetProperty("waso_min").GetDouble());
         Assert.Equal(0, root.GetProperty("no_signal_min").GetDouble());
         Assert.InRange(root.GetProperty("expected_sleep_min").GetDouble(), 120, 160);
 

@@ -58,6 +58,29 @@ public sealed class NightMetricsTests
     }
 
     [Fact]
+    public void The_waso_estimate_counts_each_epoch_called_wake_as_its_probability_of_being_awake()
+    {
+        // Awake before sleep (not WASO), sleep at p 0.9, 2 min called wake at p 0.6, sleep, 1 min out of bed, an epoch
+        // without signal, sleep, awake at the end (not WASO).
+        var pattern = Min('W', 5) + Min('S', 50) + Min('W', 2) + Min('S', 50) + Min('O', 1) + "N" + Min('S', 10) + Min('W', 5);
+        var epochs = Epochs.From(pattern.Replace('N', 'S')).Select((e, i) => pattern[i] switch
+        {
+            'S' => e with { PSleep = 0.9 },
+            'W' => e with { PSleep = i < 10 ? 0.1 : 0.6 },
+            'N' => e with { State = EpochState.NoSignal, PSleep = 0, ActivityCount = null },
+            _ => e,
+        }).ToList();
+
+        var m = NightMetrics.Compute(epochs);
+
+        // Decisions: 2 min wake + 1 min out of bed; the estimate: 4 epochs × (1 − 0.6) + 2 out-of-bed epochs × 1, in minutes.
+        Assert.Equal(3, m.WasoMin);
+        Assert.Equal(((4 * 0.4) + 2) * 0.5, m.ExpectedWasoMin, 9);
+        // Sleep epochs' own small p(wake) is not WASO: a night called sleep throughout has none.
+        Assert.Equal(0, NightMetrics.Compute(Epochs.From(Min('S', 60)).Select(e => e with { PSleep = 0.9 }).ToList()).ExpectedWasoMin);
+    }
+
+    [Fact]
     public void Lights_off_excludes_earlier_epochs()
     {
         var m = NightMetrics.Compute(Epochs.From(Min('W', 30) + Min('W', 10) + Min('S', 60)), lightsOffSeconds: 1800);

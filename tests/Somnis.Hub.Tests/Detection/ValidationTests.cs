@@ -41,14 +41,19 @@ public sealed class ValidationTests(ITestOutputHelper output)
 
         // Only a night whose sensor went silent is left out of the night-level figures (7749105: motion stops after 67 min).
         Assert.Equal(15, covered.Count);
-        // Issue 19's targets are TST MAE <= 15 min and WASO MAE <= 12 min; measured 17.1 and 15.7 (docs/detection.md,
-        // limits): these bounds guard what was reached (the computation is deterministic).
+        // Issue 19's targets are TST MAE <= 15 min and WASO MAE <= 12 min; measured 17.1 and 12.6 (docs/detection.md, what was
+        // tried and why neither is met honestly): these bounds guard what was reached (the computation is deterministic).
         var tst = Validation.TstMae(covered);
         var waso = Validation.WasoMae(covered);
-        output.WriteLine($"TST MAE {tst:0.0} min, WASO MAE {waso:0.0} min over {covered.Count} nights with signal");
+        var wasoCounted = covered.Average(r => Math.Abs(r.WasoCountErrorMin));
+        output.WriteLine($"TST MAE {tst:0.0} min, WASO MAE {waso:0.0} min (counting the epochs called wake: {wasoCounted:0.0}) over {covered.Count} nights with signal");
         Assert.True(tst <= 17.5, $"TST MAE {tst:0.0} min");
-        Assert.True(waso <= 16, $"WASO MAE {waso:0.0} min");
+        Assert.True(waso <= 13, $"WASO MAE {waso:0.0} min");
+        // The WASO estimate (each epoch called wake counted as its p(wake)) must keep its gain over counting the epochs.
+        Assert.True(waso < wasoCounted - 2, $"WASO MAE {waso:0.0} min against {wasoCounted:0.0} counted");
         Assert.InRange(covered.Average(r => r.TstErrorMin), -5, 5);
+        // Low by 7.6 min on average: the quiet wake no motion/HR feature sees (three nights); about −1 on the other twelve.
+        Assert.InRange(covered.Average(r => r.WasoErrorMin), -10, 5);
     }
 
     [DevDataFact]

@@ -37,8 +37,9 @@ public sealed class TransportSecurityTests
     private static IReadOnlyList<string> Failures(TransportOptions options, params (string Key, string Value)[] settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value))).Build();
-        var result = new TransportOptionsValidator(configuration).Validate(null, options);
-        return result.Failed ? [.. result.Failures] : [];
+        // Both validators of TransportOptions: the generated one (its attributes) and the endpoints' (Urls, Kestrel).
+        var results = new[] { new TransportOptionsValidator().Validate(null, options), new TransportEndpointsValidator(configuration).Validate(null, options) };
+        return [.. results.Where(r => r.Failed).SelectMany(r => r.Failures!)];
     }
 
     [Theory]

@@ -70,7 +70,7 @@ public sealed class SomnisStoreNightsTests : IDisposable
         var old = StoredNights.Write(_db.Store, "bed-01", T0.AddDays(-500), 400, 0);
         var kept = StoredNights.Write(_db.Store, "bed-01", T0.AddDays(-10), 400, 0);
         var time = new FakeTimeProvider(T0);
-        var pruner = new StorePruner(_db.Store, Options.Create(new StorageOptions()), time,
+        var pruner = new StorePruner(_db.Store, _db.Store, Options.Create(new StorageOptions()), time,
             services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), new TestLogger<StorePruner>());
         Assert.Equal(1, pruner.PruneOnce());
         Assert.Null(_db.Store.FindNight(old.Id));

@@ -142,7 +142,7 @@ public sealed class SomnisStoreTests : IDisposable
     public void Pruner_deletes_only_vitals_older_than_the_retention()
     {
         var time = new FakeTimeProvider(T0);
-        var pruner = new StorePruner(_store, Options.Create(new StorageOptions { VitalsRetention = TimeSpan.FromDays(14) }), time, Meters, new TestLogger<StorePruner>());
+        var pruner = new StorePruner(_store, _store, Options.Create(new StorageOptions { VitalsRetention = TimeSpan.FromDays(14) }), time, Meters, new TestLogger<StorePruner>());
         using var pruned = new MetricCollector<long>(Meters, HubMetrics.MeterName, "somnis.store.pruned");
         var rows = Enumerable.Range(0, 25_000).Select(i => new RecordedVitals("nexus", Vitals("bed-01", i + 1, T0.AddDays(-15).AddSeconds(i * 10)))).ToList();
         _store.AppendVitals(rows);

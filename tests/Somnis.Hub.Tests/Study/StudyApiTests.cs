@@ -74,6 +74,45 @@ public sealed class StudyApiTests() : SignedInHubTest
     }
 
     [Fact]
+    public async Task The_study_carries_what_its_page_plots_and_how_each_metric_is_said()
+    {
+        var study = await Tess.GetFromJsonAsync<JsonElement>("/api/study?from=2026-03-01&to=2026-03-31");
+        // Nights 2–6 March (the first nights of 1 March left out): 2 March is a Monday, so all in one week.
+        var weeks = study.GetProperty("weeks").EnumerateArray().ToList();
+        Assert.Equal([("2026-03-02", "architect", 3, 15), ("2026-03-02", "companions", 1, 5)],
+            weeks.Select(w => (w.GetProperty("week").GetString(), w.GetProperty("program").GetString(), w.GetProperty("sleepers").GetInt32(), w.GetProperty("nights").GetInt32())));
+        // Architect users a, b, c that week: a has 3 Architect nights at 390 and 2 natural at 430 → 406; b 400; c 394 → mean 400.
+        Assert.Equal(400, weeks[0].GetProperty("means").GetProperty("tstMin").GetDouble());
+        var byProgram = study.GetProperty("byProgram");
+        Assert.Equal(["a", "b", "c"], byProgram.GetProperty("architect").EnumerateArray().Select(s => s.GetProperty("id").GetString()));
+        Assert.Equal(5, byProgram.GetProperty("companions")[0].GetProperty("nights").GetInt32());
+        Assert.Equal(0, byProgram.GetProperty("none").GetArrayLength());
+        Assert.Equal("architect", study.GetProperty("sleepers")[0].GetProperty("programs")[0].GetString());
+        var efficiency = study.GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("key").GetString() == "sleepEfficiency");
+        Assert.Equal(("sleep efficiency", "points", "%", 100.0, 1), (efficiency.GetProperty("name").GetString(), efficiency.GetProperty("unit").GetString(),
+            efficiency.GetProperty("levelUnit").GetString(), efficiency.GetProperty("scale").GetDouble(), efficiency.GetProperty("decimals").GetInt32()));
+        Assert.Equal("min", study.GetProperty("metrics")[0].GetProperty("levelUnit").GetString());
+    }
+
+    [Fact]
+    public async Task A_sleepers_trend_gives_each_night_with_the_debt_after_it()
+    {
+        var trend = await Tess.GetFromJsonAsync<JsonElement>("/api/sleepers/b/trend");
+        Assert.Equal(7, trend.GetProperty("needHours").GetDouble());
+        var nights = trend.GetProperty("nights").EnumerateArray().ToList();
+        // b sleeps 430 min on natural nights (need 420: no debt) and 380 on Architect nights (1, 3, 5): 40 min more debt each,
+        // paid back 10 min on the next natural night → 0, 0.667, 0.5, 1.167, 1, 1.667 h.
+        Assert.Equal(6, nights.Count);
+        Assert.Equal([0, 0.667, 0.5, 1.167, 1, 1.667], nights.Select(n => n.GetProperty("debtHours").GetDouble()));
+        Assert.Equal(["2026-03-01", "2026-03-02"], nights.Take(2).Select(n => n.GetProperty("night").GetString()));
+        Assert.Equal(380, nights[1].GetProperty("tstMin").GetDouble());
+        Assert.Equal(60, nights[1].GetProperty("stimulatedMin").GetDouble());
+        Assert.Equal("architect", nights[1].GetProperty("program").GetString());
+        Assert.StartsWith("nexus/bed-02/", nights[1].GetProperty("ids")[0].GetString(), StringComparison.Ordinal);
+        await SleepersApiTests.AssertProblem(await Tess.GetAsync(new Uri("/api/sleepers/nobody/trend", UriKind.Relative)), HttpStatusCode.NotFound, "no sleeper 'nobody'");
+    }
+
+    [Fact]
     public async Task Filters_narrow_the_nights_and_the_defaults_end_at_the_newest_night()
     {
         var all = await Tess.GetFromJsonAsync<JsonElement>("/api/study");
@@ -113,7 +152,7 @@ public sealed class StudyApiTests() : SignedInHubTest
         await SleepersApiTests.AssertProblem(await Tess.GetAsync(new Uri(path, UriKind.Relative)), (HttpStatusCode)status, mentions);
 
     [Fact]
-    public Task The_study_needs_a_signed_in_user() => AssertAnonymousRefused("/api/study", "/api/study.csv");
+    public Task The_study_needs_a_signed_in_user() => AssertAnonymousRefused("/api/study", "/api/study.csv", "/api/sleepers/a/trend");
 
     [Fact]
     public void The_threshold_setting_is_validated()

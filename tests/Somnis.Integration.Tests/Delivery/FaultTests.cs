@@ -266,7 +266,7 @@ public sealed partial class FaultTests(ITestOutputHelper output)
         var file = Path.GetTempFileName();
         await using var edge = DotnetProcess.Start(RepoPaths.EdgeDll, "--journal", Path.Combine(file, "journal"), "--bed", "bed-01");
         Assert.Equal(2, await edge.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains($"--journal: directory '{Path.Combine(file, "journal")}' is not writable", edge.Output, StringComparison.Ordinal);
+        Assert.Contains($"--journal (Edge:Journal): directory '{Path.Combine(file, "journal")}' is not writable", edge.Output, StringComparison.Ordinal);
         File.Delete(file);
     }
 

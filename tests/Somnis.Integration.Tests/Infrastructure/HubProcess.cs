@@ -40,10 +40,15 @@ public sealed class HubProcess : IAsyncDisposable
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
 
     /// <summary>Starts <c>somnis-hub demo</c> (demo users; simulated beds only if <c>--beds</c> says so) with extra arguments.</summary>
-    public static async Task<HubProcess> StartAsync(params string[] args)
+    public static Task<HubProcess> StartAsync(params string[] args) => StartSeededAsync(_ => { }, args);
+
+    /// <summary>Like <see cref="StartAsync"/>, after <paramref name="seed"/> has written into the hub's new data directory
+    /// (e.g. nights of record through the store, <see cref="StudyNights"/>).</summary>
+    public static async Task<HubProcess> StartSeededAsync(Action<string> seed, params string[] args)
     {
         var port = Net.FreePort();
         var data = Directory.CreateTempSubdirectory("somnis-hub-").FullName;
+        seed(data);
         // Two quick picks can return the same port: the broker must not take the web port.
         var brokerPort = Net.FreePort();
         while (brokerPort == port)
@@ -51,10 +56,30 @@ public sealed class HubProcess : IAsyncDisposable
             brokerPort = Net.FreePort();
         }
 
-        string[] all = ["demo", "--urls", $"http://127.0.0.1:{port}", "--data", data, "--Broker:EmbeddedPort", brokerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args];
+        string[] all = ["demo", "--urls", $"http://127.0.0.1:{port}", "--data", data, "--Broker:EmbeddedPort", brokerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), .. StoryDefaults(args), .. args];
         var hub = new HubProcess(DotnetProcess.Start(RepoPaths.HubDll, all), port, brokerPort, data, all);
         await hub.WaitReadyAsync();
         return hub;
+    }
+
+    /// <summary>
+    /// Unless a test asks for them: no past nights (the demo's history costs seconds of CPU per start, and the beds wait for
+    /// it) and the simulator's own 1-hour day between nights (the demo's real 24-hour days would keep a fast test's beds
+    /// out of bed for most of its run). The demo's sleepers are still admitted to its beds.
+    /// </summary>
+    private static IEnumerable<string> StoryDefaults(string[] args)
+    {
+        if (!args.Contains("--history-nights") && !args.Any(a => a.StartsWith("--Demo:HistoryNights", StringComparison.Ordinal)))
+        {
+            yield return "--history-nights";
+            yield return "0";
+        }
+
+        if (!args.Any(a => a.StartsWith("--Edge:DayLength", StringComparison.Ordinal)))
+        {
+            yield return "--Edge:DayLength";
+            yield return "01:00:00";
+        }
     }
 
     /// <summary>Kills the hub (-9) and starts it again with the same ports and data.</summary>

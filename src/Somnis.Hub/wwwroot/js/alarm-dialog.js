@@ -1,6 +1,7 @@
 // Operator actions on alarms and on a bed's Architect: one-click actions post at once; those that need words open the
 // console's one dialog (#alarm-dialog: focus moves into it, Escape cancels). An error the hub answers (400, 403,
 // 409) is shown in the dialog, or above the alarm list for one-click actions.
+import { post } from "./common.js";
 import { alarmLabel } from "./vocabulary.js";
 
 const dialog = document.getElementById("alarm-dialog");
@@ -16,14 +17,6 @@ const FORMS = {
   "architect-pause": { title: "Pause the Architect", fields: ["reason"], required: [], ok: "Pause Architect", post: (b, f) => [architectUrl(b, "pause"), { reason: f.reason || null }] },
   "architect-resume": { title: "Resume the Architect", fields: ["reason"], required: [], ok: "Resume Architect", post: (b, f) => [architectUrl(b, "resume"), { reason: f.reason || null }] },
 };
-
-/** Posts JSON; returns null when the hub accepted it, else the error in words (the problem's detail when it sent one). */
-async function post(url, body) {
-  const r = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body ?? {}) }).catch(() => null);
-  if (r && r.ok) return null;
-  const problem = r ? await r.json().catch(() => null) : null;
-  return (problem && problem.detail) || (r ? `Failed: HTTP ${r.status}` : "Failed: the hub did not answer");
-}
 
 function say(text) {
   statusLine.textContent = text;

@@ -9,6 +9,8 @@ import * as V from "./vocabulary.js";
 const bedId = new URLSearchParams(location.search).get("id") ?? "";
 const el = (id) => document.getElementById(id);
 let bed = null;
+// The sleeper admitted to the bed ({ id, name } or null), kept while the hub sends bed states that do not say.
+let sleeper = null;
 let night = null;
 let vitals = [];
 let loading = null;
@@ -45,7 +47,7 @@ async function load() {
     json(`/api/alarms?bed=${encodeURIComponent(bedId)}&limit=300`).catch(() => null)]);
   if (al) { bedAlarms.clear(); for (const a of al) bedAlarms.set(a.id, a); }
   if (!b) { el("bed").replaceChildren(h("p", { class: "panel", role: "alert" }, `No bed '${bedId}'. `, h("a", { href: "/" }, "Back to the console"))); return; }
-  bed = b;
+  setBed(b);
   night = n;
   const start = night?.nightStart ?? (bed.lastEventTime ? new Date(Date.parse(bed.lastEventTime) - 8 * 3600e3).toISOString() : null);
   if (start) {
@@ -61,20 +63,22 @@ function refresh() {
   return loading;
 }
 
-function periods(points, on, tsOf) {
-  const out = [];
-  let open = null;
-  for (const p of points) {
-    const t = tsOf(p);
-    if (on(p) && open === null) open = t;
-    if (!on(p) && open !== null) { out.push([open, t]); open = null; }
-  }
-  if (open !== null && points.length) out.push([open, tsOf(points[points.length - 1])]);
-  return out;
+function setBed(b) {
+  bed = b;
+  if (b.sleeper !== undefined) sleeper = b.sleeper;
+}
+
+function renderSleeper() {
+  const s = el("sleeper");
+  s.replaceChildren(...(sleeper ? ["Sleeper: ", h("a", { href: Somnis.sleeperUrl(sleeper.id) }, sleeper.name)] : []));
+  s.hidden = !sleeper;
+  s.dataset.sleeperId = sleeper?.id ?? "";
+  document.title = `${V.bedWithSleeper(bedId, sleeper)} — Somnis Facility`;
 }
 
 function renderNow() {
   if (!bed) return;
+  renderSleeper();
   const avail = V.availabilityOf(bed);
   const live = avail === "online";
   const state = live ? bed.state : "unknown";
@@ -183,7 +187,7 @@ function renderCharts() {
   renderAlarms();
   el("night-range").textContent = `${Somnis.fmt(from, "datetime")} – ${Somnis.fmt(to)}`;
   const vts = (p) => Date.parse(p.ts);
-  const shading = vitals.length ? periods(vitals, (p) => p.architectStimulating, vts) : periods(epochs, (e) => e.stimulating, (e) => Date.parse(e.start));
+  const shading = vitals.length ? Charts.periods(vitals, (p) => p.architectStimulating, vts) : Charts.periods(epochs, (e) => e.stimulating, (e) => Date.parse(e.start));
   Charts.hypnogram(el("hypnogram"), { from, to, epochs, provisional: night?.provisional, shading });
   const series = (key) => vitals.map((p) => [vts(p), p[key] ?? null]);
   Charts.lines(el("chart-hr"), { from, to, shading, series: [{ points: series("heartRate"), cls: "hr", label: "heart rate" }] });
@@ -241,7 +245,7 @@ Somnis.on("alarm", (a) => {
 });
 Somnis.on("bed", (b) => {
   if (b.id !== bedId) return;
-  bed = b;
+  setBed(b);
   renderNow();
   if (performance.now() - lastLoad > 10000) refresh();
 });

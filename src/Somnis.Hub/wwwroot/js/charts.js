@@ -1,26 +1,26 @@
-// Small SVG charts for the dashboard (our own code, no library): time-series lines with shaded periods, a hypnogram,
-// an alarm timeline and bars. Built with DOM calls (dom.js); colours come from app.css through classes.
+// Small SVG charts for the dashboard (our own code, no library): time-series lines with shaded periods, a hypnogram
+// (tonight's, or a stored night's), an alarm timeline and bars. The study's and a sleeper's plots are in plots.js. Built with DOM calls (dom.js); colours come from app.css through classes.
 import { fmt } from "./common.js";
-import { svg } from "./dom.js";
+import { h as html, svg } from "./dom.js";
 
 const PAD = { left: 64, right: 10, top: 8, bottom: 20 };
 const STEPS_MIN = [5, 10, 15, 30, 60, 120, 180, 240, 360, 720];
 const LEVEL = { "out-of-bed": 0, wake: 1, sleep: 2 };
 
-function widthOf(el) {
+export function widthOf(el) {
   return Math.max(240, Math.round(el.clientWidth || el.parentElement.clientWidth || 600));
 }
 
 /** Replaces the chart's content in one DOM write and sizes it (height 0: nothing to draw). */
-function draw(el, w, h, nodes) {
+export function draw(el, w, h, nodes) {
   if (w) el.setAttribute("viewBox", `0 0 ${w} ${h}`);
   el.setAttribute("height", h);
   el.replaceChildren(...nodes);
 }
 
-const message = (el, text, x = PAD.left) => draw(el, 0, 30, [svg("text", { x, y: 20 }, text)]);
+export const message = (el, text, x = PAD.left) => draw(el, 0, 30, [svg("text", { x, y: 20 }, text)]);
 
-const text = (x, y, content, attrs = {}) => svg("text", { x: x.toFixed(1), y: y.toFixed(1), ...attrs }, content);
+export const text = (x, y, content, attrs = {}) => svg("text", { x: x.toFixed(1), y: y.toFixed(1), ...attrs }, content);
 
 /** x in pixels of an instant, clamped to the chart. */
 function scaleX(from, to, w) {
@@ -119,6 +119,35 @@ export function hypnogram(el, { from, to, epochs, provisional, shading }) {
   }
   flush(Date.parse(all[all.length - 1].start) + 30000);
   draw(el, w, h, out);
+}
+
+/** Periods [[start, end]] (ms) where on(point) holds, in a time-ordered list; end: the next point's time (open: end(last)). */
+export function periods(points, on, tsOf, endOf = tsOf) {
+  const out = [];
+  let open = null;
+  for (const p of points) {
+    const t = tsOf(p);
+    if (on(p) && open === null) open = t;
+    if (!on(p) && open !== null) { out.push([open, t]); open = null; }
+  }
+  if (open !== null && points.length) out.push([open, endOf(points[points.length - 1])]);
+  return out;
+}
+
+/** A stored night's hypnogram (GET /api/nights/…: epochs with start, state, stimulating), Architect stimulation shaded. */
+export function nightHypnogram(el, epochs, provisional = null) {
+  const ts = (e) => Date.parse(e.start);
+  const last = provisional ?? epochs[epochs.length - 1];
+  const from = epochs.length ? ts(epochs[0]) : 0, to = last ? ts(last) + 30000 : 0;
+  hypnogram(el, { from, to, epochs, provisional, shading: periods(epochs, (e) => e.stimulating, ts, (e) => ts(e) + 30000) });
+}
+
+/** The hypnogram's legend, in every list marked data-legend="hypnogram": its states' colours and the shading. */
+export function hypnogramLegends() {
+  const item = (state, text) => html("li", null, html("span", { class: "swatch", dataset: { state } }), text);
+  for (const ul of document.querySelectorAll("[data-legend=hypnogram]")) {
+    ul.replaceChildren(item("sleep", "Sleep"), item("wake", "Wake"), item("out-of-bed", "Out of bed"), item("stimulating", "Architect stimulating (shaded)"));
+  }
 }
 
 /** Vertical bars with labels: items [{ label, value, title, warn }] (warn: drawn in the warning colour), a reference line at ref. */

@@ -53,9 +53,40 @@ export function nightOf(instant) {
   return d.toISOString().slice(0, 10);
 }
 
+/** The hub's reason for refusing a request: the problem's detail when it sent one. */
+async function problemOf(r) {
+  const problem = await r.json().catch(() => null);
+  return (problem && problem.detail) || `Failed: HTTP ${r.status}`;
+}
+
+/** GETs JSON: { data }, or { error, status } with the hub's problem in words (status 0: the hub did not answer). */
+export async function getJson(url) {
+  const r = await fetch(url).catch(() => null);
+  if (r && r.ok) return { data: await r.json() };
+  return { error: r ? await problemOf(r) : "Failed: the hub did not answer", status: r ? r.status : 0 };
+}
+
+/** POSTs JSON; returns null when the hub accepted it, else the error in words (the problem's detail when it sent one). */
+export async function post(url, body) {
+  const r = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body ?? {}) }).catch(() => null);
+  if (r && r.ok) return null;
+  return r ? problemOf(r) : "Failed: the hub did not answer";
+}
+
+/** Pages of a sleeper and of a bed. */
+export const sleeperUrl = (id) => "/sleeper.html?id=" + encodeURIComponent(id);
+export const bedUrl = (id) => "/bed.html?id=" + encodeURIComponent(id);
+
+/** A night of record's hypnogram: GET /api/nights/{facility}/{bed}/{start ms} (the night's id, each part escaped). */
+export const nightApi = (id) => "/api/nights/" + String(id).split("/").map(encodeURIComponent).join("/");
+
 export function num(value, digits = 0) {
   return value === null || value === undefined || Number.isNaN(value) ? "–" : Number(value).toFixed(digits);
 }
+
+/** A ratio 0–1 as a percentage ("86 %"), minutes ("412 min"); "–" for none. */
+export const percent = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(0)} %`);
+export const minutes = (v) => (v === null || v === undefined ? "–" : `${Number(v).toFixed(0)} min`);
 
 /** The signed-in user ({ name, role }, or null), asked once per page; written into the header's #user. */
 export function me() {

@@ -62,6 +62,9 @@ function flush() {
 }
 
 function enqueue(bed) {
+  // A bed state that does not say who is admitted (the live feed may not) keeps the sleeper known from /api/beds.
+  const before = pending.get(bed.id) ?? beds.get(bed.id);
+  if (bed.sleeper === undefined && before?.sleeper !== undefined) bed = { ...bed, sleeper: before.sleeper };
   pending.set(bed.id, bed);
   // Hidden tabs get no animation frames; a timer keeps them current (at a lower rate) instead.
   if (!frame) frame = document.hidden ? setTimeout(flush, 250) : requestAnimationFrame(flush);
@@ -86,5 +89,10 @@ Somnis.layout().then(async (l) => {
   Somnis.onOpen(() => refreshSparklines());
   Alarms.listen();
   Somnis.connect();
-  (await initial).forEach((b) => { if (!pending.has(b.id) && !beds.has(b.id)) enqueue(b); });
+  // A bed the live feed brought first still takes its sleeper from /api/beds when the feed does not say who is admitted.
+  (await initial).forEach((b) => {
+    const known = pending.get(b.id) ?? beds.get(b.id);
+    if (!known) enqueue(b);
+    else if (known.sleeper === undefined && b.sleeper !== undefined) enqueue({ ...known, sleeper: b.sleeper });
+  });
 });

@@ -34,7 +34,7 @@ function who(a) {
 
 function alarmRow(a, group) {
   const state = group === "cleared" ? `cleared ${Somnis.fmt(a.clearedAt ?? a.ackedAt, "datetime")}` : V.words(a.state);
-  const where = a.bed ? h("a", { href: "/bed.html?id=" + encodeURIComponent(a.bed) }, a.bed) : `facility ${a.facility}`;
+  const where = a.bed ? h("a", { href: Somnis.bedUrl(a.bed) }, V.bedWithSleeper(a.bed, a.sleeper)) : `facility ${a.facility}`;
   const cells = [V.alarmWithPriority(a), where, state, Somnis.fmt(a.raisedAt, "datetime"), who(a), a.summary];
   return h("tr", { dataset: { alarmId: a.id, group, state: a.state, priority: a.priority, class: a.class, bedId: a.bed ?? undefined } },
     cells.map((c) => h("td", null, c)));
@@ -62,7 +62,7 @@ function render() {
   frame = 0;
   const rows = [...beds.values()].map((b) => [b, reasons(b)]).filter(([, r]) => r.length).sort(([a], [b]) => (a.id < b.id ? -1 : 1));
   document.getElementById("attention").replaceChildren(...(rows.length
-    ? rows.map(([b, r]) => h("li", { dataset: { bedId: b.id } }, h("a", { href: "/bed.html?id=" + encodeURIComponent(b.id) }, b.id), h("span", { class: "why" }, " — " + r.join(" · "))))
+    ? rows.map(([b, r]) => h("li", { dataset: { bedId: b.id } }, h("a", { href: Somnis.bedUrl(b.id) }, V.bedWithSleeper(b.id, b.sleeper)), h("span", { class: "why" }, " — " + r.join(" · "))))
     : [emptyItem(`✓ All ${beds.size} beds live, sensors healthy, no unacknowledged alarms, no active assessments.`)]));
   document.getElementById("incidents").replaceChildren(...(incidents.length
     ? incidents.map((i) => h("li", null, `⚠ ${i.summary} (${Somnis.fmt(i.eventTime, "datetime")})`))

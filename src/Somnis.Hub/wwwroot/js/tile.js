@@ -3,16 +3,15 @@
 // rate, and the bed's highest open alarm (priority icon and word, acknowledged or not; the tile's colour says the same
 // again). The rest (Architect, sensors, delivery, night sparkline, interlock controls) is the tile's detail, shown
 // while the pointer is on the tile or it has the keyboard focus; a click or Enter opens the bed's page.
-// To show more on a tile (a sleeper's name), add it to build() and PARTS, and fill it in renderBed.
-import { num } from "./common.js";
+// The sleeper admitted to the bed is named under the bed's name (renderSleeper). To show more on a tile, add it to
+// build() and PARTS, and fill it in renderBed.
+import { bedUrl, num } from "./common.js";
 import { button, h, svg, setText } from "./dom.js";
 import * as V from "./vocabulary.js";
 
-const bedUrl = (id) => "/bed.html?id=" + encodeURIComponent(id);
-
 // Per tile, its elements by class (found once: a render touches many) and the two halves of its accessible name, the
 // bed's values and its alarm, which change independently.
-const PARTS = ["state", "hr", "rr", "tile-alarm", "alarm-priority", "alarm-ack", "alarm-type", "availability", "delivery-mark",
+const PARTS = ["sleeper", "state", "hr", "rr", "tile-alarm", "alarm-priority", "alarm-ack", "alarm-type", "availability", "delivery-mark",
   "tile-detail", "architect", "sensors", "delivery", "spark", "interlock", "scenario"];
 const tiles = new WeakMap();
 const part = (tile, cls) => tiles.get(tile).parts[cls];
@@ -20,7 +19,8 @@ const part = (tile, cls) => tiles.get(tile).parts[cls];
 function label(tile, half, text) {
   const l = tiles.get(tile).label;
   l[half] = text;
-  tile.setAttribute("aria-label", l.alarm ? `${l.bed}; alarm: ${l.alarm}` : l.bed);
+  const bed = l.sleeper ? `${l.sleeper} in ${l.bed}` : l.bed;
+  tile.setAttribute("aria-label", l.alarm ? `${bed}; alarm: ${l.alarm}` : bed);
 }
 
 // One tile built once and cloned for every bed (a console of 500 beds creates them in one frame).
@@ -29,6 +29,7 @@ let prototype = null;
 function build() {
   return h("article", { class: "bed", tabindex: 0, dataset: { alarmPriority: "none", alarmAck: "" } },
     h("h3", { class: "bed-name" }, h("a", { tabindex: -1 })),
+    h("p", { class: "sleeper" }),
     // The sleeper's state while the bed is live, else its availability (⚠ No data, ⛔ Offline) in the same place.
     h("p", { class: "tile-state" }, h("span", { class: "badge state" }), h("span", { class: "availability" }), " ", h("span", { class: "delivery-mark" })),
     h("dl", { class: "vitals" },
@@ -53,7 +54,7 @@ export function createTile(id) {
   const link = tile.querySelector(".bed-name a");
   link.href = bedUrl(id);
   link.textContent = id;
-  tiles.set(tile, { parts: Object.fromEntries(PARTS.map((cls) => [cls, tile.querySelector("." + cls)])), label: { bed: id, alarm: "" } });
+  tiles.set(tile, { parts: Object.fromEntries(PARTS.map((cls) => [cls, tile.querySelector("." + cls)])), label: { bed: id, alarm: "", sleeper: "" } });
   return tile;
 }
 
@@ -94,8 +95,22 @@ addEventListener("scroll", () => document.querySelectorAll(".bed[data-open='true
   t.dataset.hover = t.dataset.focus = t.dataset.open = "false";
 }), { passive: true, capture: true });
 
-/** Fills a tile with a bed's state (GET /api/beds, live "bed" events); writes only text that changed. */
+/** The sleeper admitted to the bed ({ id, name }) next to its name, or nobody (null). */
+function renderSleeper(tile, sleeper) {
+  const el = part(tile, "sleeper");
+  const name = sleeper?.name ?? "";
+  setText(el, name);
+  el.title = name;
+  if (sleeper) tile.dataset.sleeperId = sleeper.id; else delete tile.dataset.sleeperId;
+  tiles.get(tile).label.sleeper = name;
+}
+
+/**
+ * Fills a tile with a bed's state (GET /api/beds, live "bed" events); writes only text that changed. A bed state
+ * that does not say who is admitted (no `sleeper` field) leaves the name as it was.
+ */
 export function renderBed(tile, bed) {
+  if (bed.sleeper !== undefined) renderSleeper(tile, bed.sleeper);
   const avail = V.availabilityOf(bed);
   const live = avail === "online";
   tile.dataset.availability = avail;

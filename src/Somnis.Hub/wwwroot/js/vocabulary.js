@@ -23,8 +23,14 @@ const SHORT_TYPES = {
 };
 export const shortType = (type) => SHORT_TYPES[type] ?? type;
 
-/** "▲▲▲ architect deprivation · bed-01" */
-export const alarmLabel = (a) => `${priorityIcon(a.priority)} ${words(a.type)}${a.bed ? " · " + a.bed : ""}`;
+/**
+ * A bed with the sleeper admitted to it: "bed-01 · Ada Lovelace". The hub says who (`sleeper: { id, name }` on beds,
+ * alarms and report rows); null, or a hub that does not say, gives the bed alone.
+ */
+export const bedWithSleeper = (bed, sleeper) => (sleeper?.name ? `${bed} · ${sleeper.name}` : bed);
+
+/** "▲▲▲ architect deprivation · bed-01 · Ada Lovelace" */
+export const alarmLabel = (a) => `${priorityIcon(a.priority)} ${words(a.type)}${a.bed ? " · " + bedWithSleeper(a.bed, a.sleeper) : ""}`;
 
 /** "▲▲▲ architect deprivation (high, technical)" for tables. */
 export const alarmWithPriority = (a) => `${priorityIcon(a.priority)} ${words(a.type)} (${a.priority}${a.class === "technical" ? ", technical" : ""})`;
@@ -70,3 +76,14 @@ export function clockProblem(clock, num) {
   if (!clock || !clock.problem) return null;
   return clock.problem === "skew" ? `clock off by ${num(clock.skewSeconds)} s` : CLOCK_PROBLEMS[clock.problem] ?? clock.problem;
 }
+
+/** Sleepers' programs (docs/study.md): what they do about their Dream Architect. Colours in app.css by [data-program]. */
+export const PROGRAMS = {
+  architect: { icon: "✦", label: "Architect" },
+  companions: { icon: "❀", label: "Companions" },
+  none: { icon: "○", label: "No program" },
+};
+export const programText = (p) => (PROGRAMS[p] ? `${PROGRAMS[p].icon} ${PROGRAMS[p].label}` : p ?? "–");
+
+/** The study's two conditions (docs/study.md, "Definitions"): stimulated at least the threshold, or not at all. */
+export const CONDITIONS = { architect: "✦ Architect nights", natural: "☾ Natural nights" };

@@ -1,6 +1,5 @@
 using Somnis.Edge.Sensors;
 using Somnis.Edge.Sensors.Emulation;
-using Somnis.Edge.Simulation;
 
 namespace Somnis.Edge.Tests.Sensors.Drivers;
 
@@ -9,9 +8,7 @@ internal sealed class SensorDriverFixture
 {
     public SensorDriverFixture(string bcgChip = "ads1115")
     {
-        // The sleeper lies in bed (awake) from the first second of the night.
-        Bed = new EmulatedBed(new SleeperModel(Scenario.Healthy, 21), 21);
-        Bed.AdvanceTo(1);
+        Bed = EmulatedNight.BedInBed();
         Options = EmulatedNight.StandardSensors(bcgChip);
         Buses = new EmulatedSensorBuses(Bed, Options);
     }
