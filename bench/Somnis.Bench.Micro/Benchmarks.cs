@@ -10,6 +10,8 @@ using Somnis.Edge.Simulation;
 using Somnis.Hub;
 using Somnis.Hub.Alarms;
 using Somnis.Hub.Detection;
+using Somnis.Hub.Nights;
+using Somnis.Hub.Sleepers;
 using Somnis.Hub.Storage;
 
 namespace Somnis.Bench.Micro;
@@ -72,6 +74,62 @@ public class EpochScoring
             updates += tracker.Add(m).Count;
         }
 
+        return updates;
+    }
+}
+
+/// <summary>
+/// The same night as the hub's live path scores it: recorded as it goes (epochs queued for the store, metrics every 10
+/// minutes, assessments) with the owner's debt from the sleepers' ledger on every epoch, over a real (empty) store. The
+/// night writer's loop is not run: the store's writes are on its own thread, measured by the hub benchmark. Against
+/// <see cref="EpochScoring"/>, the cost of nights of record on the ingestion path.
+/// </summary>
+[MemoryDiagnoser]
+public class EpochRecording
+{
+    private VitalsMessage[] _night = [];
+    private string _dir = "";
+    private ServiceProvider? _services;
+    private NightWriter? _writer;
+    private NightRecorder? _recorder;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _night = Night.Vitals();
+        _dir = Directory.CreateTempSubdirectory("somnis-micro-").FullName;
+        var store = new SomnisStore(Options.Create(new HubOptions { DataDirectory = _dir }));
+        store.Migrate();
+        _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        _writer = new NightWriter(store, Options.Create(new StorageOptions()), TimeProvider.System,
+            _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), NullLogger<NightWriter>.Instance);
+        var ledger = new SleeperLedger(store, store, Options.Create(new DetectionOptions()));
+        ledger.Load();
+        _recorder = new NightRecorder(_writer, Options.Create(new Somnis.Hub.Dashboard.DashboardOptions()), ledger);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _writer?.Dispose();
+        _services?.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Benchmark(OperationsPerInvoke = Night.Messages)]
+    public int ScoreAndRecordNightPerMessage()
+    {
+        var tracker = new SleepTracker("bench", "bed-0001", new DetectionOptions(), _recorder);
+        var updates = 0;
+        foreach (var m in _night)
+        {
+            updates += tracker.Add(m).Count;
+        }
+
+        // The night ends (so the next invocation starts the same night afresh), and the writer takes what was queued.
+        var last = new List<AssessmentUpdate>();
+        tracker.EndNight(last);
+        updates += last.Count + _writer!.Queue.Take(int.MaxValue).Count;
         return updates;
     }
 }

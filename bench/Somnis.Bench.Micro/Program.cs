@@ -19,7 +19,7 @@ var config = ManualConfig.CreateMinimumViable()
     .AddJob(baseJob.WithToolchain(InProcessEmitToolchain.Instance))
     .AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default)
     .WithOptions(ConfigOptions.DisableLogFile | ConfigOptions.JoinSummary);
-Type[] all = [typeof(PayloadParseValidate), typeof(EpochScoring), typeof(AlarmEvaluation), typeof(JournalAppend), typeof(StoreAppend), typeof(DeliveryAccounting), typeof(StudyOverNights)];
+Type[] all = [typeof(PayloadParseValidate), typeof(EpochScoring), typeof(EpochRecording), typeof(AlarmEvaluation), typeof(JournalAppend), typeof(StoreAppend), typeof(DeliveryAccounting), typeof(StudyOverNights), typeof(NightReplay)];
 var summary = BenchmarkRunner.Run([.. all.Where(t => only is null || only.Contains(t.Name))], config);
 var results = new JsonArray();
 foreach (var s in summary)

@@ -166,6 +166,49 @@ internal sealed partial class Phases(Plan plan, string hubDll, string edgeExe, s
         report("hub: RSS / GC heap at the end", $"{(double)results["hub_rss_mb"]!:0} MiB / {(double)results["hub_gc_heap_mb"]!:0} MiB");
     }
 
+    /// <summary>
+    /// A hub killed (<c>kill -9</c>) in the middle of a night of <see cref="Plan.Beds"/> beds, <see cref="Plan.RestartHours"/>
+    /// event hours in, and started again on its data: the time from the start of the new process to <c>/readyz</c>, which
+    /// answers only once every open night is restored (replayed from the stored vitals, docs/storage.md, "Restart").
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        var dir = Subdir("restart");
+        using var broker = await Broker.StartAsync(dir);
+        var fleet = new Fleet("restart", plan.Beds, Scenarios.Mix, Interval, seed: 2000);
+        var hub = await HubUnderTest.StartAsync(hubDll, broker, dir);
+        try
+        {
+            await using (var publisher = await Publisher.ConnectAsync("127.0.0.1", broker.Port, "bench-restart", plan.Connections, plan.Inflight, CancellationToken.None))
+            {
+                await BirthAsync(hub, publisher, fleet);
+                for (var h = 0; h < plan.RestartHours; h++)
+                {
+                    await PushAsync(hub, publisher, fleet.Next(360), 0, null);
+                }
+            }
+
+            hub.Dispose();
+            var clock = Stopwatch.StartNew();
+            hub = await HubUnderTest.StartAsync(hubDll, broker, dir);
+            var ready = clock.Elapsed;
+            var cpu = hub.CpuSeconds;
+            var restored = await hub.MetricAsync("somnis_nights_restored_total");
+            var restore = await hub.MetricAsync("somnis_nights_restore_seconds");
+            using var night = JsonDocument.Parse(await hub.Http.GetStringAsync($"/api/beds/{fleet.Ids[0]}/night?facility={fleet.Facility}"));
+            var epochs = night.RootElement.GetProperty("epochs").GetArrayLength();
+            results["restart_ready_s"] = Math.Round(ready.TotalSeconds, 2);
+            results["restart_cpu_s"] = Math.Round(cpu, 2);
+            results["restart_restore_s"] = Math.Round(restore, 2);
+            results["restart_nights_restored"] = restored;
+            report($"restart: {plan.Beds} beds {plan.RestartHours} h into the night", $"ready {ready.TotalSeconds:0.0} s after start, {cpu:0.0} s of CPU (restore {restore:0.0} s, {restored:0} nights; {fleet.Ids[0]} has {epochs} epochs)");
+        }
+        finally
+        {
+            hub.Dispose();
+        }
+    }
+
     /// <summary>Edge footprint at real-time rate: one bed in hardware mode on emulated chips, and a fleet-mode process.</summary>
     public async Task EdgeAsync()
     {

@@ -16,6 +16,7 @@ namespace Somnis.Bench;
 /// <param name="Micro">Run the BenchmarkDotNet micro-benchmarks ("short" or "quick" job), or "none".</param>
 /// <param name="WarmUpSeconds">Longest warm-up of the hub before its throughput runs, real seconds (it ends earlier once the tiered compiler is quiet).</param>
 /// <param name="Padding">Extra bytes in every throughput payload (an ignored JSON member), to see the effect of message size; 0 = real messages.</param>
+/// <param name="RestartHours">Event hours of <see cref="Beds"/> beds' night before the hub is killed and restarted (0: no restart phase).</param>
 internal sealed record Plan(
     int Beds,
     int MessagesPerBed,
@@ -29,9 +30,10 @@ internal sealed record Plan(
     int EdgeFleetBeds,
     string Micro,
     int WarmUpSeconds,
-    int Padding = 0)
+    int Padding = 0,
+    int RestartHours = 0)
 {
-    public static Plan Full { get; } = new(1000, 200, 8, 256, 200, 40, 30, 8, 120, 50, "short", 45);
+    public static Plan Full { get; } = new(1000, 200, 8, 256, 200, 40, 30, 8, 120, 50, "short", 45, RestartHours: 4);
 
     public static Plan Quick { get; } = new(1000, 40, 8, 256, 100, 40, 8, 0, 20, 50, "quick", 20);
 

@@ -5,8 +5,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Somnis.Bench;
 
-// somnis-bench run [--quick] [--nats] [--out DIR]: ceiling, hub ingestion, alarm latency, soak, edge footprint (--nats: also
-// ceiling and ingestion through the three-node NATS cluster of deploy/nats); writes
+// somnis-bench run [--quick] [--nats] [--out DIR] [--only PHASE,...] [--keep (the work directory and its logs)]: ceiling, hub
+// ingestion, alarm latency, soak, restart, edge footprint (--nats: also ceiling and ingestion through the three-node NATS
+// cluster of deploy/nats); writes
 // bench/results/<date>.json and a table; last line "RESULT ...". See docs/performance.md.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -65,6 +66,11 @@ if (Arg("--warm-up") is { } warmUp)
     plan = plan with { WarmUpSeconds = int.Parse(warmUp, CultureInfo.InvariantCulture) };
 }
 
+if (Arg("--restart-hours") is { } restartHours)
+{
+    plan = plan with { RestartHours = int.Parse(restartHours, CultureInfo.InvariantCulture) };
+}
+
 if (args.Contains("--no-latency"))
 {
     plan = plan with { LatencySeconds = 0 };
@@ -112,6 +118,11 @@ try
         await phases.HubAsync();
     }
 
+    if (plan.RestartHours > 0 && Run("restart"))
+    {
+        await phases.RestartAsync();
+    }
+
     if (Run("edge"))
     {
         await phases.EdgeAsync();
@@ -151,7 +162,7 @@ if (results.ContainsKey("nats_ingest_ratio"))
         $"RESULT nats_ingest_ratio={Num("nats_ingest_ratio"):0.00} nats_hub_msgs_per_s={Num("nats_hub_msgs_per_s"):0} nats_ceiling_msgs_per_s={Num("nats_ceiling_msgs_per_s"):0}"));
 }
 
-if (!results.ContainsKey("error"))
+if (!results.ContainsKey("error") && !args.Contains("--keep"))
 {
     try
     {

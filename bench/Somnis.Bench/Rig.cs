@@ -240,6 +240,15 @@ internal sealed class HubUnderTest : IDisposable
         return doc.RootElement.GetProperty("accepted").GetInt64();
     }
 
+    /// <summary>A metric from <c>/metrics</c> (Prometheus name), summed over its label sets; 0 while the hub has recorded none.</summary>
+    public async Task<double> MetricAsync(string name)
+    {
+        var text = await Http.GetStringAsync("/metrics");
+        return text.Split('\n')
+            .Where(l => l.StartsWith(name, StringComparison.Ordinal) && l.Length > name.Length && l[name.Length] is '{' or ' ')
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+    }
+
     /// <summary>The managed heap size after the last GC, MiB, from the hub's Prometheus endpoint (runtime instrumentation).</summary>
     public async Task<double> GcHeapMbAsync()
     {

@@ -18,6 +18,7 @@ namespace Somnis.Hub;
 [JsonSerializable(typeof(List<AssessmentView>))]
 [JsonSerializable(typeof(Somnis.Hub.Detection.NightMetrics))]
 [JsonSerializable(typeof(Somnis.Hub.Detection.NightSummary))]
+[JsonSerializable(typeof(Somnis.Hub.Api.PastNightView))]
 [JsonSerializable(typeof(VitalsHistory))]
 [JsonSerializable(typeof(Somnis.Hub.Dashboard.DashboardLayout))]
 [JsonSerializable(typeof(Somnis.Hub.Dashboard.NightReport))]

@@ -230,8 +230,15 @@ internal static partial class Log
     [LoggerMessage(810, LogLevel.Information, "Study {From}–{To} downloaded as CSV ({Rows} sleepers)")]
     public static partial void StudyDownloaded(ILogger logger, DateOnly from, DateOnly to, int rows);
 
-    [LoggerMessage(850, LogLevel.Warning, "Sleeper names left out of the beds API: the store could not be read ({Reason})")]
-    public static partial void BedSleepersUnavailable(ILogger logger, string reason);
+    // 830–849: nights of record on the live path (restore at start-up).
+    [LoggerMessage(830, LogLevel.Information, "Restored {Nights} open nights of record in {Seconds:0.00} s: {Replayed} replayed from {Messages} stored vitals, {Resumed} resumed from their stored epochs, {Closed} closed as stored")]
+    public static partial void NightsRestored(ILogger logger, int nights, double seconds, int replayed, long messages, int resumed, int closed);
+
+    [LoggerMessage(831, LogLevel.Error, "The open night of bed {Bed} of {Facility} could not be restored; its night starts afresh")]
+    public static partial void NightRestoreFailed(ILogger logger, string facility, string bed, Exception exception);
+
+    [LoggerMessage(832, LogLevel.Warning, "Night {Night}: the stored vitals no longer cover it; resumed from its {Epochs} stored epochs (scoring starts afresh after them)")]
+    public static partial void NightResumedFromStore(ILogger logger, string night, int epochs);
 
     // 860–879: the demo's story (sleepers, history).
     [LoggerMessage(860, LogLevel.Information, "Demo story: {Sleepers} sleepers in their beds ({Admitted} admitted now): {Architect} Architect users, {Companions} Companions, {Switchers} switching from the Architect to Companions")]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Somnis.Hub.Sleepers;
 
 namespace Somnis.Hub.Alarms;
 
@@ -104,6 +105,12 @@ public sealed record Alarm
     /// from that sample's publish to the alarm's arrival (bench/; docs/performance.md, "Method", alarm latency).
     /// </summary>
     public long? TriggerSeq { get; init; }
+
+    /// <summary>
+    /// The sleeper admitted to the bed when the alarm was raised (at its device time), so notifications name them; null for a
+    /// facility alarm, a bed nobody was admitted to, and alarms stored before sleepers were recorded.
+    /// </summary>
+    public SleeperRef? Sleeper { get; init; }
 
     /// <summary>Shown and counted on its own (not grouped under an incident, not suppressed, not shelved).</summary>
     public bool Annunciated => !Closed && ParentId is null && !Suppressed && ShelvedUntil is null;

@@ -32,7 +32,8 @@ internal sealed class AlarmEngine : IVitalsRecorder
     private readonly EventClocks _clocks = new();
     private readonly AlarmStateMachine _rules;
 
-    public AlarmEngine(IAlarmStore store, AlarmStoreWriter writer, IOptionsMonitor<AlarmOptions> options, TimeProvider time, IMeterFactory meters, ILogger<AlarmEngine> logger)
+    public AlarmEngine(IAlarmStore store, AlarmStoreWriter writer, IOptionsMonitor<AlarmOptions> options, TimeProvider time, IMeterFactory meters, ILogger<AlarmEngine> logger,
+        Sleepers.SleeperLedger? sleepers = null)
     {
         _store = store;
         _writer = writer;
@@ -40,7 +41,7 @@ internal sealed class AlarmEngine : IVitalsRecorder
         _time = time;
         _logger = logger;
         _alarms = new OpenAlarms(writer, logger);
-        _rules = new AlarmStateMachine(_alarms, _clocks, time, meters, logger);
+        _rules = new AlarmStateMachine(_alarms, _clocks, time, meters, logger) { SleeperOf = sleepers is null ? null : sleepers.At };
         meters.Create(HubMetrics.MeterName).CreateObservableGauge("somnis.alarms.open", () => OpenCount, "{alarm}", "Alarms not returned to normal");
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Somnis.Hub.Sleepers;
 
 namespace Somnis.Hub.Alarms;
 
@@ -37,6 +38,9 @@ internal sealed class AlarmStateMachine
         _late = meter.CreateCounter<long>("somnis.alarms.late_ignored", "{assessment}", "Assessments too old to open a new alarm (late data rule)");
         _chattering = meter.CreateCounter<long>("somnis.alarms.chattering", "{alarm}", "Alarms found chattering");
     }
+
+    /// <summary>Who was admitted to a bed at an instant (facility, bed, event time), for the alarms raised there; null: nobody known.</summary>
+    public Func<string, string, DateTimeOffset, SleeperRef?>? SleeperOf { get; init; }
 
     /// <summary>Any on/off-delay is running (read without the engine's lock on the ingestion hot path).</summary>
     public bool AnyDelayRunning => _delays.AnyRunning;
@@ -243,6 +247,7 @@ internal sealed class AlarmStateMachine
             Active = true, Occurrences = 1, Suppressed = suppressed, ParentId = parent?.Id,
             RaisedAt = hubNow, AnnouncedAt = hubNow, RaisedEventTime = eventTime, LastEventTime = input.EventTime,
             Summary = input.Summary, Evidence = input.Evidence, Beds = input.Beds, TriggerSeq = trigger,
+            Sleeper = input.Bed is { } bed ? SleeperOf?.Invoke(key.Facility, bed, eventTime) : null,
         };
         audit.Add(Audit(raised, "raised", input.Summary, eventTime));
         if (parent is not null)

@@ -4,6 +4,7 @@ using Somnis.Contracts;
 using Somnis.Contracts.Settings;
 using Somnis.Hub.Detection;
 using Somnis.Hub.Ingestion;
+using Somnis.Hub.Sleepers;
 
 namespace Somnis.Hub.Beds;
 
@@ -26,7 +27,8 @@ public sealed class BedOptions : ISettingsSection
 internal sealed partial class BedOptionsValidator : IValidateOptions<BedOptions>;
 
 /// <summary>Every bed the hub has heard of, with its live state, and a feed of changed beds for live dashboards.</summary>
-internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> options, DeliveryTracker delivery, DetectionService? detection = null)
+internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> options, DeliveryTracker delivery, DetectionService? detection = null,
+    SleeperLedger? sleepers = null)
 {
     private readonly ConcurrentDictionary<(string Facility, string Bed), BedState> _beds = new();
     // Beds changed since the live feed last looked, each queued once (BedState.Dirty). A ConcurrentDictionary here made
@@ -178,6 +180,7 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
         // Taken before the bed's lock, not inside it: a nested lock would hold up ingestion of this bed for as long as the
         // delivery tracker's lock is contended.
         var accounting = delivery.Summary(bed.Facility, bed.Bed);
+        var sleeper = sleepers?.Current(bed.Facility, bed.Bed);
         lock (bed.Sync)
         {
             var stale = bed.Online && bed.LastSeen is { } seen && time.GetUtcNow() - seen > options.Value.StaleAfter;
@@ -205,12 +208,14 @@ internal sealed class BedRegistry(TimeProvider time, IOptions<BedOptions> option
                 LastSequence: bed.LastSequence,
                 Received: bed.Received,
                 Delivery: accounting?.Delivery,
-                Clock: accounting?.Clock);
+                Clock: accounting?.Clock,
+                Sleeper: sleeper);
         }
     }
 }
 
 /// <summary>One bed as the API and dashboard show it (docs/protocol.md, "Hub API").</summary>
+/// <param name="Sleeper">The sleeper admitted to the bed now; null when nobody is.</param>
 public sealed record BedSummary(
     string Id,
     string Facility,
@@ -234,4 +239,5 @@ public sealed record BedSummary(
     long LastSequence,
     long Received,
     DeliverySummary? Delivery = null,
-    ClockSummary? Clock = null);
+    ClockSummary? Clock = null,
+    SleeperRef? Sleeper = null);

@@ -6,6 +6,8 @@ using Somnis.Hub.Alarms;
 using Somnis.Hub.Api;
 using Somnis.Hub.Beds;
 using Somnis.Hub.Detection;
+using Somnis.Hub.Nights;
+using Somnis.Hub.Sleepers;
 
 namespace Somnis.Hub.Dashboard;
 
@@ -19,6 +21,7 @@ internal static class DashboardPages
     public static IHostApplicationBuilder AddDashboardPages(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptionsWithValidateOnStart<DashboardOptions, DashboardOptionsValidator>().Bind(builder.Configuration.GetSection(DashboardOptions.Section));
+        builder.Services.AddSingleton(sp => new NightSources(sp.GetRequiredService<INightStore>(), sp.GetRequiredService<SleeperLedger>()));
         // Pages, scripts, JSON history and CSV go compressed (a night of vitals is ~1 MB of JSON, ~10 % of it
         // compressed, on a tablet's Wi-Fi). text/event-stream is not in the list: the live feed is never buffered.
         builder.Services.AddResponseCompression(o => o.MimeTypes = [.. ResponseCompressionDefaults.MimeTypes, "text/csv", "application/problem+json"]);
@@ -58,45 +61,50 @@ internal static class DashboardPages
             .WithSummary("Every bed's active assessments (architect deprivation, acute sleep loss, sustained arousal), for the shift handover.");
 
         var reports = app.MapGroup("/api/reports").WithTags("Reports");
-        reports.MapGet("/night", (string? date, string? bed, BedRegistry beds, DetectionService detection, AlarmEngine alarms, IOptions<DashboardOptions> o, TimeProvider time, ILogger<DashboardOptions> logger) =>
-                Report(date, bed, beds, detection, alarms, o.Value, time, out var report) is { } problem
+        reports.MapGet("/night", (string? date, string? bed, BedRegistry beds, DetectionService detection, NightSources sources, AlarmEngine alarms, IOptions<DashboardOptions> o, TimeProvider time, ILogger<DashboardOptions> logger) =>
+                Report(date, bed, beds, detection, sources, alarms, o.Value, time, out var report) is { } problem
                     ? problem
                     : Csv(report!, o.Value, logger))
             .Produces<string>(StatusCodes.Status200OK, "text/csv")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Night report as CSV (attachment): per bed night its metrics, alarms and operator actions. date: yyyy-MM-dd, the facility-local date of the evening the night began (default: the newest night); bed: one bed (default: every bed and the facility alarms).");
-        reports.MapGet("/night.json", (string? date, string? bed, BedRegistry beds, DetectionService detection, AlarmEngine alarms, IOptions<DashboardOptions> o, TimeProvider time) =>
-                Report(date, bed, beds, detection, alarms, o.Value, time, out var report) ?? Results.Ok(report))
+        reports.MapGet("/night.json", (string? date, string? bed, BedRegistry beds, DetectionService detection, NightSources sources, AlarmEngine alarms, IOptions<DashboardOptions> o, TimeProvider time) =>
+                Report(date, bed, beds, detection, sources, alarms, o.Value, time, out var report) ?? Results.Ok(report))
             .Produces<NightReport>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("The same night report as JSON (rows, alarms raised during the night, operator actions on them), for the printable report page.");
     }
 
+    /// <summary>The stores a night report reads (one parameter for the two, to keep the endpoints' lists short).</summary>
+    internal sealed record NightSources(INightStore Nights, SleeperLedger Ledger);
+
     internal static DashboardLayout Layout(DashboardOptions o) =>
         new(o.TimeZone, o.DefaultWard, [.. o.Layout.Select(w => new WardView(w.Name, [.. w.Beds]))]);
 
-    private static IResult? Report(string? date, string? bed, BedRegistry beds, DetectionService detection, AlarmEngine alarms, DashboardOptions o, TimeProvider time, out NightReport? report)
+    private static IResult? Report(string? date, string? bed, BedRegistry beds, DetectionService detection, NightSources sources, AlarmEngine alarms, DashboardOptions o, TimeProvider time, out NightReport? report)
     {
         report = null;
         var all = beds.All();
-        if (bed is not null && !all.Any(b => b.Id == bed))
-        {
-            return Results.Problem($"no bed '{bed}'", statusCode: StatusCodes.Status404NotFound);
-        }
-
         DateOnly night;
         if (string.IsNullOrEmpty(date))
         {
-            night = NightReports.LatestNight(all.Where(b => bed is null || b.Id == bed), detection, o.Zone(), time.GetUtcNow());
+            night = NightReports.LatestNight(all, bed, detection, sources.Nights, o.Zone(), time.GetUtcNow());
         }
         else if (!DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out night))
         {
             return Results.Problem($"date must be yyyy-MM-dd (got '{date}')", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        report = NightReports.Build(night, bed, all, detection, o, alarms);
+        report = NightReports.Build(night, bed, all, detection, sources.Nights, sources.Ledger, o, alarms);
+        // A bed is known live, by a restored night, or by a stored night of the report's period.
+        if (bed is not null && !all.Any(b => b.Id == bed) && detection.FacilityOf(bed) is null && report.Rows.Count == 0)
+        {
+            report = null;
+            return Results.Problem($"no bed '{bed}'", statusCode: StatusCodes.Status404NotFound);
+        }
+
         return null;
     }
 

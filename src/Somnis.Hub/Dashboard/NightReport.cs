@@ -4,10 +4,16 @@ using Somnis.Hub.Alarms;
 using Somnis.Hub.Api;
 using Somnis.Hub.Beds;
 using Somnis.Hub.Detection;
+using Somnis.Hub.Nights;
+using Somnis.Hub.Sleepers;
 
 namespace Somnis.Hub.Dashboard;
 
 /// <summary>One bed's night in a report. Times are instants (shown in the facility's zone); minutes, ratios 0–1.</summary>
+/// <param name="DebtHours">The night's owner's sleep debt (the sleeper's, else the bed's unassigned nights'): after the night
+/// when it is finished, before it while it goes on.</param>
+/// <param name="Id">The night of record (<c>GET /api/nights/{facility}/{bed}/{start ms}</c> has its hypnogram).</param>
+/// <param name="Sleeper">The sleeper the night belongs to; null when nobody was admitted.</param>
 public sealed record NightReportRow(
     string Bed,
     string Facility,
@@ -30,7 +36,9 @@ public sealed record NightReportRow(
     double? EfficiencyStimulated,
     double? EfficiencyUnstimulated,
     double DebtHours,
-    IReadOnlyList<string> Assessments);
+    IReadOnlyList<string> Assessments,
+    string? Id = null,
+    SleeperRef? Sleeper = null);
 
 /// <summary>
 /// The night of <see cref="Night"/> (lights-off from <see cref="From"/> up to <see cref="To"/>) for one bed or the facility:
@@ -87,7 +95,8 @@ public sealed record NightReportAction(
     string Actor,
     string? Detail);
 
-/// <summary>Builds night reports from the detection service's nights (tonight and the past nights it keeps).</summary>
+/// <summary>Builds night reports from the nights of record of the period (they survive restarts), with the live figures of
+/// the nights still going on (the store has their metrics as of the last few minutes).</summary>
 internal static class NightReports
 {
     public static readonly string[] CsvHeader =
@@ -95,7 +104,7 @@ internal static class NightReports
         "night", "bed", "facility", "ward", "lights_off", "end", "in_progress", "time_in_bed_min", "total_sleep_min",
         "sleep_efficiency", "sleep_onset_latency_min", "waso_min", "awakenings", "arousal_index_per_h",
         "mean_sleeping_hr_bpm", "mean_waking_hr_bpm", "hr_dip", "stimulated_min", "efficiency_stimulated",
-        "efficiency_unstimulated", "sleep_debt_h", "assessments", "alarms", "actions",
+        "efficiency_unstimulated", "sleep_debt_h", "sleeper_id", "sleeper", "assessments", "alarms", "actions",
     ];
 
     /// <summary>The audit actions a report lists as operator actions (people, and the automatic interlock rule).</summary>
@@ -109,52 +118,67 @@ internal static class NightReports
     /// <summary>The newest Architect commands searched for a night's (they are few: a handful per bed and night).</summary>
     private const int MaxCommands = 10_000;
 
-    /// <summary>The newest night any bed has started, or the night of <paramref name="now"/> when none has.</summary>
-    public static DateOnly LatestNight(IEnumerable<BedSummary> beds, DetectionService detection, TimeZoneInfo zone, DateTimeOffset now)
+    /// <summary>The newest night any bed (or <paramref name="bed"/>) has started, live or stored, or the night of
+    /// <paramref name="now"/> when none has.</summary>
+    public static DateOnly LatestNight(IEnumerable<BedSummary> beds, string? bed, DetectionService detection, INightStore nights, TimeZoneInfo zone, DateTimeOffset now)
     {
         DateTimeOffset? newest = null;
-        foreach (var bed in beds)
+        foreach (var b in beds.Where(b => bed is null || b.Id == bed))
         {
-            if (detection.Night(bed.Facility, bed.Id) is { } n)
+            if (detection.Night(b.Facility, b.Id) is { NightStart: { } s } && (newest is null || s > newest))
             {
-                var start = n.NightStart ?? (n.PastNights.Count > 0 ? n.PastNights[^1].Start : null);
-                if (start is { } s && (newest is null || s > newest))
-                {
-                    newest = s;
-                }
+                newest = s;
             }
         }
 
-        return NightCalendar.NightOf(newest ?? now, zone);
+        var live = newest is { } n ? NightCalendar.NightOf(n, zone) : (DateOnly?)null;
+        var stored = nights.LatestNightDate();
+        return live is { } l && (stored is null || l >= stored) ? l : stored ?? NightCalendar.NightOf(now, zone);
     }
 
-    public static NightReport Build(DateOnly night, string? bedFilter, IEnumerable<BedSummary> beds, DetectionService detection, DashboardOptions options, AlarmEngine? alarms = null)
+    public static NightReport Build(DateOnly night, string? bedFilter, IEnumerable<BedSummary> beds, DetectionService detection, INightStore nights,
+        SleeperLedger ledger, DashboardOptions options, AlarmEngine? alarms = null)
     {
         var zone = options.Zone();
         var (from, to) = NightCalendar.Window(night, zone);
         var rows = new List<NightReportRow>();
-        foreach (var bed in beds.Where(b => bedFilter is null || b.Id == bedFilter))
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in nights.NightsBetween(from, to).Where(n => bedFilter is null || n.Bed == bedFilter))
         {
-            if (detection.Night(bed.Facility, bed.Id) is not { } n)
+            listed.Add(n.Id);
+            var live = n.End is null ? detection.Night(n.Facility, n.Bed) : null;
+            if (live is { Metrics: { } now } && live.NightId == n.Id)
             {
-                continue;
+                rows.Add(InProgress(n.Facility, n.Bed, n.Id, n.Start, n.SleeperId, now, live, ledger, options, night));
             }
-
-            foreach (var past in n.PastNights.Where(p => p.Start >= from && p.Start < to))
+            else if (n.Metrics is { } m)
             {
-                rows.Add(Row(bed, options.WardOf(bed.Id), night, past.Start, past.End, inProgress: false, past.Metrics, past.DebtHours, []));
-            }
-
-            if (n.NightStart is { } start && start >= from && start < to && n.Metrics is { } m)
-            {
-                rows.Add(Row(bed, options.WardOf(bed.Id), night, start, end: null, inProgress: true, m, n.DebtHours,
-                    [.. n.Assessments.Where(a => a.Active).Select(a => $"{a.Type}: {a.Summary}")]));
+                var owner = ledger.Debt(n.SleeperId, n.Facility, n.Bed, n.End is null ? night.AddDays(-1) : night).Hours;
+                rows.Add(Row(n.Facility, n.Bed, options.WardOf(n.Bed), night, n.Start, n.End, n.End is null, m, owner,
+                    [.. n.Assessments.Select(a => $"{a.Type}: {a.Summary}")], n.Id, ledger.Find(n.SleeperId)));
             }
         }
 
+        // Nights going on whose start the night writer has not stored yet (it writes every few seconds).
+        foreach (var bed in beds.Where(b => bedFilter is null || b.Id == bedFilter))
+        {
+            if (detection.Night(bed.Facility, bed.Id) is { NightId: { } id, NightStart: { } start, Metrics: { } m } live
+                && !listed.Contains(id) && start >= from && start < to)
+            {
+                rows.Add(InProgress(bed.Facility, bed.Id, id, start, ledger.SleeperOf(bed.Facility, bed.Id, start, DateTimeOffset.MaxValue), m, live, ledger, options, night));
+            }
+        }
+
+        rows.Sort((a, b) => string.CompareOrdinal(a.Facility, b.Facility) is var c and not 0 ? c
+            : string.CompareOrdinal(a.Bed, b.Bed) is var d and not 0 ? d : a.LightsOff.CompareTo(b.LightsOff));
         var (nightAlarms, actions) = alarms is null ? ([], []) : AlarmsOf(alarms, bedFilter, from, to);
         return new NightReport(night, options.TimeZone, from, to, bedFilter, rows, nightAlarms, actions);
     }
+
+    private static NightReportRow InProgress(string facility, string bed, string id, DateTimeOffset start, string? sleeper, NightMetrics metrics,
+        BedNight live, SleeperLedger ledger, DashboardOptions options, DateOnly night) =>
+        Row(facility, bed, options.WardOf(bed), night, start, end: null, inProgress: true, metrics, ledger.Debt(sleeper, facility, bed, night.AddDays(-1)).Hours,
+            [.. live.Assessments.Where(a => a.Active).Select(a => $"{a.Type}: {a.Summary}")], id, ledger.Find(sleeper));
 
     /// <summary>
     /// Alarms raised (device time) within [from, to) — a bed's, or with no bed every bed's and the facility alarms — and
@@ -186,10 +210,11 @@ internal static class NightReports
                 x.Entry.At, x.Entry.EventTime, x.Entry.Facility, x.Entry.Bed, x.Entry.AlarmId, x.Type, x.Entry.Action, x.Entry.Actor, x.Entry.Detail))]);
     }
 
-    private static NightReportRow Row(BedSummary bed, string ward, DateOnly night, DateTimeOffset start, DateTimeOffset? end, bool inProgress, NightMetrics m, double debt, IReadOnlyList<string> assessments) =>
-        new(bed.Id, bed.Facility, ward, night, start, end, inProgress, m.TimeInBedMin, m.TotalSleepMin, R(m.SleepEfficiency),
+    private static NightReportRow Row(string facility, string bed, string ward, DateOnly night, DateTimeOffset start, DateTimeOffset? end, bool inProgress,
+        NightMetrics m, double debt, IReadOnlyList<string> assessments, string id, SleeperRef? sleeper) =>
+        new(bed, facility, ward, night, start, end, inProgress, m.TimeInBedMin, m.TotalSleepMin, R(m.SleepEfficiency),
             R(m.SleepOnsetLatencyMin), m.WasoMin, m.Awakenings, R(m.ArousalIndex), R(m.MeanSleepingHr), R(m.MeanWakingHr), R(m.HrDip),
-            m.StimulatedMin, R(m.EfficiencyStimulated), R(m.EfficiencyUnstimulated), Math.Round(debt, 2), assessments);
+            m.StimulatedMin, R(m.EfficiencyStimulated), R(m.EfficiencyUnstimulated), Math.Round(debt, 2), assessments, id, sleeper);
 
     private static double? R(double? v) => v is { } x ? Math.Round(x, 3) : null;
 
@@ -214,7 +239,7 @@ internal static class NightReports
                 r.End is { } e ? Local(e, zone) : "", r.InProgress ? "true" : "false", N(r.TimeInBedMin), N(r.TotalSleepMin),
                 N(r.SleepEfficiency), N(r.SleepOnsetLatencyMin), N(r.WasoMin), N(r.Awakenings), N(r.ArousalIndex),
                 N(r.MeanSleepingHr), N(r.MeanWakingHr), N(r.HrDip), N(r.StimulatedMin), N(r.EfficiencyStimulated),
-                N(r.EfficiencyUnstimulated), N(r.DebtHours), string.Join("; ", r.Assessments),
+                N(r.EfficiencyUnstimulated), N(r.DebtHours), r.Sleeper?.Id ?? "", r.Sleeper?.Name ?? "", string.Join("; ", r.Assessments),
                 AlarmCell(items?.Alarms, zone), ActionCell(items?.Actions, zone),
             ];
             sb.AppendJoin(',', cells.Select(Escape)).Append("\r\n");

@@ -29,6 +29,7 @@ internal sealed class DemoStory(
     INightStore nights,
     NightRecorder recorder,
     NightWriter writer,
+    SleeperLedger ledger,
     IOptions<DemoOptions> demo,
     IOptions<EdgeOptions> edge,
     IOptions<DetectionOptions> detection,
@@ -134,6 +135,8 @@ internal sealed class DemoStory(
             {
                 return null;
             }
+
+            ledger.SleeperAdded(sleeper);
         }
 
         var from = historyNights > 0 ? DemoHistory.Local(tonight.AddDays(-historyNights), new TimeOnly(18, 0), zone) : now;
@@ -146,7 +149,9 @@ internal sealed class DemoStory(
         }
 
         // Audited like any admission; logged once for the whole cast (Log.DemoCast), not per bed.
-        sleepers.ApplyAdmission(change!);
+        var opened = sleepers.ApplyAdmission(change!);
+        // Before the history: the live path names the bed's sleeper, and each past night counts for their debt as it ends.
+        ledger.AdmissionChanged(change!.Close, opened);
         admitted++;
         return sleeper;
     }

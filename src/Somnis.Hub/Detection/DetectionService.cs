@@ -2,15 +2,17 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Somnis.Contracts;
+using Somnis.Hub.Nights;
 
 namespace Somnis.Hub.Detection;
 
 /// <summary>
 /// The live detection path: every accepted vitals message goes to its bed's <see cref="SleepTracker"/> (the same
 /// scorer the offline <c>analyze</c> command uses), and facility incidents are found across beds from their arousal
-/// onsets. Changes of assessments are raised through <see cref="Changed"/> for the alarm feature, in event time.
+/// onsets. Changes of assessments are raised through <see cref="Changed"/> for the alarm feature, in event time. With a
+/// <see cref="NightRecorder"/> every bed's nights are recorded as they go (nights of record, docs/storage.md).
 /// </summary>
-internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogger<DetectionService> logger)
+internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogger<DetectionService> logger, NightRecorder? recorder = null)
 {
     private readonly ConcurrentDictionary<(string Facility, string Bed), SleepTracker> _trackers = new();
     private readonly ConcurrentDictionary<string, FacilityState> _facilities = new();
@@ -23,7 +25,7 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
 
     public void OnVitals(string facility, VitalsMessage m)
     {
-        var tracker = _trackers.GetOrAdd((facility, m.Bed), k => new SleepTracker(k.Facility, k.Bed, options.Value));
+        var tracker = Tracker(facility, m.Bed);
         List<AssessmentUpdate> updates;
         List<DateTimeOffset> onsets;
         DateTimeOffset? scoredUntil;
@@ -47,6 +49,16 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
         }
     }
 
+    /// <summary>The bed's tracker, created on first use (the live path; the restore at start-up, before it).</summary>
+    internal SleepTracker Tracker(string facility, string bed) =>
+        _trackers.TryGetValue((facility, bed), out var tracker)
+            ? tracker
+            : _trackers.GetOrAdd((facility, bed), k => new SleepTracker(k.Facility, k.Bed, options.Value, recorder));
+
+    /// <summary>The facility of a bed the detection has a tracker for (a restored night before the bed sent anything).</summary>
+    public string? FacilityOf(string bed, string? facility = null) =>
+        _trackers.Keys.Where(k => k.Bed == bed && (facility is null || k.Facility == facility)).Select(k => k.Facility).FirstOrDefault();
+
     /// <summary>A copy of one bed's night so far, for the API; null for an unknown bed.</summary>
     public BedNight? Night(string facility, string bed)
     {
@@ -60,6 +72,7 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
             return new BedNight(
                 t.Facility,
                 t.Bed,
+                t.Key?.Id,
                 t.Scorer is null ? null : t.NightStart,
                 [.. t.Epochs],
                 t.Scorer?.Provisional(),
@@ -170,9 +183,11 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
 }
 
 /// <summary>One bed's night for the API.</summary>
+/// <param name="NightId">Tonight's night of record (<c>GET /api/nights/{id}</c>), while one goes on.</param>
 internal sealed record BedNight(
     string Facility,
     string Bed,
+    string? NightId,
     DateTimeOffset? NightStart,
     IReadOnlyList<ScoredEpoch> Epochs,
     ScoredEpoch? Provisional,

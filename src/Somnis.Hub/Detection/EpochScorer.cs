@@ -92,6 +92,9 @@ internal sealed class EpochScorer
         _hr.Count == 0 ? null : _hr.Quantile(0.50),
         _activity.Count == 0 ? 0 : _activity.Quantile(0.50));
 
+    /// <summary>A quantile of the closed epochs' mean heart rate so far (the histogram <see cref="Baseline"/> reads); null before any.</summary>
+    public double? HeartRateQuantile(double q) => _hr.Count == 0 ? null : _hr.Quantile(q);
+
     /// <summary>Adds one vitals message (live path).</summary>
     public void Add(VitalsMessage message)
     {

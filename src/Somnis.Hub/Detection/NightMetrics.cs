@@ -58,81 +58,151 @@ internal sealed record NightMetrics(
         double lightsOffSeconds = 0)
     {
         ArgumentNullException.ThrowIfNull(epochs);
-        var night = epochs.Where(e => e.StartSeconds >= lightsOffSeconds).ToList();
-        var minutesPerEpoch = EpochScorer.EpochSeconds / 60;
-        var inBed = night.Count(e => e.InBed);
-        var sleep = night.Count(e => e.IsSleep);
-        var first = night.FindIndex(e => e.IsSleep);
-        var lastSleep = night.FindLastIndex(e => e.IsSleep);
-
-        var waso = 0;
-        var expectedWaso = 0.0;
-        var awakenings = 0;
-        var minRun = (int)Math.Ceiling(MinAwakening.TotalSeconds / EpochScorer.EpochSeconds);
-        var run = 0;
-        for (var i = first + 1; first >= 0 && i <= lastSleep; i++)
+        var night = new NightMetricsAccumulator();
+        foreach (var e in epochs)
         {
-            if (night[i].IsSleep)
+            if (e.StartSeconds >= lightsOffSeconds)
             {
-                awakenings += run >= minRun ? 1 : 0;
-                run = 0;
+                night.Add(e);
             }
-            else if (night[i].State == EpochState.NoSignal)
+        }
+
+        return night.Result(needHours, lightsOffSeconds);
+    }
+
+    /// <summary>The sleeper's baseline of this night for the next nights' prior (<see cref="SleeperPrior"/>); set on a
+    /// finished night of record (the live tracker's), null elsewhere. Resting HR and spread: the night's 10th percentile
+    /// of epoch-mean HR and its 90th minus 10th, as the scorer keeps them; activity: its median count per epoch.</summary>
+    public SleeperPrior? Baseline { get; init; }
+}
+
+/// <summary>
+/// <see cref="NightMetrics"/> kept up to date epoch by epoch: the live tracker adds each finalized epoch and reads the
+/// metrics so far in constant time (recomputing them over the whole night on every epoch of every bed would cost the
+/// ingestion path a pass over up to a thousand epochs). <see cref="NightMetrics.Compute"/> is the same arithmetic over
+/// a list, so both give identical figures for the same epochs.
+/// </summary>
+internal sealed class NightMetricsAccumulator
+{
+    private static readonly int MinRun = (int)Math.Ceiling(NightMetrics.MinAwakening.TotalSeconds / EpochScorer.EpochSeconds);
+    private int _inBed;
+    private int _sleep;
+    private double? _firstSleepSeconds;
+    private int _waso;
+    private int _pendingWake;
+    private double _expectedWaso;
+    private double _pendingExpectedWake;
+    private int _awakenings;
+    private double _sleepingHrSum;
+    private int _sleepingHrCount;
+    private double _wakingHrSum;
+    private int _wakingHrCount;
+    private int _stimulated;
+    private int _stimulatedInBed;
+    private int _stimulatedSleep;
+    private int _unstimulatedInBed;
+    private int _unstimulatedSleep;
+    private double _expectedSleepEpochs;
+    private int _noSignal;
+
+    /// <summary>Epochs added.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Σ calibrated p(sleep) over the in-bed epochs (the TST estimate, in epochs).</summary>
+    public double ExpectedSleepEpochs => _expectedSleepEpochs;
+
+    /// <summary>No-signal epochs.</summary>
+    public int NoSignalEpochs => _noSignal;
+
+    public void Add(ScoredEpoch e) => Add(e.State, e.PSleep, e.MeanHeartRate, e.Stimulating, e.StartSeconds);
+
+    /// <summary>Adds the next epoch of the night (in order).</summary>
+    public void Add(EpochState state, double pSleep, double? heartRate, bool stimulating, double startSeconds)
+    {
+        Count++;
+        var inBed = state is EpochState.Sleep or EpochState.Wake;
+        _stimulated += stimulating ? 1 : 0;
+        if (inBed)
+        {
+            _inBed++;
+            _expectedSleepEpochs += pSleep;
+            if (stimulating)
             {
-                // Unknown: neither wake time nor the end of a wake run.
-                continue;
+                _stimulatedInBed++;
+                _stimulatedSleep += state == EpochState.Sleep ? 1 : 0;
             }
             else
             {
-                waso++;
-                expectedWaso += 1 - night[i].PSleep;
-                run++;
+                _unstimulatedInBed++;
+                _unstimulatedSleep += state == EpochState.Sleep ? 1 : 0;
             }
         }
 
-        var sleepingHr = Mean(night.Where(e => e.IsSleep).Select(e => e.MeanHeartRate));
-        var wakingHr = Mean(night.Where(e => e.State == EpochState.Wake).Select(e => e.MeanHeartRate));
-        var stimulated = night.Where(e => e.Stimulating && e.InBed).ToList();
-        var unstimulated = night.Where(e => !e.Stimulating && e.InBed).ToList();
-        var tst = sleep * minutesPerEpoch;
+        switch (state)
+        {
+            case EpochState.Sleep:
+                _sleep++;
+                _firstSleepSeconds ??= startSeconds;
+                // Wake and out-of-bed time since the previous sleep epoch lies inside the sleep period now.
+                _waso += _pendingWake;
+                _expectedWaso += _pendingExpectedWake;
+                _awakenings += _pendingWake >= MinRun ? 1 : 0;
+                _pendingWake = 0;
+                _pendingExpectedWake = 0;
+                if (heartRate is { } shr)
+                {
+                    _sleepingHrSum += shr;
+                    _sleepingHrCount++;
+                }
 
+                break;
+            case EpochState.NoSignal:
+                // Unknown: neither wake time nor the end of a wake run.
+                _noSignal++;
+                break;
+            default:
+                if (_firstSleepSeconds is not null)
+                {
+                    _pendingWake++;
+                    _pendingExpectedWake += 1 - pSleep;
+                }
+
+                if (state == EpochState.Wake && heartRate is { } whr)
+                {
+                    _wakingHrSum += whr;
+                    _wakingHrCount++;
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The metrics of the epochs added so far.</summary>
+    public NightMetrics Result(double needHours = NightMetrics.DefaultNeedHours, double lightsOffSeconds = 0)
+    {
+        var minutesPerEpoch = EpochScorer.EpochSeconds / 60;
+        var tst = _sleep * minutesPerEpoch;
+        double? sleepingHr = _sleepingHrCount > 0 ? _sleepingHrSum / _sleepingHrCount : null;
+        double? wakingHr = _wakingHrCount > 0 ? _wakingHrSum / _wakingHrCount : null;
         return new NightMetrics(
-            TimeInBedMin: inBed * minutesPerEpoch,
+            TimeInBedMin: _inBed * minutesPerEpoch,
             TotalSleepMin: tst,
-            SleepEfficiency: inBed > 0 ? (double)sleep / inBed : null,
-            SleepOnsetLatencyMin: first >= 0 ? night[first].StartSeconds / 60 - lightsOffSeconds / 60 : null,
-            WasoMin: waso * minutesPerEpoch,
-            Awakenings: awakenings,
-            ArousalIndex: sleep > 0 ? awakenings / (tst / 60) : null,
+            SleepEfficiency: _inBed > 0 ? (double)_sleep / _inBed : null,
+            SleepOnsetLatencyMin: _firstSleepSeconds is { } first ? first / 60 - lightsOffSeconds / 60 : null,
+            WasoMin: _waso * minutesPerEpoch,
+            Awakenings: _awakenings,
+            ArousalIndex: _sleep > 0 ? _awakenings / (tst / 60) : null,
             MeanSleepingHr: sleepingHr,
             MeanWakingHr: wakingHr,
             HrDip: sleepingHr is { } s && wakingHr is { } w && w > 0 ? (w - s) / w : null,
-            StimulatedMin: night.Count(e => e.Stimulating) * minutesPerEpoch,
-            EfficiencyStimulated: Efficiency(stimulated),
-            EfficiencyUnstimulated: Efficiency(unstimulated),
+            StimulatedMin: _stimulated * minutesPerEpoch,
+            EfficiencyStimulated: _stimulatedInBed > 0 ? (double)_stimulatedSleep / _stimulatedInBed : null,
+            EfficiencyUnstimulated: _unstimulatedInBed > 0 ? (double)_unstimulatedSleep / _unstimulatedInBed : null,
             NeedHours: needHours,
             IsShort: tst < needHours * 60,
-            ExpectedSleepMin: night.Where(e => e.InBed).Sum(e => e.PSleep) * minutesPerEpoch,
-            NoSignalMin: night.Count(e => e.State == EpochState.NoSignal) * minutesPerEpoch,
-            ExpectedWasoMin: expectedWaso * minutesPerEpoch);
-    }
-
-    private static double? Efficiency(List<ScoredEpoch> inBed) =>
-        inBed.Count > 0 ? (double)inBed.Count(e => e.IsSleep) / inBed.Count : null;
-
-    private static double? Mean(IEnumerable<double?> values)
-    {
-        var (sum, n) = (0.0, 0);
-        foreach (var v in values)
-        {
-            if (v is { } x)
-            {
-                sum += x;
-                n++;
-            }
-        }
-
-        return n > 0 ? sum / n : null;
+            ExpectedSleepMin: _expectedSleepEpochs * minutesPerEpoch,
+            NoSignalMin: _noSignal * minutesPerEpoch,
+            ExpectedWasoMin: _expectedWaso * minutesPerEpoch);
     }
 }
 

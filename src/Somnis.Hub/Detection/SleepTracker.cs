@@ -1,5 +1,6 @@
 using System.Globalization;
 using Somnis.Contracts;
+using Somnis.Hub.Nights;
 
 namespace Somnis.Hub.Detection;
 
@@ -13,9 +14,18 @@ internal sealed record NightSummary(DateTimeOffset Start, DateTimeOffset? End, N
 /// finalized epochs, the assessments over them, and the nights before (metrics and sleep debt). Not thread-safe:
 /// the <see cref="DetectionService"/> serialises access per bed.
 /// </summary>
-internal sealed class SleepTracker(string facility, string bed, DetectionOptions options)
+/// <remarks>
+/// With a <see cref="NightRecorder"/> (the hub's live path) the night is recorded as it goes (started, each batch of
+/// epochs, metrics every <see cref="ProgressEpochs"/> epochs, every assessment change, ended), and the debt and the prior
+/// come from the sleeper's earlier nights of record instead of this bed's own. Without one (offline analysis, validation)
+/// the tracker keeps the bed's debt itself, over the nights it has seen.
+/// </remarks>
+internal sealed class SleepTracker(string facility, string bed, DetectionOptions options, NightRecorder? recorder = null)
 {
     private const int MaxPastNights = 30;
+
+    /// <summary>A night's metrics so far are recorded every this many epochs (10 minutes).</summary>
+    internal const int ProgressEpochs = 20;
 
     /// <summary>Guards the tracker between the ingestion thread and the API (a Lock: it does not spin, see Somnis.Hub.csproj).</summary>
     public Lock Sync { get; } = new();
@@ -35,10 +45,14 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
     private double _sleepingHrSum;
     private int _sleepingHrCount;
 
-    // Σ p(sleep) over _night's scored in-bed epochs and its no-signal epochs, for acute-sleep-loss on every epoch without
-    // re-counting the night.
-    private double _expectedSleepEpochs;
-    private int _noSignalEpochs;
+    // The night's metrics, kept up to date epoch by epoch (acute-sleep-loss reads its TST estimate on every epoch).
+    private NightMetricsAccumulator _metrics = new();
+
+    // The night of record (null without a recorder) and its date; epochs of a night resumed from the store are numbered
+    // after the stored ones.
+    private NightKey? _key;
+    private DateOnly _nightDate;
+    private int _indexOffset;
 
     public string Facility { get; } = facility;
 
@@ -50,12 +64,21 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
 
     public IReadOnlyList<NightSummary> PastNights => _past;
 
-    public double DebtHours => _debt.Hours;
+    /// <summary>The debt tonight started with: the owner's (sleeper's, else the bed's) over their nights of record with a
+    /// recorder, else this bed's over the nights this tracker saw.</summary>
+    public double DebtHours => Debt(_latest ?? _nightStart);
+
+    /// <summary>Tonight's night of record, while one goes on (with a recorder).</summary>
+    public NightKey? Key => _key;
+
+    /// <summary>Messages fed from the raw history after a restart that the broker may deliver again (they were processed
+    /// but not yet acknowledged before it): (sequence number, device time in Unix ms). Each is skipped once when it comes.</summary>
+    public HashSet<(long Seq, long TsMs)>? Replayed { get; private set; }
 
     public EpochScorer? Scorer => _scorer;
 
-    /// <summary>The sleeper's baseline from earlier nights, for the scorer of the next night that starts (null: none
-    /// known). Set by whoever keeps sleepers across nights; tonight's scorer keeps the one it started with.</summary>
+    /// <summary>A baseline for the scorer of the next night that starts, overriding the one the recorder finds in the
+    /// sleeper's earlier nights (null: that one, or none); tonight's scorer keeps the one it started with.</summary>
     public SleeperPrior? Prior { get; set; }
 
     /// <summary>The sleep model for the next night that starts (null: <see cref="SleepModel.Default"/>); the validation
@@ -75,6 +98,13 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
     public List<AssessmentUpdate> Add(VitalsMessage m)
     {
         var updates = new List<AssessmentUpdate>();
+        if (Replayed is { } replayed && replayed.Remove((m.Seq, m.Ts.ToUnixTimeMilliseconds())))
+        {
+            // Fed already from the history at start-up; the broker delivered it again because it was never acknowledged.
+            Replayed = replayed.Count == 0 ? null : replayed;
+            return updates;
+        }
+
         var start = m.Ts - TimeSpan.FromSeconds(m.IntervalSeconds);
         if (_latest is { } latest && start - latest > options.NightGap)
         {
@@ -105,11 +135,16 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
                 return updates;
             }
 
-            _scorer = new EpochScorer(start, model: Model, retainFinalized: false, prior: Prior);
+            _scorer = new EpochScorer(start, model: Model, retainFinalized: false, prior: Prior ?? recorder?.PriorFor(Facility, Bed, start));
             _tstSdMin = (Model ?? SleepModel.Default).TstSdMin;
             _nightStart = start;
             ClearNight();
             _settledRun = 0;
+            if (recorder is not null)
+            {
+                _key = recorder.Started(Facility, Bed, start);
+                _nightDate = recorder.NightDate(start);
+            }
         }
 
         _scorer.Add(m);
@@ -137,12 +172,13 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
         var fresh = _scorer.TakeFinalized();
         AddEpochs(fresh);
         FindOnsets(fresh);
+        var end = _night.Count > 0 ? _night[^1].Start + ScoredEpoch.Length : _nightStart;
+        var metrics = CurrentMetrics() with { Baseline = NightBaseline(_scorer) };
         if (_night.Count > 0)
         {
             Evaluate(nightFinished: true, updates);
-            var metrics = NightMetrics.Compute(_night, options.NeedHours);
             var debt = _debt.AddNight(TimeSpan.FromMinutes(metrics.TotalSleepMin));
-            _past.Add(new NightSummary(_nightStart, _night[^1].Start + ScoredEpoch.Length, metrics, debt));
+            _past.Add(new NightSummary(_nightStart, end, metrics, debt));
             if (_past.Count > MaxPastNights)
             {
                 _past.RemoveAt(0);
@@ -152,14 +188,74 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
         // The night's patient alarms end with it; acute-sleep-loss for a short night stays until acknowledged (latching).
         foreach (var type in new[] { AssessmentTypes.ArchitectDeprivation, AssessmentTypes.SustainedArousal })
         {
-            Set(type, null, _night.Count > 0 ? _night[^1].Start + ScoredEpoch.Length : _nightStart, updates);
+            Set(type, null, end, updates);
+        }
+
+        if (_key is { } key)
+        {
+            recorder!.Ended(key, end, metrics);
         }
 
         _scorer = null;
+        _key = null;
         ClearNight();
     }
 
-    public NightMetrics CurrentMetrics() => NightMetrics.Compute(_night, options.NeedHours);
+    /// <summary>
+    /// Carries on a stored night whose raw vitals are no longer there to replay (docs/storage.md, "Restart"): the stored
+    /// epochs are the night so far, the assessments that still held are current again, and scoring goes on from the end of
+    /// the last stored epoch with a scorer of its own (its baseline and look-back start afresh there, so the epochs after
+    /// it may differ from an uninterrupted run's for the first minutes). Missing epochs (dropped from a full night queue)
+    /// come back as no-signal.
+    /// </summary>
+    public void Resume(NightKey key, DateOnly nightDate, IReadOnlyList<StoredEpoch> epochs, IReadOnlyList<NightAssessment> assessments)
+    {
+        _nightStart = key.Start;
+        ClearNight();
+        var resumed = new List<ScoredEpoch>();
+        foreach (var e in epochs)
+        {
+            while (resumed.Count < e.Index)
+            {
+                resumed.Add(new StoredEpoch(resumed.Count, EpochState.NoSignal, 0, null, null, null, false).ToScored(key.Start));
+            }
+
+            if (e.Index == resumed.Count)
+            {
+                resumed.Add(e.ToScored(key.Start));
+            }
+        }
+
+        AddEpochs(resumed, record: false);
+        _indexOffset = resumed.Count;
+        var origin = key.Start + (ScoredEpoch.Length * _indexOffset);
+        _scorer = new EpochScorer(origin, origin == key.Start ? default : key.Start - origin, Model, retainFinalized: false,
+            Prior ?? recorder?.PriorFor(Facility, Bed, key.Start));
+        _tstSdMin = (Model ?? SleepModel.Default).TstSdMin;
+        _latest = origin;
+        _outOfBedSince = null;
+        _settledRun = 0;
+        _key = recorder is null ? null : key;
+        _nightDate = nightDate;
+        foreach (var a in assessments.Where(a => a.End is null))
+        {
+            _active[a.Type] = true;
+            Current[a.Type] = new AssessmentUpdate(a.Type, Facility, Bed, true, a.Start, a.Summary, a.Evidence);
+        }
+    }
+
+    /// <summary>Feeds one message of the raw history at start-up. Its assessment changes are not raised again (the alarms
+    /// they caused are stored); one that was never acknowledged is remembered, since the broker delivers it again.</summary>
+    public void Replay(VitalsMessage m, bool acknowledged)
+    {
+        Add(m);
+        if (!acknowledged)
+        {
+            (Replayed ??= []).Add((m.Seq, m.Ts.ToUnixTimeMilliseconds()));
+        }
+    }
+
+    public NightMetrics CurrentMetrics() => _metrics.Result(options.NeedHours);
 
     public double? Baseline => (_sleepingHrCount > 0 ? _sleepingHrSum / _sleepingHrCount : (double?)null) ?? _scorer?.Baseline.RestingHeartRate;
 
@@ -177,9 +273,9 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
             $"Heart rate {ongoing.MeanHr:0} bpm (peak {ongoing.PeakHr:0}) over sleeping {ongoing.BaselineHr:0} bpm for {ongoing.Duration.TotalMinutes:0} min in bed")), end, updates);
 
         var minutes = EpochScorer.EpochSeconds / 60;
-        var tonight = TstEstimate.Scaled(_expectedSleepEpochs * minutes, _noSignalEpochs * minutes, _night.Count * minutes,
+        var tonight = TstEstimate.Scaled(_metrics.ExpectedSleepEpochs * minutes, _metrics.NoSignalEpochs * minutes, _night.Count * minutes,
             _tstSdMin, options.NeedHours);
-        var loss = AcuteSleepLoss.Assess(tonight, nightFinished, _debt.Hours,
+        var loss = AcuteSleepLoss.Assess(tonight, nightFinished, Debt(end),
             new AcuteSleepLossOptions(options.PlannedTimeInBed, options.NeedHours, options.MaxDebtHours));
         Set(AssessmentTypes.AcuteSleepLoss, loss is null ? null : (loss, loss.Reason switch
         {
@@ -197,15 +293,35 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
             var update = new AssessmentUpdate(type, Facility, Bed, true, at, n.Summary, n.Evidence);
             _active[type] = true;
             Current[type] = update;
-            updates.Add(update);
+            Changed(update, updates);
         }
         else if (was)
         {
             _active[type] = false;
             Current.Remove(type);
-            updates.Add(new AssessmentUpdate(type, Facility, Bed, false, at, "cleared", null));
+            Changed(new AssessmentUpdate(type, Facility, Bed, false, at, "cleared", null), updates);
         }
     }
+
+    private void Changed(AssessmentUpdate update, List<AssessmentUpdate> updates)
+    {
+        updates.Add(update);
+        if (_key is { } key)
+        {
+            recorder!.Assessment(key, update);
+        }
+    }
+
+    /// <summary>The debt the night's owner carried into it (the sleeper's as of <paramref name="at"/>, through the recorder),
+    /// or this bed's own without a recorder.</summary>
+    private double Debt(DateTimeOffset at) =>
+        _key is { } key && recorder!.DebtBefore(key, _nightDate, at) is { } debt ? debt : _debt.Hours;
+
+    /// <summary>The night's baseline for the sleeper's next nights: HR percentiles and usual movement, as the scorer learned them.</summary>
+    private static SleeperPrior? NightBaseline(EpochScorer scorer) =>
+        scorer.Baseline is { RestingHeartRate: { } p10 } baseline && scorer.HeartRateQuantile(0.9) is { } p90
+            ? new SleeperPrior(p10, p90 - p10, baseline.UsualActivity)
+            : null;
 
     /// <summary>
     /// An arousal onset, for facility incidents: after <see cref="DetectionOptions.OnsetAfterSleep"/> of settled
@@ -242,17 +358,37 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
         }
     }
 
-    private void AddEpochs(IReadOnlyList<ScoredEpoch> fresh)
+    private void AddEpochs(IReadOnlyList<ScoredEpoch> fresh, bool record = true)
     {
+        if (fresh.Count == 0)
+        {
+            return;
+        }
+
+        if (_indexOffset > 0 && record)
+        {
+            // A resumed night's scorer numbers its epochs from where the stored ones end.
+            fresh = [.. fresh.Select(e => e with { Index = e.Index + _indexOffset, StartSeconds = e.StartSeconds + (_indexOffset * EpochScorer.EpochSeconds) })];
+        }
+
+        var before = _night.Count;
         _night.AddRange(fresh);
         foreach (var e in fresh)
         {
-            _expectedSleepEpochs += e.InBed ? e.PSleep : 0;
-            _noSignalEpochs += e.State == EpochState.NoSignal ? 1 : 0;
+            _metrics.Add(e);
             if (ArchitectDeprivation.Counts(e))
             {
                 _sleepingHrSum += e.MeanHeartRate!.Value;
                 _sleepingHrCount++;
+            }
+        }
+
+        if (_key is { } key && record)
+        {
+            recorder!.Epochs(key, fresh);
+            if (_night.Count / ProgressEpochs != before / ProgressEpochs)
+            {
+                recorder.Progress(key, CurrentMetrics());
             }
         }
     }
@@ -260,10 +396,10 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
     private void ClearNight()
     {
         _night.Clear();
-        _expectedSleepEpochs = 0;
-        _noSignalEpochs = 0;
+        _metrics = new NightMetricsAccumulator();
         _sleepingHrSum = 0;
         _sleepingHrCount = 0;
+        _indexOffset = 0;
     }
 
     private static DateTimeOffset Max(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;

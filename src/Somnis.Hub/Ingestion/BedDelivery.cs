@@ -129,6 +129,9 @@ internal sealed class BedDelivery(string bed, DeliveryOptions options, TimeProvi
         return outcome;
     }
 
+    /// <summary>The number was received (and so is covered by the accounting the broker was acknowledged with).</summary>
+    public bool HasReceived(long seq) => seq >= 1 && seq <= LastSequence && !_missing.Contains(seq) && !_lost.Contains(seq);
+
     /// <summary>The edge will never send <paramref name="fromSeq"/>..<paramref name="toSeq"/>: whatever of it is still
     /// missing is lost. Returns how many numbers that made lost.</summary>
     public long DeclareLost(long fromSeq, long toSeq)

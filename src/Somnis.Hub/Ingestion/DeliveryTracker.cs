@@ -78,6 +78,23 @@ internal sealed class DeliveryTracker
         return outcome;
     }
 
+    /// <summary>
+    /// Whether a bed's data message counts as received in the accounting (at start-up: in the last checkpoint, so the broker
+    /// was acknowledged for it and will not deliver it again). A stored message that does not is delivered again.
+    /// </summary>
+    public bool HasReceived(string facility, string bed, long seq)
+    {
+        if (!_beds.TryGetValue((facility, bed), out var d))
+        {
+            return false;
+        }
+
+        lock (d.Sync)
+        {
+            return d.HasReceived(seq);
+        }
+    }
+
     /// <summary>The edge will never send these numbers: whatever of them is still missing is lost.</summary>
     public void DeclareLost(string facility, GapMessage gap)
     {

@@ -11,8 +11,9 @@ namespace Somnis.Hub.Nights;
 /// node) writes the same row again instead of a second one.</summary>
 internal readonly record struct NightKey(string Facility, string Bed, DateTimeOffset Start)
 {
-    /// <summary><c>{facility}/{bed}/{start, Unix ms}</c>.</summary>
-    public string Id => string.Create(CultureInfo.InvariantCulture, $"{Facility}/{Bed}/{Start.ToUnixTimeMilliseconds()}");
+    /// <summary><c>{facility}/{bed}/{start, Unix ms}</c>. Made once: the live path hands the key over with every epoch.
+    /// (Derived from the other members: never change them with <c>with</c>.)</summary>
+    public string Id { get; } = string.Create(CultureInfo.InvariantCulture, $"{Facility}/{Bed}/{Start.ToUnixTimeMilliseconds()}");
 
     public static bool TryParse(string? id, out NightKey key)
     {
@@ -38,6 +39,10 @@ internal readonly record struct StoredEpoch(int Index, EpochState State, double 
         e.State, e.PSleep, e.ActivityCount, e.MeanHeartRate, e.Presence, e.Stimulating);
 
     public DateTimeOffset StartOf(DateTimeOffset nightStart) => nightStart + (ScoredEpoch.Length * Index);
+
+    /// <summary>The epoch as the tracker holds it (numbered from the night's start; the model features are not stored).</summary>
+    public ScoredEpoch ToScored(DateTimeOffset nightStart) =>
+        new(Index, StartOf(nightStart), Index * EpochScorer.EpochSeconds, State, PSleep, ActivityCount, HeartRate, Presence, Stimulating, default);
 }
 
 /// <summary>An assessment over a night: from the event time it became true to the one it cleared, with its latest
@@ -65,6 +70,11 @@ internal sealed record NightRecord(
     NightMetrics? Metrics,
     IReadOnlyList<NightAssessment> Assessments,
     DateTimeOffset UpdatedAt);
+
+/// <summary>A finished night as sleep debt needs it.</summary>
+/// <param name="SleeperId">Null: unassigned (the bed's own account).</param>
+internal sealed record FinishedNight(string Id, string Facility, string Bed, string? SleeperId, DateOnly NightDate, DateTimeOffset Start,
+    DateTimeOffset End, double TotalSleepMin);
 
 /// <summary>What the writer stores about one night in one go: any of new epochs, metrics so far, the assessments
 /// (the whole list), the end. Null fields are left as stored.</summary>
@@ -111,6 +121,16 @@ internal interface INightStore
 
     /// <summary>Finished, assigned nights for the study (docs/study.md), oldest first.</summary>
     IReadOnlyList<StudyNight> StudyNights(StudyQuery query);
+
+    /// <summary>Every finished night's total sleep, for sleep debt per sleeper (and per bed for unassigned nights), oldest first.</summary>
+    IReadOnlyList<FinishedNight> FinishedNights();
+
+    /// <summary>Each sleeper's newest finished nights, at most <paramref name="perSleeper"/> each, newest first: their
+    /// metrics hold the night's baseline that the sleeper's next nights start from (<see cref="NightMetrics.Baseline"/>).</summary>
+    IReadOnlyList<NightRecord> LatestFinishedNights(int perSleeper);
+
+    /// <summary>Every bed's nights that started in [<paramref name="from"/>, <paramref name="to"/>), oldest first (night reports).</summary>
+    IReadOnlyList<NightRecord> NightsBetween(DateTimeOffset from, DateTimeOffset to);
 
     /// <summary>Deletes up to <paramref name="maxNights"/> nights (with their epochs) that began before <paramref name="before"/>.</summary>
     /// <returns>Nights deleted; call again while it returns <paramref name="maxNights"/>.</returns>

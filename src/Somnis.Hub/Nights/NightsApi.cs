@@ -12,14 +12,17 @@ internal static class NightsApi
 {
     private const int MaxLimit = 1000;
 
-    /// <summary>Call after <c>AddStorage()</c> (which registers the <see cref="INightStore"/> of the configured store) and before <c>AddIngestion()</c>: hosted services stop in reverse order, so the
-    /// writer flushes after ingestion (and with it the live path) has stopped.</summary>
+    /// <summary>Call after <c>AddStorage()</c> (which registers the <see cref="INightStore"/> of the configured store) and
+    /// <c>AddSleepers()</c>, before <c>AddAlarms()</c> and <c>AddIngestion()</c>: hosted services start in registration
+    /// order, so open nights are restored after the vitals history's journal is in the store and before any live message or
+    /// alarm listener; they stop in reverse, so the writer flushes after ingestion (and with it the live path) has stopped.</summary>
     public static IHostApplicationBuilder AddNights(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddSingleton<NightWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<NightWriter>());
         services.AddSingleton<NightRecorder>();
+        services.AddHostedService<NightRestore>();
         services.AddHealthChecks().AddCheck<NightsHealthCheck>("nights", tags: ["ready"]);
         return builder;
     }

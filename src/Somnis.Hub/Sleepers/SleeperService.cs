@@ -31,7 +31,8 @@ internal sealed class SleeperService(
     IOptions<DashboardOptions> dashboard,
     IOptions<DetectionOptions> detection,
     TimeProvider time,
-    ILogger<SleeperService> logger)
+    ILogger<SleeperService> logger,
+    SleeperLedger? ledger = null)
 {
     /// <summary>The facility of audit entries that concern a sleeper rather than a bed (creation, program changes).</summary>
     public const string AnyFacility = "*";
@@ -114,6 +115,7 @@ internal sealed class SleeperService(
             return new Refusal(StatusCodes.Status409Conflict, $"sleeper id '{id}' is taken");
         }
 
+        ledger?.SleeperAdded(sleeper);
         Log.SleeperCreated(logger, id, actor);
         return View(sleeper, null);
     }
@@ -218,7 +220,18 @@ internal sealed class SleeperService(
             return failed!;
         }
 
-        foreach (var a in change!.Audit)
+        // The live path names the bed's sleeper and charges their nights from here on.
+        var applied = change!;
+        ledger?.AdmissionChanged(applied.Close, applied.Open is null ? null : admission);
+        foreach (var a in (Admission?[])[applied.Close, applied.Open])
+        {
+            if (a is not null)
+            {
+                beds.MarkChanged(a.Facility, a.Bed);
+            }
+        }
+
+        foreach (var a in applied.Audit)
         {
             Log.AdmissionChanged(logger, a.Action, admission!.SleeperId, a.Facility, a.Bed ?? "", actor);
         }

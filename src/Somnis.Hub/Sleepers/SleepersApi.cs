@@ -19,6 +19,7 @@ internal static class SleepersApi
     public static IHostApplicationBuilder AddSleepers(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<SleeperService>();
+        builder.Services.AddSingleton<SleeperLedger>();
         // The JSON of sleepers, nights of record and the study (their own context, after the hub's).
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(SleepersJsonContext.Default));
         return builder;

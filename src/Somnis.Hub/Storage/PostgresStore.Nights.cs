@@ -150,6 +150,26 @@ internal sealed partial class PostgresStore : INightStore
         P("from", q.From), P("to", q.To), P("facility", q.Facility), P("program", q.Program is { } program ? StudyReport.ProgramName(program) : null),
         P("sleeper", q.SleeperId));
 
+    public IReadOnlyList<FinishedNight> FinishedNights() => Query(
+        // Columns only (no JSON): a store kept for 400 days holds hundreds of thousands of nights, all read at start-up.
+        """
+        SELECT id, facility, bed, sleeper_id, night_date, start_at, end_at, tst_min FROM nights
+        WHERE end_at IS NOT NULL AND tst_min IS NOT NULL ORDER BY start_at;
+        """,
+        r => new FinishedNight(r.GetString(0), r.GetString(1), r.GetString(2), ReadNullableString(r, 3), r.GetFieldValue<DateOnly>(4),
+            ReadTs(r, 5), ReadTs(r, 6), r.GetDouble(7)));
+
+    public IReadOnlyList<NightRecord> LatestFinishedNights(int perSleeper) => ReadNights(
+        """
+        WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY sleeper_id ORDER BY start_at DESC) AS n FROM nights
+                                     WHERE sleeper_id IS NOT NULL AND end_at IS NOT NULL) latest WHERE n <= @per)
+        ORDER BY sleeper_id, start_at DESC
+        """,
+        P("per", perSleeper));
+
+    public IReadOnlyList<NightRecord> NightsBetween(DateTimeOffset from, DateTimeOffset to) => ReadNights(
+        "WHERE start_at >= @from AND start_at < @to ORDER BY start_at, facility, bed", P("from", Ts(from)), P("to", Ts(to)));
+
     public int PruneNights(DateTimeOffset before, int maxNights) => Write((c, tx) => Execute(c, tx,
         // Epochs go with their night (ON DELETE CASCADE); a bounded number of nights keeps the transaction short.
         "DELETE FROM nights WHERE id IN (SELECT id FROM nights WHERE start_at < @before ORDER BY start_at LIMIT @max);",

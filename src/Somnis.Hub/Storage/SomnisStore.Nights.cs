@@ -157,6 +157,42 @@ internal sealed partial class SomnisStore : INightStore
         return result;
     }
 
+    public IReadOnlyList<FinishedNight> FinishedNights()
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        // Columns only (no JSON): a store kept for 400 days holds hundreds of thousands of nights, all read at start-up.
+        cmd.CommandText = """
+            SELECT id, facility, bed, sleeper_id, night_date, start_ms, end_ms, tst_min FROM nights
+            WHERE end_ms IS NOT NULL AND tst_min IS NOT NULL ORDER BY start_ms;
+            """;
+        using var r = cmd.ExecuteReader();
+        var result = new List<FinishedNight>();
+        while (r.Read())
+        {
+            result.Add(new FinishedNight(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), ParseDate(r.GetString(4)),
+                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)), r.GetDouble(7)));
+        }
+
+        return result;
+    }
+
+    public IReadOnlyList<NightRecord> LatestFinishedNights(int perSleeper) => ReadNights(
+        """
+        WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY sleeper_id ORDER BY start_ms DESC) AS n FROM nights
+                                     WHERE sleeper_id IS NOT NULL AND end_ms IS NOT NULL) WHERE n <= $per)
+        ORDER BY sleeper_id, start_ms DESC
+        """,
+        p => p.AddWithValue("$per", perSleeper));
+
+    public IReadOnlyList<NightRecord> NightsBetween(DateTimeOffset from, DateTimeOffset to) => ReadNights(
+        "WHERE start_ms >= $from AND start_ms < $to ORDER BY start_ms, facility, bed",
+        p =>
+        {
+            p.AddWithValue("$from", from.ToUnixTimeMilliseconds());
+            p.AddWithValue("$to", to.ToUnixTimeMilliseconds());
+        });
+
     public int PruneNights(DateTimeOffset before, int maxNights)
     {
         using var c = Open();

@@ -299,6 +299,55 @@ internal sealed partial class SomnisStore : IDisposable
         return points;
     }
 
+    /// <summary>
+    /// A bed's stored vitals after <paramref name="after"/> (device time, exclusive), oldest first, read as they are
+    /// enumerated: the history a restarted hub replays through a night's tracker. Only what detection reads is filled in
+    /// (sequence number, device time, interval, heart rate, activity, presence, stimulation); device times come back to the
+    /// millisecond, as stored.
+    /// </summary>
+    public IEnumerable<VitalsMessage> VitalsAfter(string facility, string bed, DateTimeOffset after)
+    {
+        using var c = Open();
+        // Through the native API, as AppendVitals, and only the columns detection reads: a restarted hub reads every open
+        // night's history before it is ready, and the data reader's per-column bookkeeping was most of that
+        // (docs/performance.md, "Restart").
+        var db = c.Handle!;
+        var rc = raw.sqlite3_prepare_v2(db, """
+            SELECT ts, seq, interval_s, heart_rate, activity_count, bed_presence, architect_stimulating
+            FROM vitals
+            WHERE bed = ?1 AND facility = ?2 AND ts > ?3
+            ORDER BY ts, seq;
+            """, out var stmt);
+        if (rc != raw.SQLITE_OK)
+        {
+            SqliteException.ThrowExceptionForRC(rc, db);
+        }
+
+        using (stmt)
+        {
+            raw.sqlite3_bind_text(stmt, 1, bed);
+            raw.sqlite3_bind_text(stmt, 2, facility);
+            raw.sqlite3_bind_int64(stmt, 3, after.ToUnixTimeMilliseconds());
+            while ((rc = raw.sqlite3_step(stmt)) == raw.SQLITE_ROW)
+            {
+                yield return new VitalsMessage
+                {
+                    Bed = bed, Ts = DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(stmt, 0)), Seq = raw.sqlite3_column_int64(stmt, 1),
+                    IntervalSeconds = raw.sqlite3_column_double(stmt, 2), HeartRate = Column(stmt, 3), ActivityCount = Column(stmt, 4),
+                    BedPresence = raw.sqlite3_column_type(stmt, 5) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(stmt, 5) != 0,
+                    ArchitectStimulating = raw.sqlite3_column_int64(stmt, 6) != 0,
+                };
+            }
+
+            if (rc != raw.SQLITE_DONE)
+            {
+                SqliteException.ThrowExceptionForRC(rc, db);
+            }
+        }
+
+        static double? Column(sqlite3_stmt stmt, int i) => raw.sqlite3_column_type(stmt, i) == raw.SQLITE_NULL ? null : raw.sqlite3_column_double(stmt, i);
+    }
+
     /// <summary>Deletes up to <paramref name="maxRows"/> vitals older than <paramref name="before"/> (device time).</summary>
     /// <returns>Rows deleted; call again while it returns <paramref name="maxRows"/>.</returns>
     public int PruneVitals(DateTimeOffset before, int maxRows)

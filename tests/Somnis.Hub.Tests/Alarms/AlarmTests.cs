@@ -5,7 +5,8 @@ namespace Somnis.Hub.Tests.Alarms;
 
 /// <summary>The alarm's JSON is the API's, the live feed's, the MQTT topic's, the webhook's and the store's: these are the
 /// exact documents the hub wrote before the record got named properties, so stored alarms load and clients see no change
-/// beyond the derived display fields (annunciated, sounding, rank, shelvingNeedsSupervisor) appended at the end.</summary>
+/// beyond the sleeper recorded at raise time (null in documents stored before it) and the derived display fields
+/// (annunciated, sounding, rank, shelvingNeedsSupervisor) appended at the end.</summary>
 public sealed class AlarmTests
 {
     private static readonly DateTimeOffset T = new(2026, 3, 1, 23, 40, 0, 123, TimeSpan.FromHours(1));
@@ -14,10 +15,10 @@ public sealed class AlarmTests
 
     private const string Minimal = """{"id":"a2","facility":"nexus","bed":null,"type":"edge-offline","priority":"medium","class":"technical","latching":false,"active":false,"acknowledged":false,"closed":true,"raisedAt":"2026-03-01T23:40:00.123+01:00","raisedEventTime":"2026-03-01T23:40:00.123+01:00","announcedAt":"2026-03-01T23:40:00.123+01:00","lastEventTime":"2026-03-01T23:40:00.123+01:00","clearedAt":null,"ackedBy":null,"ackedAt":null,"ackComment":null,"shelvedUntil":null,"shelvedBy":null,"shelveReason":null,"suppressed":false,"parentId":null,"assignedTo":null,"occurrences":1,"chattering":false,"escalation":0,"summary":"","evidence":null,"beds":null,"state":"cleared","triggerSeq":null}""";
 
-    // What the hub writes now: the same documents with the derived fields the dashboard reads instead of re-deriving rules.
-    private static readonly string FullNow = Full[..^1] + ""","annunciated":false,"sounding":false,"rank":3,"shelvingNeedsSupervisor":true}""";
+    // What the hub writes now: the same documents with the sleeper and the derived fields the dashboard reads instead of re-deriving rules.
+    private static readonly string FullNow = Full[..^1] + ""","sleeper":null,"annunciated":false,"sounding":false,"rank":3,"shelvingNeedsSupervisor":true}""";
 
-    private static readonly string MinimalNow = Minimal[..^1] + ""","annunciated":false,"sounding":false,"rank":2,"shelvingNeedsSupervisor":false}""";
+    private static readonly string MinimalNow = Minimal[..^1] + ""","sleeper":null,"annunciated":false,"sounding":false,"rank":2,"shelvingNeedsSupervisor":false}""";
 
     private static Alarm FullAlarm() => new()
     {
@@ -53,6 +54,17 @@ public sealed class AlarmTests
         Assert.Equal(31.5, full.Evidence!.Value.GetProperty("minutes").GetDouble());
         Assert.Equal(FullAlarm() with { Evidence = full.Evidence, Beds = full.Beds }, full);
         Assert.Equal(MinimalAlarm(), JsonSerializer.Deserialize(Minimal, HubJsonContext.Default.Alarm));
+    }
+
+    [Fact]
+    public void An_alarm_raised_with_a_sleeper_admitted_names_them_and_loads_back()
+    {
+        var alarm = FullAlarm() with { Sleeper = new Somnis.Hub.Sleepers.SleeperRef("ada", "Ada Lovelace") };
+        var json = JsonSerializer.Serialize(alarm, HubJsonContext.Default.Alarm);
+        Assert.Contains(""","triggerSeq":4711,"sleeper":{"id":"ada","name":"Ada Lovelace"},"annunciated":false,""", json, StringComparison.Ordinal);
+        var loaded = JsonSerializer.Deserialize(json, HubJsonContext.Default.Alarm)!;
+        Assert.Equal(alarm.Sleeper, loaded.Sleeper);
+        Assert.Equal(json, JsonSerializer.Serialize(loaded, HubJsonContext.Default.Alarm));
     }
 
     [Fact]

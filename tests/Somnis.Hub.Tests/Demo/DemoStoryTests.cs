@@ -30,6 +30,9 @@ public sealed class DemoStoryTests : IDisposable
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly List<TempStore> _stores = [];
 
+    /// <summary>The live path's ledger of the last story made (<see cref="Story"/>).</summary>
+    private SleeperLedger? _ledger;
+
     public void Dispose()
     {
         _services.Dispose();
@@ -54,8 +57,11 @@ public sealed class DemoStoryTests : IDisposable
         var writer = new NightWriter(db.Store, Options.Create(new StorageOptions { FlushInterval = TimeSpan.Zero }), time,
             _services.GetRequiredService<IMeterFactory>(), NullLogger<NightWriter>.Instance);
         var dashboard = Options.Create(new DashboardOptions { TimeZone = Zone });
-        var story = new DemoStory(db.Store, db.Store, new NightRecorder(writer, dashboard), writer, Options.Create(new DemoOptions { HistoryNights = nights }),
-            Options.Create(edge), Options.Create(new DetectionOptions()), dashboard, time, new EdgeStartGate("test"), NullLogger<DemoStory>.Instance);
+        var detection = Options.Create(new DetectionOptions());
+        _ledger = new SleeperLedger(db.Store, db.Store, detection);
+        _ledger.Load();
+        var story = new DemoStory(db.Store, db.Store, new NightRecorder(writer, dashboard, _ledger), writer, _ledger, Options.Create(new DemoOptions { HistoryNights = nights }),
+            Options.Create(edge), detection, dashboard, time, new EdgeStartGate("test"), NullLogger<DemoStory>.Instance);
         return (db, story, edge);
     }
 
@@ -101,6 +107,10 @@ public sealed class DemoStoryTests : IDisposable
                 Assert.Equal(sleeper.ProgramOn(n.NightDate), n.Program);
                 Assert.NotNull(n.Metrics);
             });
+
+            // The live path knows the sleeper in their bed, and their past nights count for the debt tonight starts from.
+            Assert.Equal(new SleeperRef(sleeper.Id, sleeper.Name), _ledger!.Current(admission.Facility, admission.Bed));
+            Assert.Equal(SleeperDebt.Compute(nights, NightMetrics.DefaultNeedHours), _ledger.Debt(sleeper.Id, admission.Facility, admission.Bed));
         }
 
         // Architect users have both kinds of nights for the study: stimulated for at least 30 min, and not at all.

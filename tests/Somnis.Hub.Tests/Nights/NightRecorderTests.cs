@@ -135,12 +135,15 @@ public sealed class NightRecorderTests : IDisposable
         using var w = writer;
         var key = recorder.Started("nexus", "bed-01", SimulatedNight.Evening);
         recorder.Assessment(key, new AssessmentUpdate(AssessmentTypes.SustainedArousal, "nexus", "bed-01", true, SimulatedNight.Evening.AddHours(1), "HR up", null));
+        recorder.Progress(key, StoredNights.Metrics(60, 0));
         Drain(writer);
+        Assert.Single(_db.Store.FindNight(key.Id)!.Assessments);
 
         var (restarted, writer2) = Create();
         using var w2 = writer2;
         restarted.Resume(_db.Store.OpenNights().Single());
         restarted.Assessment(key, new AssessmentUpdate(AssessmentTypes.SustainedArousal, "nexus", "bed-01", false, SimulatedNight.Evening.AddHours(2), "cleared", null));
+        restarted.Progress(key, StoredNights.Metrics(120, 0));
         Drain(writer2);
         var a = Assert.Single(_db.Store.FindNight(key.Id)!.Assessments);
         Assert.Equal((SimulatedNight.Evening.AddHours(1), SimulatedNight.Evening.AddHours(2)), (a.Start, a.End!.Value));

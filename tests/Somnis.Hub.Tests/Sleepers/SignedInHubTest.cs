@@ -4,7 +4,8 @@ namespace Somnis.Hub.Tests.Sleepers;
 /// fills it before each test.</summary>
 public abstract class SignedInHubTest : IAsyncLifetime
 {
-    private protected SignedInHubTest(Dictionary<string, string?>? settings = null) => Hub = new HubFactory(settings);
+    private protected SignedInHubTest(Dictionary<string, string?>? settings = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null) =>
+        Hub = new HubFactory(settings, services);
 
     private protected HubFactory Hub { get; }
 

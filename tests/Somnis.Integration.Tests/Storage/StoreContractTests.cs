@@ -389,6 +389,51 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
+    public void The_live_path_reads_finished_totals_each_sleepers_newest_finished_nights_and_the_nights_in_a_time_range()
+    {
+        CreateSleeper("ada");
+        CreateSleeper("ben", SleepProgram.Companions);
+        Admit("ada", "bed-01", T0.AddDays(-10));
+        Admit("ben", "bed-02", T0.AddDays(-10));
+        for (var d = 0; d < 4; d++)
+        {
+            WriteNight("bed-01", T0.AddDays(d), 400 + d, 0);
+        }
+
+        WriteNight("bed-02", T0.AddHours(1), 450, 0);
+        // The baseline a sleeper's next nights start from is part of the metrics and must come back.
+        var baseline = new SleeperPrior(52.5, 9.25, 3.5);
+        var withBaseline = new NightKey("nexus", "bed-02", T0.AddDays(1));
+        Nights.WriteNights([new NightChange(withBaseline, new DateOnly(2026, 3, 2), [], Metrics(455, 0) with { Baseline = baseline }, null, T0.AddDays(1).AddHours(8))],
+            T0.AddDays(1).AddHours(8));
+        WriteNight("bed-03", T0.AddHours(2), 300, 0); // unassigned (filed under its UTC date here: 2026-03-02)
+        Nights.WriteNights([new NightChange(new NightKey("nexus", "bed-04", T0), new DateOnly(2026, 3, 1), [], null, null, T0.AddHours(8))], T0); // no metrics
+        Nights.WriteNights([new NightChange(new NightKey("nexus", "bed-01", T0.AddDays(5)), new DateOnly(2026, 3, 6), [], Metrics(100, 0), null, null)], T0); // going on
+
+        // Finished nights with metrics, oldest first, as columns: unassigned ones too (a bed's own debt).
+        var finished = Nights.FinishedNights();
+        Assert.Equal([T0, T0.AddHours(1), T0.AddHours(2), T0.AddDays(1), T0.AddDays(1), T0.AddDays(2), T0.AddDays(3)], finished.Select(n => n.Start));
+        Assert.Equal(new FinishedNight(new NightKey("nexus", "bed-01", T0).Id, "nexus", "bed-01", "ada", new DateOnly(2026, 3, 1), T0, T0.AddHours(8), 400),
+            finished[0]);
+        Assert.Equal(new FinishedNight(new NightKey("nexus", "bed-03", T0.AddHours(2)).Id, "nexus", "bed-03", null, new DateOnly(2026, 3, 2), T0.AddHours(2),
+            T0.AddHours(10), 300), finished[2]);
+
+        // Each sleeper's newest finished nights (at most 2 here), by sleeper id, newest first; unassigned and open ones not.
+        var latest = Nights.LatestFinishedNights(2);
+        Assert.Equal([("ada", T0.AddDays(3)), ("ada", T0.AddDays(2)), ("ben", T0.AddDays(1)), ("ben", T0.AddHours(1))],
+            latest.Select(n => (n.SleeperId!, n.Start)));
+        Assert.Equal(baseline, latest[2].Metrics!.Baseline);
+        Assert.Equal(Metrics(403, 0), latest[0].Metrics);
+        Assert.Empty(Nights.LatestFinishedNights(0));
+
+        // Every bed's nights that started in [from, to), open ones included, oldest first.
+        Assert.Equal([("bed-01", T0), ("bed-04", T0), ("bed-02", T0.AddHours(1)), ("bed-03", T0.AddHours(2))],
+            Nights.NightsBetween(T0, T0.AddDays(1)).Select(n => (n.Bed, n.Start)));
+        Assert.Equal([("bed-01", T0.AddDays(5))], Nights.NightsBetween(T0.AddDays(4), T0.AddDays(6)).Select(n => (n.Bed, n.Start)));
+        Assert.Empty(Nights.NightsBetween(T0.AddDays(6), T0.AddDays(7)));
+    }
+
+    [Fact]
     public void Retention_deletes_old_nights_with_their_epochs_in_bounded_steps()
     {
         var old = Enumerable.Range(0, 3).Select(d => WriteNight("bed-01", T0.AddDays(-500 + d), 400, 0)).ToList();
