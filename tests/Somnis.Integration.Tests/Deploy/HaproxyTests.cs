@@ -65,7 +65,8 @@ public sealed class HaproxyTests(ITestOutputHelper output)
             using var feed = await client.GetAsync(new Uri("/api/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
             Assert.Equal(("hub1", HttpStatusCode.OK), (Server(feed), feed.StatusCode));
             var stream = new StreamReader(await feed.Content.ReadAsStreamAsync());
-            Assert.Contains("hello", await ReadEventAsync(stream), StringComparison.Ordinal);
+            // The feed's first event names the node that serves it (the dashboard compares it after a reconnection).
+            Assert.Contains("\"node\":\"hub1\"", await ReadEventAsync(stream), StringComparison.Ordinal);
 
             var clock = Stopwatch.StartNew();
             hub1.Process.Kill();
@@ -88,7 +89,7 @@ public sealed class HaproxyTests(ITestOutputHelper output)
                 "a new live-feed connection through HAProxy to reach hub2");
             using (reconnected)
             {
-                Assert.Contains("hello", await ReadEventAsync(new StreamReader(await reconnected.Content.ReadAsStreamAsync())), StringComparison.Ordinal);
+                Assert.Contains("\"node\":\"hub2\"", await ReadEventAsync(new StreamReader(await reconnected.Content.ReadAsStreamAsync())), StringComparison.Ordinal);
             }
 
             output.WriteLine($"live feed on hub2 {clock.Elapsed.TotalSeconds:0.0} s after hub1 was killed");
@@ -105,7 +106,7 @@ public sealed class HaproxyTests(ITestOutputHelper output)
     {
         var port = Net.FreePort();
         var process = DotnetProcess.Start(RepoPaths.HubDll, [
-            "serve", "--urls", $"https://127.0.0.1:{port}", "--data", Path.Combine(dir, name), .. https,
+            "serve", "--node", name, "--urls", $"https://127.0.0.1:{port}", "--data", Path.Combine(dir, name), .. https,
             "--Broker:EmbeddedPort", Net.FreePort().ToString(CultureInfo.InvariantCulture), "--Transport:TrustedProxies:0", "127.0.0.1",
             "--Auth:Users:0:Name", "sam", "--Auth:Users:0:Role", Roles.Supervisor, "--Auth:Users:0:PasswordHash", Passwords.Hash(Password), .. args]);
         return new Hub(process, port);
