@@ -10,6 +10,9 @@ namespace Somnis.Hub;
 /// <summary>Source-generated JSON for the hub's API and live feed (camelCase, nulls written as null).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(BedSummary))]
+[JsonSerializable(typeof(Somnis.Hub.Cluster.StandbyRefusal))]
+[JsonSerializable(typeof(Somnis.Hub.Cluster.FeedHello))]
+[JsonSerializable(typeof(Somnis.Hub.Cluster.ClusterView))]
 [JsonSerializable(typeof(IReadOnlyList<BedSummary>))]
 [JsonSerializable(typeof(IngestionStats))]
 [JsonSerializable(typeof(UserInfo))]

@@ -318,4 +318,45 @@ internal static partial class Log
 
     [LoggerMessage(761, LogLevel.Error, "A user change could not be stored; nothing changed")]
     public static partial void UserStoreFailed(ILogger logger, Exception exception);
+
+    // ---- cluster (Cluster/, docs/high-availability.md) ---------------------------------------------------------------
+
+    [LoggerMessage(910, LogLevel.Information, "Lease acquired: node {Node} is active (term {Term})")]
+    public static partial void LeaseAcquired(ILogger logger, string node, long term);
+
+    [LoggerMessage(911, LogLevel.Information, "Lease lost: node {Node} steps down ({Reason}); role {Role}")]
+    public static partial void LeaseLost(ILogger logger, string node, string reason, string role);
+
+    [LoggerMessage(912, LogLevel.Information, "Lease renewed again: node {Node} is active again under the same term {Term}; what it held is written and sent")]
+    public static partial void LeaseRenewedAgain(ILogger logger, string node, long term);
+
+    [LoggerMessage(913, LogLevel.Information, "Lease released: node {Node} gives up term {Term} as it stops; a standby takes over at once")]
+    public static partial void LeaseReleased(ILogger logger, string node, long term);
+
+    [LoggerMessage(914, LogLevel.Warning, "Lease: node {Node} cannot reach the shared store ({Reason}); an active node stops acting at its deadline")]
+    public static partial void LeaseStoreUnreachable(ILogger logger, string node, string reason);
+
+    [LoggerMessage(915, LogLevel.Information, "Lease: node {Node} reaches the shared store again")]
+    public static partial void LeaseStoreReachable(ILogger logger, string node);
+
+    [LoggerMessage(916, LogLevel.Error, "Lease round failed; the next round tries again")]
+    public static partial void LeaseRoundFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(917, LogLevel.Information, "Takeover by node {Node} (term {Term}): {Open} open alarms loaded from the store, {Raised} conditions that hold raised")]
+    public static partial void TakeoverLoaded(ILogger logger, string node, long term, int open, int raised);
+
+    [LoggerMessage(918, LogLevel.Warning, "Write refused by the fence ({Reason}): {Count} alarm changes of a node that is no longer active are dropped, not notified")]
+    public static partial void AlarmChangesFenced(ILogger logger, string reason, int count);
+
+    [LoggerMessage(919, LogLevel.Critical, "Another hub named '{Node}' is running (instance {Instance}, seen {Age:0.0} s ago by the store): every node needs its own name. Set Hub:Node (--node NAME). The hub stops")]
+    public static partial void NodeNameTaken(ILogger logger, string node, string instance, double age);
+
+    [LoggerMessage(920, LogLevel.Information, "Node {Node} waits for the row of its previous run to age ({Age:0.0} s since its last heartbeat)")]
+    public static partial void NodeNameWaiting(ILogger logger, string node, double age);
+
+    [LoggerMessage(921, LogLevel.Information, "Cluster: node {Node} (instance {Instance}) joins as standby; lease time {LeaseTime}, renewed every {RenewEvery}")]
+    public static partial void ClusterJoined(ILogger logger, string node, string instance, TimeSpan leaseTime, TimeSpan renewEvery);
+
+    [LoggerMessage(922, LogLevel.Critical, "Cluster start failed: the shared store cannot be used ({Reason}). The hub stops")]
+    public static partial void ClusterJoinFailed(ILogger logger, string reason, Exception exception);
 }

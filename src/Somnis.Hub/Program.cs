@@ -4,6 +4,7 @@ using Somnis.Hub;
 using Somnis.Hub.Alarms;
 using Somnis.Hub.Api;
 using Somnis.Hub.Auth;
+using Somnis.Hub.Cluster;
 using Somnis.Hub.Dashboard;
 using Somnis.Hub.Demo;
 using Somnis.Hub.Detection;
@@ -43,6 +44,7 @@ static async Task<int> RunHubAsync(string[] configuration, bool demo, Cancellati
     builder.AddNights();
     builder.AddStudy();
     builder.AddAlarms();
+    builder.AddCluster();
     builder.AddIngestion();
     builder.AddDashboard();
     builder.AddDashboardPages();
@@ -63,12 +65,19 @@ static async Task<int> RunHubAsync(string[] configuration, bool demo, Cancellati
         return Switches.Usage;
     }
 
+    // Cookie keys shared, the node's name free among the running hubs (docs/high-availability.md).
+    if (!await ClusterStartup.JoinAsync(app.Services, cancellationToken))
+    {
+        return Switches.Usage;
+    }
+
     app.UseTransportSecurity();
     app.UseResponseCompression();
     app.UseRateLimiter();
     app.UseAuthentication();
     app.UseUserSessions();
     app.UseAuthorization();
+    app.UseClusterGate();
     app.UseDefaultFiles();
     app.UseStaticFiles();
     app.MapSomnisHealth();
@@ -81,6 +90,7 @@ static async Task<int> RunHubAsync(string[] configuration, bool demo, Cancellati
     app.MapNightsApi();
     app.MapStudyApi();
     app.MapLiveFeed();
+    app.MapClusterApi();
     app.MapDashboardPages();
     app.MapPrometheusScrapingEndpoint("/metrics");
 

@@ -8,6 +8,7 @@ using Somnis.Hub.Alarms;
 using Somnis.Hub.Auth;
 using Somnis.Hub.Beds;
 using Somnis.Hub.Broker;
+using Somnis.Hub.Cluster;
 using Somnis.Hub.Dashboard;
 using Somnis.Hub.Demo;
 using Somnis.Hub.Detection;
@@ -42,7 +43,7 @@ internal static class SettingsCatalog
     public static readonly Type[] Sections =
     [
         typeof(HubOptions), typeof(BrokerOptions), typeof(DeliveryOptions), typeof(BedOptions), typeof(DetectionOptions),
-        typeof(AlarmOptions), typeof(StorageOptions), typeof(StoreOptions), typeof(InfluxOptions), typeof(AuthOptions), typeof(SignInOptions),
+        typeof(AlarmOptions), typeof(StorageOptions), typeof(StoreOptions), typeof(HaOptions), typeof(InfluxOptions), typeof(AuthOptions), typeof(SignInOptions),
         typeof(DashboardOptions), typeof(TransportOptions), typeof(StudyOptions), typeof(DemoOptions), typeof(EdgeOptions),
     ];
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Somnis.Hub.Broker;
+using Somnis.Hub.Cluster;
 using Somnis.Hub.Dashboard;
 using Somnis.Hub.Detection;
 using Somnis.Hub.Ingestion;
@@ -35,7 +36,8 @@ internal static class AlarmComposition
 }
 
 /// <summary>At start-up (after the store is migrated, before ingestion): loads open alarms and interlock requests and
-/// connects the engine to detection and to the notifiers.</summary>
+/// connects the engine to detection and to the notifiers. With HA on the engine starts as a standby's (in memory only) and
+/// follows the node's role: a takeover reloads alarms and interlock requests from the store (docs/high-availability.md).</summary>
 internal sealed class AlarmStartup(
     AlarmEngine engine,
     ArchitectInterlock interlock,
@@ -43,10 +45,19 @@ internal sealed class AlarmStartup(
     HubPublisher publisher,
     AlarmWebhook webhook,
     LiveFeed feed,
-    IOptions<AlarmOptions> options) : IHostedService
+    IOptions<AlarmOptions> options,
+    ClusterRole role,
+    ILogger<AlarmStartup> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (role.Enabled)
+        {
+            engine.Shadow();
+            role.TakingOver += TakeOver;
+            role.RoleChanged += OnRoleChanged;
+        }
+
         engine.Load();
         interlock.Load();
         detection.Changed += engine.OnAssessment;
@@ -69,7 +80,24 @@ internal sealed class AlarmStartup(
     public Task StopAsync(CancellationToken cancellationToken)
     {
         detection.Changed -= engine.OnAssessment;
+        role.TakingOver -= TakeOver;
+        role.RoleChanged -= OnRoleChanged;
         return Task.CompletedTask;
+    }
+
+    private void TakeOver(long term)
+    {
+        var (loaded, raised) = engine.TakeOver(role.Node);
+        interlock.Load();
+        Log.TakeoverLoaded(logger, role.Node, term, loaded, raised);
+    }
+
+    private void OnRoleChanged(HubRole before, HubRole now)
+    {
+        if (now == HubRole.Standby)
+        {
+            engine.Shadow();
+        }
     }
 
     /// <summary><c>somnis/{facility}/alarms/{id}</c>, retained while the alarm is open; on return to normal the final state

@@ -78,6 +78,38 @@ internal sealed class AlarmEngine : IVitalsRecorder
         }
     }
 
+    /// <summary>A standby (docs/high-availability.md, "Roles"): from now on changes stay in memory, nothing is stored or
+    /// notified, operator actions are refused.</summary>
+    public void Shadow()
+    {
+        lock (_sync)
+        {
+            _alarms.Mode = AlarmMode.Shadow;
+        }
+    }
+
+    /// <summary>
+    /// This node takes over as the active of several (under the new lease term, which already fences its writes): the open
+    /// alarms are loaded from the store in place of what it kept in memory (<see cref="AlarmStateMachine.TakeOver"/>), the
+    /// conditions that hold without an open alarm are raised, and from now on changes are stored, then notified.
+    /// </summary>
+    /// <returns>How many alarms were loaded and how many raised.</returns>
+    public (int Loaded, int Raised) TakeOver(string node)
+    {
+        var stored = _store.LoadOpen();
+        lock (_sync)
+        {
+            var raises = _rules.TakeOver(stored, node);
+            _alarms.Mode = AlarmMode.ActingAfterStore;
+            if (raises.Count > 0)
+            {
+                _alarms.Commit(raises, CommitMode.System);
+            }
+
+            return (stored.Count, raises.Count);
+        }
+    }
+
     // ---- queries ------------------------------------------------------------------------------------------------
 
     /// <summary>The open alarms, newest first.</summary>

@@ -57,6 +57,35 @@ internal sealed class AlarmStateMachine
         }
     }
 
+    /// <summary>
+    /// A takeover (docs/high-availability.md, "Takeover"): the store's open alarms replace what this node kept in memory as a
+    /// standby, so what the old active raised, acknowledged, commented and escalated carries on as stored. A condition this
+    /// node saw holding with no open alarm in the store (the old active had not stored it, or never raised it) is raised now,
+    /// as this node's own alarm.
+    /// </summary>
+    /// <returns>The raises to commit.</returns>
+    public IReadOnlyList<AlarmChange> TakeOver(IReadOnlyList<Alarm> stored, string node)
+    {
+        var shadow = _alarms.All.ToList();
+        _alarms.Clear();
+        Load(stored);
+        var now = _time.GetUtcNow();
+        var raises = new List<AlarmChange>();
+        foreach (var a in shadow.Where(a => a.Active && _alarms.Get(a.Key) is null))
+        {
+            var raised = a with
+            {
+                AnnouncedAt = now, Acknowledged = false, Escalation = 0,
+                ParentId = a.ParentId is { } p && (stored.Any(s => s.Id == p) || shadow.Any(s => s.Id == p && s.Active)) ? p : null,
+            };
+            raises.Add(new AlarmChange(raised, [Audit(raised, "raised", $"{a.Summary} (held at takeover by node {node})", a.RaisedEventTime)]));
+            _raised.Add(1, new KeyValuePair<string, object?>("type", a.Type), new KeyValuePair<string, object?>("priority", a.Priority));
+            Log.AlarmRaised(_logger, raised.Id, a.Type, raised.Priority, raised.Bed ?? a.Facility);
+        }
+
+        return raises;
+    }
+
     /// <summary>Applies one observation of an enabled type: late-data rule, on-delay, off-delay, raise, clear, evidence update.</summary>
     public Alarm? Observe(ConditionInput input, AlarmOptions o)
     {

@@ -36,7 +36,7 @@ internal sealed class AlarmStoreWriter : IBeforeAcknowledge, IDisposable
     private readonly ILogger<AlarmStoreWriter> _logger;
     private readonly TimeProvider _time;
     private readonly Counter<long> _failures;
-    private readonly Queue<AlarmChange> _queue = new();
+    private readonly Queue<Pending> _queue = new();
     private readonly Lock _write = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly CancellationTokenSource _stop = new();
@@ -73,9 +73,11 @@ internal sealed class AlarmStoreWriter : IBeforeAcknowledge, IDisposable
     }
 
     /// <summary>Queues a change; written within moments, after every change queued before it.</summary>
-    public void Enqueue(Alarm? alarm, IReadOnlyList<AuditEntry> audit)
+    /// <param name="committed">Called with the alarm once it is stored (with HA on, notifications go out only then:
+    /// docs/high-availability.md, "Notifications"); not called when the store's fence refuses it.</param>
+    public void Enqueue(Alarm? alarm, IReadOnlyList<AuditEntry> audit, Action<Alarm>? committed = null)
     {
-        AlarmChange? dropped = null;
+        Pending? dropped = null;
         lock (_queue)
         {
             if (_queue.Count >= MaxKept)
@@ -85,12 +87,12 @@ internal sealed class AlarmStoreWriter : IBeforeAcknowledge, IDisposable
                 dropped = _queue.Dequeue();
             }
 
-            _queue.Enqueue(new AlarmChange(alarm, audit));
+            _queue.Enqueue(new Pending(new AlarmChange(alarm, audit), committed));
         }
 
         if (dropped is not null)
         {
-            Failed(dropped.Alarm, new InvalidOperationException($"more than {MaxKept} alarm changes waiting for an unreachable store: the oldest is dropped"));
+            Failed(dropped.Change.Alarm, new InvalidOperationException($"more than {MaxKept} alarm changes waiting for an unreachable store: the oldest is dropped"));
         }
 
         _signal.Release();
@@ -224,7 +226,7 @@ internal sealed class AlarmStoreWriter : IBeforeAcknowledge, IDisposable
 
         while (true)
         {
-            List<AlarmChange> batch;
+            List<Pending> batch;
             lock (_queue)
             {
                 if (_queue.Count == 0)
@@ -232,7 +234,7 @@ internal sealed class AlarmStoreWriter : IBeforeAcknowledge, IDisposable
                     return null;
                 }
 
-                batch = new List<AlarmChange>(Math.Min(_queue.Count, MaxBatch));
+                batch = new List<Pending>(Math.Min(_queue.Count, MaxBatch));
                 while (batch.Count < MaxBatch && _queue.TryDequeue(out var c))
                 {
                     batch.Add(c);
@@ -241,8 +243,15 @@ internal sealed class AlarmStoreWriter : IBeforeAcknowledge, IDisposable
 
             try
             {
-                _store.SaveMany(batch);
+                _store.SaveMany([.. batch.Select(p => p.Change)]);
                 Reachable();
+                Committed(batch);
+            }
+            catch (Cluster.FencedException ex)
+            {
+                // This node no longer holds the lease: the active decides now. Dropped, never notified.
+                Reachable();
+                Log.AlarmChangesFenced(_logger, ex.Message, batch.Count);
             }
             catch (Exception ex) when (IsUnreachable(ex))
             {
@@ -257,8 +266,9 @@ internal sealed class AlarmStoreWriter : IBeforeAcknowledge, IDisposable
                     var c = batch[i];
                     try
                     {
-                        _store.Save(c.Alarm, c.Audit);
+                        _store.Save(c.Change.Alarm, c.Change.Audit);
                         Reachable();
+                        Committed([c]);
                     }
                     catch (Exception one) when (IsUnreachable(one))
                     {
@@ -266,7 +276,9 @@ internal sealed class AlarmStoreWriter : IBeforeAcknowledge, IDisposable
                     }
                     catch (Exception one) when (one is DbException or IOException)
                     {
-                        Failed(c.Alarm, one);
+                        // As without a store: the alarm has changed and is notified, though not stored.
+                        Failed(c.Change.Alarm, one);
+                        Committed([c]);
                     }
                 }
             }
@@ -276,7 +288,7 @@ internal sealed class AlarmStoreWriter : IBeforeAcknowledge, IDisposable
     private static bool IsUnreachable(Exception ex) => ex is DbException { IsTransient: true };
 
     /// <summary>Puts <paramref name="unwritten"/> back at the head of the queue, in order, and schedules the next attempt.</summary>
-    private Exception Unreachable(List<AlarmChange> unwritten, Exception ex)
+    private Exception Unreachable(List<Pending> unwritten, Exception ex)
     {
         int queued;
         lock (_queue)
@@ -308,6 +320,26 @@ internal sealed class AlarmStoreWriter : IBeforeAcknowledge, IDisposable
         return ex;
     }
 
+    /// <summary>Tells each stored change's listener (notifications after the commit); one that throws costs the others nothing.</summary>
+    private void Committed(List<Pending> written)
+    {
+        foreach (var p in written)
+        {
+            if (p.Committed is { } committed && p.Change.Alarm is { } alarm)
+            {
+                try
+                {
+                    committed(alarm);
+                }
+                catch (Exception ex)
+                {
+                    // By design: a failing notifier must not undo or block the stored change.
+                    Log.AlarmNotifyFailed(_logger, alarm.Id, ex);
+                }
+            }
+        }
+    }
+
     private void Reachable()
     {
         if (_unreachable is not null)
@@ -323,4 +355,7 @@ internal sealed class AlarmStoreWriter : IBeforeAcknowledge, IDisposable
         _failures.Add(1);
         Log.AlarmStoreFailed(_logger, alarm?.Id ?? "(batch)", ex);
     }
+
+    /// <summary>A queued change and who is told once it is stored.</summary>
+    private sealed record Pending(AlarmChange Change, Action<Alarm>? Committed);
 }

@@ -26,7 +26,8 @@ public sealed record InterlockView(
 /// rule) asks for pause or resume; the hub publishes a <see cref="CommandMessage"/> retained on the bed's <c>cmd</c> topic,
 /// audits it, and watches the edge's data until the reported interlock state matches (audited as confirmed).
 /// </summary>
-internal sealed class ArchitectInterlock(AlarmEngine engine, IAlarmStore store, HubPublisher publisher, BedRegistry beds, TimeProvider time, ILogger<ArchitectInterlock> logger)
+internal sealed class ArchitectInterlock(AlarmEngine engine, IAlarmStore store, HubPublisher publisher, BedRegistry beds, TimeProvider time, ILogger<ArchitectInterlock> logger,
+    Cluster.ClusterRole? role = null)
 {
     public const string AutoRule = "auto-rule";
     private readonly Lock _sync = new();
@@ -39,6 +40,7 @@ internal sealed class ArchitectInterlock(AlarmEngine engine, IAlarmStore store, 
     {
         lock (_sync)
         {
+            _requests.Clear();
             foreach (var r in store.LoadInterlocks())
             {
                 _requests[(r.Facility, r.Bed)] = r;
@@ -49,6 +51,12 @@ internal sealed class ArchitectInterlock(AlarmEngine engine, IAlarmStore store, 
     /// <summary>Asks a bed's edge to engage (pause) or release (resume) the interlock. 404 for a bed the hub does not know.</summary>
     public (InterlockView? View, int Status, string? Error) Request(string bedId, string? facility, bool engage, string user, string? reason)
     {
+        if (role is { IsActive: false })
+        {
+            // Only the active hub commands edges (a standby's automatic rule, or an action that got past the API's gate).
+            return (null, 503, $"this hub is not active ({role.RoleName}); the active hub takes commands");
+        }
+
         if (reason is { Length: > 500 })
         {
             return (null, 400, "reason is longer than 500 characters");
@@ -116,6 +124,12 @@ internal sealed class ArchitectInterlock(AlarmEngine engine, IAlarmStore store, 
     /// <summary>Compares each open request with what the edge reports; the first match is audited as confirmed.</summary>
     internal void Check(IReadOnlyList<BedSummary> all)
     {
+        if (role is { IsActive: false })
+        {
+            // The active records confirmations; a standby reloads the requests when it takes over.
+            return;
+        }
+
         foreach (var bed in all)
         {
             InterlockRequest? confirmed = null;

@@ -13,6 +13,21 @@ internal enum CommitMode
     Operator,
 }
 
+/// <summary>Whether this hub's alarm changes take effect outside it (docs/high-availability.md, "Roles").</summary>
+internal enum AlarmMode
+{
+    /// <summary>The only hub: changes are stored and notified at once (notifications do not wait for the store).</summary>
+    Acting,
+
+    /// <summary>The active of several hubs: a system change is notified only once it is stored under this node's lease term,
+    /// so a change the store refuses (a stale node) or never received (killed first) is never announced by it.</summary>
+    ActingAfterStore,
+
+    /// <summary>A standby: changes live in memory only (it knows what holds); nothing is stored or notified, and an operator
+    /// action is refused.</summary>
+    Shadow,
+}
+
 /// <summary>
 /// The open alarms (at most one per <see cref="AlarmKey"/>) and the one way a new version of an alarm becomes current,
 /// <see cref="Commit(IReadOnlyList{AlarmChange}, CommitMode)"/>: stored as its <see cref="CommitMode"/> says, put in place
@@ -29,6 +44,9 @@ internal sealed class OpenAlarms(AlarmStoreWriter writer, ILogger logger)
 
     public int Count => _open.Count;
 
+    /// <summary>Set by the <see cref="AlarmEngine"/> under its lock when the node's role changes.</summary>
+    public AlarmMode Mode { get; set; } = AlarmMode.Acting;
+
     public IReadOnlyCollection<Alarm> All => _open.Values;
 
     public Alarm? Get(AlarmKey key) => _open.GetValueOrDefault(key);
@@ -44,7 +62,17 @@ internal sealed class OpenAlarms(AlarmStoreWriter writer, ILogger logger)
     /// <summary>Has the changes stored as <paramref name="mode"/> says, then makes each version current and notifies it.</summary>
     public void Commit(IReadOnlyList<AlarmChange> changes, CommitMode mode)
     {
-        if (mode == CommitMode.Operator)
+        var notifyNow = Mode == AlarmMode.Acting || mode == CommitMode.Operator;
+        if (Mode == AlarmMode.Shadow)
+        {
+            if (mode == CommitMode.Operator)
+            {
+                throw new InvalidOperationException("this hub is a standby: operator actions are taken by the active hub");
+            }
+
+            notifyNow = false;
+        }
+        else if (mode == CommitMode.Operator)
         {
             writer.SaveNow(changes);
         }
@@ -52,7 +80,7 @@ internal sealed class OpenAlarms(AlarmStoreWriter writer, ILogger logger)
         {
             foreach (var c in changes)
             {
-                writer.Enqueue(c.Alarm, c.Audit);
+                writer.Enqueue(c.Alarm, c.Audit, Mode == AlarmMode.ActingAfterStore ? Notify : null);
             }
         }
 
@@ -67,9 +95,15 @@ internal sealed class OpenAlarms(AlarmStoreWriter writer, ILogger logger)
                 _open[alarm.Key] = alarm;
             }
 
-            Notify(alarm);
+            if (notifyNow)
+            {
+                Notify(alarm);
+            }
         }
     }
+
+    /// <summary>Forgets every alarm (a takeover reloads them from the store).</summary>
+    public void Clear() => _open.Clear();
 
     private void Notify(Alarm alarm)
     {

@@ -12,7 +12,8 @@ namespace Somnis.Hub.Dashboard;
 /// sent at most every <see cref="Period"/>; a new client first gets every bed. A client too slow to keep up is
 /// disconnected; its browser reconnects by itself and starts again from a full snapshot, so nothing is shown stale.
 /// </summary>
-internal sealed class LiveFeed(BedRegistry beds, TimeProvider time, ILogger<LiveFeed> logger, AlarmEngine? alarms = null, ArchitectInterlock? interlock = null) : BackgroundService
+internal sealed class LiveFeed(BedRegistry beds, TimeProvider time, ILogger<LiveFeed> logger, AlarmEngine? alarms = null, ArchitectInterlock? interlock = null,
+    Cluster.ClusterRole? role = null) : BackgroundService
 {
     // One second: a bed's tile is at most a second behind (alarms do not wait for the tick). Each tick serialises every
     // changed bed, and with accelerated nights every bed changes on every tick, so the period sets the feed's share of
@@ -64,8 +65,10 @@ internal sealed class LiveFeed(BedRegistry beds, TimeProvider time, ILogger<Live
 
         try
         {
-            // A first event (hello) right away so proxies and browsers see the stream open.
-            yield return new SseItem<string>("connected", "hello");
+            // A first event right away so proxies and browsers see the stream open. It names the node and its role, so a
+            // dashboard that reconnects through a load balancer sees when it reached another hub (docs/high-availability.md).
+            var self = role ?? Cluster.ClusterRole.Single;
+            yield return new SseItem<string>(JsonSerializer.Serialize(new Cluster.FeedHello(self.Node, self.RoleName), HubJsonContext.Default.FeedHello), "connected");
             await foreach (var item in channel.Reader.ReadAllAsync(ct))
             {
                 yield return item;

@@ -24,14 +24,18 @@ internal static class HealthEndpoints
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteReport }).AllowAnonymous();
     }
 
-    /// <summary>Readiness as JSON: overall status and each check (broker, store, influx) with its description, so an
-    /// operator sees which part is down or degraded (503 when unhealthy, 200 when healthy or degraded).</summary>
+    /// <summary>Readiness as JSON: overall status, this node and its role (docs/high-availability.md: only an active or single
+    /// hub is ready), and each check (broker, store, influx, cluster) with its description, so an operator sees which part is
+    /// down or degraded (503 when unhealthy, 200 when healthy or degraded).</summary>
     private static async Task WriteReport(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json; charset=utf-8";
         await using var json = new System.Text.Json.Utf8JsonWriter(context.Response.Body, new System.Text.Json.JsonWriterOptions { Indented = true });
         json.WriteStartObject();
         json.WriteString("status", report.Status.ToString());
+        var role = context.RequestServices.GetService<Cluster.ClusterRole>() ?? Cluster.ClusterRole.Single;
+        json.WriteString("role", role.RoleName);
+        json.WriteString("node", role.Node);
         json.WriteStartObject("checks");
         foreach (var (name, entry) in report.Entries)
         {

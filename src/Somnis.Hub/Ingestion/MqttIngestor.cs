@@ -25,7 +25,8 @@ internal sealed class MqttIngestor(
     HubPublisher publisher,
     MqttConnectionMetrics metrics,
     TimeProvider time,
-    ILogger<MqttIngestor> logger) : BackgroundService
+    ILogger<MqttIngestor> logger,
+    Cluster.ClusterRole? role = null) : BackgroundService
 {
     // Messages applied and not yet acknowledged, of the current connection: a new connection starts a new queue, since
     // the broker redelivers what the old one did not acknowledge (and a checkpoint under way keeps the queue it counted).
@@ -120,8 +121,9 @@ internal sealed class MqttIngestor(
             try
             {
                 await Task.Delay(TimeSpan.FromSeconds(1), time, ct);
-                // While the hub reads nothing, missing numbers may just be waiting at the broker.
-                if (!Connected)
+                // While the hub reads nothing, missing numbers may just be waiting at the broker. Only the active hub asks
+                // edges for anything (docs/high-availability.md, "Roles").
+                if (!Connected || role is { IsActive: false })
                 {
                     continue;
                 }

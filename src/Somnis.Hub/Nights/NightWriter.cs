@@ -19,6 +19,7 @@ internal sealed class NightWriter : BackgroundService
 
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private readonly INightStore _store;
+    private readonly Cluster.ClusterRole? _role;
     private readonly TimeProvider _time;
     private readonly ILogger<NightWriter> _logger;
     private readonly TimeSpan _flushInterval;
@@ -31,9 +32,10 @@ internal sealed class NightWriter : BackgroundService
     private string? _failure;
     private DateTimeOffset? _failingSince;
 
-    public NightWriter(INightStore store, IOptions<StorageOptions> options, TimeProvider time, IMeterFactory meters, ILogger<NightWriter> logger)
+    public NightWriter(INightStore store, IOptions<StorageOptions> options, TimeProvider time, IMeterFactory meters, ILogger<NightWriter> logger, Cluster.ClusterRole? role = null)
     {
         _store = store;
+        _role = role;
         _time = time;
         _logger = logger;
         _flushInterval = options.Value.FlushInterval;
@@ -93,6 +95,13 @@ internal sealed class NightWriter : BackgroundService
         if (batch.Count == 0)
         {
             return 0;
+        }
+
+        if (_role?.Role == Cluster.HubRole.Standby)
+        {
+            // Only the active writes nights of record (docs/high-availability.md, "Roles"): a standby scores them hot and lets
+            // its changes go; once it takes over, its own changes (same night ids) are written.
+            return batch.Count;
         }
 
         try

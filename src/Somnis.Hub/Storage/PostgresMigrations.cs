@@ -166,6 +166,35 @@ internal static class PostgresMigrations
             -- Unique ignoring case: no 'Tess' beside 'tess'.
             CREATE UNIQUE INDEX users_name_nocase ON users (lower(name));
             """),
+        new(4, "lease of the active hub, hub nodes, cookie keys", """
+            -- The lease of the active hub (docs/high-availability.md, "Lease and fencing"): one row. term grows by one at every
+            -- acquisition and is the fencing token every shared write checks; times are the database's clock (now()).
+            CREATE TABLE lease (
+                name        text COLLATE "C" NOT NULL PRIMARY KEY,
+                holder      text COLLATE "C",                             -- node name, NULL when released
+                instance    text COLLATE "C",                             -- process of the holder (a restarted node is another)
+                term        bigint      NOT NULL DEFAULT 0,
+                acquired_at timestamptz,
+                renewed_at  timestamptz,
+                expires_at  timestamptz NOT NULL DEFAULT '-infinity'
+            );
+            INSERT INTO lease (name) VALUES ('active');
+            -- Every hub node that has run, with its last heartbeat (GET /api/cluster; two running nodes with one name are refused).
+            CREATE TABLE nodes (
+                node       text COLLATE "C" NOT NULL PRIMARY KEY,
+                instance   text COLLATE "C" NOT NULL,
+                url        text,
+                role       text        NOT NULL,
+                started_at timestamptz NOT NULL,
+                last_seen  timestamptz NOT NULL
+            );
+            -- ASP.NET Core Data Protection key ring, shared so a sign-in cookie of one node is valid on every node.
+            CREATE TABLE dataprotection_keys (
+                name       text COLLATE "C" NOT NULL PRIMARY KEY,
+                xml        text        NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -31,7 +31,7 @@ internal sealed partial class PostgresStore : IUserStore
         return true;
     });
 
-    public int SeedUsers(IReadOnlyList<StoredUser> users, IReadOnlyList<AuditEntry> audit) => Write((c, tx) =>
+    public int SeedUsers(IReadOnlyList<StoredUser> users, IReadOnlyList<AuditEntry> audit) => WriteUnfenced((c, tx) =>
     {
         Execute(c, tx, LockUsers);
         using (var count = new NpgsqlCommand("SELECT count(*) FROM users;", c, tx))
@@ -61,7 +61,7 @@ internal sealed partial class PostgresStore : IUserStore
         (c, tx) => Execute(c, tx, "UPDATE users SET password_hash = @hash, stamp = @stamp WHERE name = @name;",
             P("name", name), P("hash", passwordHash), P("stamp", stamp))) == UserWrite.Done;
 
-    public bool ReplaceHash(string name, string expectedHash, string newHash) => Write((c, tx) =>
+    public bool ReplaceHash(string name, string expectedHash, string newHash) => WriteUnfenced((c, tx) =>
         Execute(c, tx, "UPDATE users SET password_hash = @new WHERE name = @name AND password_hash = @expected;",
             P("name", name), P("expected", expectedHash), P("new", newHash)) == 1);
 

@@ -18,9 +18,12 @@ internal sealed partial class PostgresStore : IDisposable
     private const long MigrationLockKey = 0x536F6D6E69730001; // "Somnis" + 1
 
     private readonly NpgsqlDataSource _source;
+    private readonly Cluster.ClusterRole _role;
 
-    public PostgresStore(IOptions<StoreOptions> options)
+    /// <param name="role">The node's role, whose lease term fences every write; none (tools, tests): writes are not fenced.</param>
+    public PostgresStore(IOptions<StoreOptions> options, Cluster.ClusterRole? role = null)
     {
+        _role = role ?? Cluster.ClusterRole.Single;
         var connection = new NpgsqlConnectionStringBuilder(options.Value.ConnectionString);
         // Where, never with the password: for log lines and readiness.
         Description = $"PostgreSQL {connection.Host}:{connection.Port}/{connection.Database ?? connection.Username}";
@@ -81,10 +84,34 @@ internal sealed partial class PostgresStore : IDisposable
 
     /// <summary>
     /// Runs <paramref name="body"/> in one write transaction and commits it: <b>the one place where the shared store is
-    /// written</b>. A fencing token (docs/high-availability.md) is checked here, in the same transaction, so that every
-    /// write of a node that lost its lease is refused as a whole.
+    /// written</b>. With <c>Ha:Enabled</c> the fencing token (docs/high-availability.md, "Fencing") is checked first, in the
+    /// same transaction: the lease row must still name this node and its term. <c>FOR SHARE</c> keeps the row as it is
+    /// until the commit, so a takeover's <c>UPDATE</c> waits for a write in flight and then sees it; a node that lost its
+    /// lease has every write refused as a whole (<see cref="Cluster.FencedException"/>).
     /// </summary>
     private T Write<T>(Func<NpgsqlConnection, NpgsqlTransaction, T> body) => Read(c =>
+    {
+        var fence = _role.Fence();
+        using var tx = c.BeginTransaction();
+        if (fence is { } f)
+        {
+            using var check = new NpgsqlCommand("SELECT 1 FROM lease WHERE name = 'active' AND holder = @node AND term = @term FOR SHARE;", c, tx);
+            check.Parameters.Add(P("node", f.Node));
+            check.Parameters.Add(P("term", f.Term));
+            if (check.ExecuteScalar() is null)
+            {
+                throw _role.Fenced($"the lease is no longer held under term {f.Term}");
+            }
+        }
+
+        var result = body(c, tx);
+        tx.Commit();
+        return result;
+    });
+
+    /// <summary>A write any node may make whatever its role: idempotent writes that are not the active's decisions (seeding
+    /// users into an empty table, a password's rehash, cookie keys, the node's own heartbeat and the lease itself).</summary>
+    private T WriteUnfenced<T>(Func<NpgsqlConnection, NpgsqlTransaction, T> body) => Read(c =>
     {
         using var tx = c.BeginTransaction();
         var result = body(c, tx);

@@ -68,8 +68,8 @@ public sealed class UsersApiTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         using var cts = new CancellationTokenSource(Patience);
-        // The hub's greeting ("hello" with data "connected") comes first, before any snapshot.
-        while (await reader.ReadLineAsync(cts.Token) is { } line && line != "data: connected")
+        // The hub's greeting (event "connected", naming the node and its role) comes first, before any snapshot.
+        while (await reader.ReadLineAsync(cts.Token) is { } line && line != "event: connected")
         {
         }
 

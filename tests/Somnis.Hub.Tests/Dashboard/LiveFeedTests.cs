@@ -19,7 +19,8 @@ public sealed class LiveFeedTests
 
         await using var stream = feed.Subscribe(cts.Token).GetAsyncEnumerator(cts.Token);
         Assert.True(await stream.MoveNextAsync());
-        Assert.Equal("connected", stream.Current.Data);
+        Assert.Equal("connected", stream.Current.EventType);
+        Assert.Contains("\"role\":\"single\"", stream.Current.Data, StringComparison.Ordinal);
         Assert.True(await stream.MoveNextAsync());
         Assert.Equal("alarm", stream.Current.EventType);
         Assert.Contains("first gap", stream.Current.Data, StringComparison.Ordinal);

@@ -46,6 +46,22 @@ public sealed class HubProcess : IAsyncDisposable
     /// (e.g. nights of record through the store, <see cref="StudyNights"/>).</summary>
     public static async Task<HubProcess> StartSeededAsync(Action<string> seed, params string[] args)
     {
+        var hub = Launch(seed, args);
+        await hub.WaitReadyAsync();
+        return hub;
+    }
+
+    /// <summary>Like <see cref="StartAsync"/>, but waits only until the hub serves (<c>/healthz</c>): a standby hub
+    /// (docs/high-availability.md) is never ready.</summary>
+    public static async Task<HubProcess> StartServingAsync(params string[] args)
+    {
+        var hub = Launch(_ => { }, args);
+        await hub.WaitForAsync("/healthz", "the hub to serve");
+        return hub;
+    }
+
+    private static HubProcess Launch(Action<string> seed, string[] args)
+    {
         var port = Net.FreePort();
         var data = Directory.CreateTempSubdirectory("somnis-hub-").FullName;
         seed(data);
@@ -57,9 +73,7 @@ public sealed class HubProcess : IAsyncDisposable
         }
 
         string[] all = ["demo", "--urls", $"http://127.0.0.1:{port}", "--data", data, "--Broker:EmbeddedPort", brokerPort.ToString(System.Globalization.CultureInfo.InvariantCulture), .. StoryDefaults(args), .. args];
-        var hub = new HubProcess(DotnetProcess.Start(RepoPaths.HubDll, all), port, brokerPort, data, all);
-        await hub.WaitReadyAsync();
-        return hub;
+        return new HubProcess(DotnetProcess.Start(RepoPaths.HubDll, all), port, brokerPort, data, all);
     }
 
     /// <summary>
@@ -91,7 +105,9 @@ public sealed class HubProcess : IAsyncDisposable
         await WaitReadyAsync();
     }
 
-    public async Task WaitReadyAsync()
+    public Task WaitReadyAsync() => WaitForAsync("/readyz", "the hub to be ready");
+
+    private async Task WaitForAsync(string path, string what)
     {
         await Eventually.UntilAsync(
             async () =>
@@ -102,11 +118,11 @@ public sealed class HubProcess : IAsyncDisposable
                 }
 
                 using var anonymous = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-                var r = await anonymous.GetAsync(new Uri(Url + "/readyz"));
+                var r = await anonymous.GetAsync(new Uri(Url + path));
                 return r.IsSuccessStatusCode;
             },
             TimeSpan.FromSeconds(60),
-            "the hub to be ready");
+            what);
     }
 
     public async Task<JsonElement[]> BedsAsync()

@@ -1,0 +1,180 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Somnis.Integration.Tests.Infrastructure;
+
+namespace Somnis.Integration.Tests.Cluster;
+
+/// <summary>
+/// Two hubs as their own processes on one PostgreSQL and one Mosquitto (docs/high-availability.md): exactly one is active,
+/// the standby refuses actions naming it; after <c>kill -9</c> of the active the standby takes over within the lease time,
+/// with every open alarm, acknowledgement and comment, no alarm raised twice, no webhook notification sent twice, and the
+/// sign-in cookie of the old active still valid.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ActiveStandbyTests(PostgresFixture postgres, Xunit.Abstractions.ITestOutputHelper output)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly string[] Beds = ["bed-1", "bed-2", "bed-3"];
+
+    [Fact]
+    public async Task Killing_the_active_hands_over_to_the_standby_with_alarms_acknowledgements_and_notifications_intact()
+    {
+        var cs = await postgres.Server.CreateDatabaseAsync("ha");
+        await using var broker = await Mosquitto.StartAsync();
+        using var webhook = new WebhookReceiver();
+        string[] common =
+        [
+            "--beds", "0", "--broker", broker.Url, "--Alarms:Types:edge-offline:OnDelay", "00:00:01", "--Beds:StaleAfter", "01:00:00",
+            "--Store:Provider", "postgres", "--Store:ConnectionString", cs, "--Alarms:Webhook:Url", webhook.Url,
+            "--Ha:Enabled", "true", "--Ha:LeaseTime", "00:00:03", "--Ha:RenewEvery", "00:00:00.500", "--Ha:SafetyMargin", "00:00:01",
+        ];
+        await using var a = await HubProcess.StartAsync(["--node", "a", .. common]);
+        await using var b = await HubProcess.StartServingAsync(["--node", "b", .. common]);
+
+        // Exactly one active: a ready, b a standby that both agree is not the holder.
+        await Eventually.UntilAsync(async () => (await ClusterAsync(b)).GetProperty("role").GetString() == "standby", Patience, "b a standby");
+        using (var ready = await new HttpClient().GetAsync(new Uri(b.Url + "/readyz")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            var body = await ready.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(("standby", "b"), (body.GetProperty("role").GetString(), body.GetProperty("node").GetString()));
+        }
+
+        foreach (var hub in new[] { a, b })
+        {
+            var cluster = await ClusterAsync(hub);
+            Assert.Equal(("a", 1), (cluster.GetProperty("lease").GetProperty("holder").GetString(), cluster.GetProperty("lease").GetProperty("term").GetInt32()));
+        }
+
+        // Alarms raised on the active: an edge-offline per bed, one acknowledged with a comment.
+        await using (var edge = await FakeEdge.ConnectAsync(broker.Port))
+        {
+            foreach (var bed in Beds)
+            {
+                await edge.OnlineAsync(bed);
+            }
+
+            await Eventually.UntilAsync(async () => (await a.BedsAsync()).Count(x => x.GetProperty("online").GetBoolean()) == Beds.Length, Patience, "the beds online");
+            foreach (var bed in Beds)
+            {
+                await edge.OfflineAsync(bed);
+            }
+        }
+
+        var open = await Eventually.UntilAsync(async () => await OpenAsync(a) is { Length: 3 } all ? all : null, Patience, "three edge-offline alarms");
+        var acked = open.Single(x => x.GetProperty("bed").GetString() == "bed-1").GetProperty("id").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await a.Http.PostAsJsonAsync($"/api/alarms/{acked}/ack", new { comment = "power cycling the edge" })).StatusCode);
+
+        // The standby refuses an action, naming the active.
+        using (var refused = await b.Http.PostAsJsonAsync($"/api/alarms/{acked}/comment", new { text = "from the standby" }))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.NotNull(refused.Headers.RetryAfter);
+            var body = await refused.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(("standby", "standby", "a"), (body.GetProperty("error").GetString(), body.GetProperty("role").GetString(), body.GetProperty("active").GetString()));
+        }
+
+        var cookie = await SignInAsync(a);
+        // Every change so far notified once, before the kill: three raises and the acknowledgement.
+        await Eventually.UntilAsync(() => Task.FromResult(webhook.Received.Count(n => n.State == "active-acknowledged") == 1 && webhook.Received.Select(n => n.Id).Distinct().Count() == 3),
+            Patience, "the webhook notified of the raises and the acknowledgement");
+
+        var clock = Stopwatch.StartNew();
+        a.Process.Kill();
+        await b.WaitReadyAsync();
+        var failover = clock.Elapsed;
+        output.WriteLine($"kill -9 of a to b's /readyz 200: {failover.TotalSeconds:0.00} s; notifications before the kill: {webhook.Received.Count}");
+        Assert.True(failover < TimeSpan.FromSeconds(5), $"b became active {failover.TotalSeconds:0.0} s after the kill");
+
+        // Every alarm open before is open after, with its acknowledgement and comment; none raised twice.
+        var after = await OpenAsync(b);
+        Assert.Equal(open.Select(x => x.GetProperty("id").GetString()).Order(), after.Select(x => x.GetProperty("id").GetString()).Order());
+        var carried = after.Single(x => x.GetProperty("id").GetString() == acked);
+        Assert.Equal(("active-acknowledged", "power cycling the edge"), (carried.GetProperty("state").GetString(), carried.GetProperty("ackComment").GetString()));
+        var all = (await b.Http.GetFromJsonAsync<JsonElement[]>("/api/alarms?type=edge-offline"))!;
+        Assert.Equal(Beds, all.Select(x => x.GetProperty("bed").GetString()!).Order());
+
+        // The new active acts and notifies; by the time its acknowledgement arrives, anything it re-sent would have too.
+        var second = open.Single(x => x.GetProperty("bed").GetString() == "bed-2").GetProperty("id").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await b.Http.PostAsJsonAsync($"/api/alarms/{second}/ack", new { comment = "after the failover" })).StatusCode);
+        await Eventually.UntilAsync(() => Task.FromResult(webhook.Received.Any(n => n.Id == second && n.State == "active-acknowledged")), Patience, "b's acknowledgement notified");
+        var twice = webhook.Received.GroupBy(n => n).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(twice.Count == 0, $"notified twice: {string.Join(", ", twice)}");
+        output.WriteLine($"notifications: {string.Join(", ", webhook.Received.Select(n => $"{n.Id[^6..]}:{n.State}"))}");
+
+        // The sign-in made on a is valid on b: one key ring in the shared store.
+        using var me = new HttpRequestMessage(HttpMethod.Get, new Uri(b.Url + "/api/me"));
+        me.Headers.Add("Cookie", cookie);
+        using var plain = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false });
+        using var signedIn = await plain.SendAsync(me);
+        Assert.Equal(HttpStatusCode.OK, signedIn.StatusCode);
+        Assert.Contains("Lease acquired: node b is active (term 2)", b.Process.Output, StringComparison.Ordinal);
+    }
+
+    private static async Task<JsonElement> ClusterAsync(HubProcess hub) => await hub.Http.GetFromJsonAsync<JsonElement>("/api/cluster");
+
+    private static async Task<JsonElement[]> OpenAsync(HubProcess hub) =>
+        (await hub.Http.GetFromJsonAsync<JsonElement[]>("/api/alarms?type=edge-offline&state=open"))!;
+
+    /// <summary>Signs the demo technician in on <paramref name="hub"/>'s form; returns the cookie as a <c>Cookie</c> header value.</summary>
+    private static async Task<string> SignInAsync(HubProcess hub)
+    {
+        using var client = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri(hub.Url) };
+        using var response = await client.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["username"] = "technician", ["password"] = "somnis-demo", ["returnUrl"] = "/",
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return string.Join("; ", response.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
+    }
+
+    /// <summary>A webhook receiver on a free loopback port: every notification's alarm id and state, in arrival order.</summary>
+    private sealed class WebhookReceiver : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly ConcurrentQueue<(string Id, string State)> _received = new();
+        private readonly Task _loop;
+
+        public WebhookReceiver()
+        {
+            Url = $"http://127.0.0.1:{Net.FreePort()}/alarms/";
+            _listener.Prefixes.Add(Url);
+            _listener.Start();
+            _loop = Task.Run(ServeAsync);
+        }
+
+        public string Url { get; }
+
+        public IReadOnlyList<(string Id, string State)> Received => [.. _received];
+
+        public void Dispose()
+        {
+            _listener.Close();
+            _ = _loop.Exception;
+        }
+
+        private async Task ServeAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await _listener.GetContextAsync();
+                }
+                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+                {
+                    return;
+                }
+
+                var alarm = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.InputStream);
+                _received.Enqueue((alarm.GetProperty("id").GetString()!, alarm.GetProperty("state").GetString()!));
+                context.Response.StatusCode = 204;
+                context.Response.Close();
+            }
+        }
+    }
+}
