@@ -1,6 +1,6 @@
+using System.Data.Common;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 using Somnis.Hub.Beds;
 using Somnis.Hub.Ingestion;
 using Somnis.Hub.Sleepers;
@@ -55,7 +55,8 @@ internal static class BedSleepers
             var names = store.Sleepers().ToDictionary(s => s.Id, s => s.Name, StringComparer.Ordinal);
             return store.CurrentAdmissions().ToDictionary(a => (a.Facility, a.Bed), a => (a.SleeperId, names.GetValueOrDefault(a.SleeperId, a.SleeperId)));
         }
-        catch (Exception ex) when (ex is SqliteException or IOException or InvalidOperationException)
+        // DbException: SQLite's and PostgreSQL's (a PostgreSQL outage must not take the live bed view down with it).
+        catch (Exception ex) when (ex is DbException or IOException or InvalidOperationException or TimeoutException)
         {
             Log.BedSleepersUnavailable(logger, ex.Message);
             return null;
