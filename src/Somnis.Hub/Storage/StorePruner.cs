@@ -18,13 +18,16 @@ internal sealed class StorePruner : BackgroundService
     private const int NightsPerTransaction = 100;
     private readonly SomnisStore _store;
     private readonly INightStore _nights;
+    private readonly Cluster.ClusterRole? _role;
     private readonly IOptions<StorageOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<StorePruner> _logger;
     private readonly Counter<long> _pruned;
 
-    public StorePruner(SomnisStore store, INightStore nights, IOptions<StorageOptions> options, TimeProvider time, IMeterFactory meters, ILogger<StorePruner> logger)
+    public StorePruner(SomnisStore store, INightStore nights, IOptions<StorageOptions> options, TimeProvider time, IMeterFactory meters, ILogger<StorePruner> logger,
+        Cluster.ClusterRole? role = null)
     {
+        _role = role;
         _store = store;
         _nights = nights;
         _options = options;
@@ -51,6 +54,12 @@ internal sealed class StorePruner : BackgroundService
 
     private int PruneNights()
     {
+        if (_role is { IsActive: false })
+        {
+            // The shared nights are the active's to prune (docs/high-availability.md, "Roles"); each node prunes its own vitals.
+            return 0;
+        }
+
         var before = _time.GetUtcNow() - _options.Value.NightRetention;
         var total = InSteps(max => _nights.PruneNights(before, max), NightsPerTransaction);
 

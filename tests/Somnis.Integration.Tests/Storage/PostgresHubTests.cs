@@ -120,7 +120,8 @@ public sealed class PostgresHubTests(PostgresFixture postgres)
         Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Code, string Output)> RunToExitAsync(string[] settings)
+    /// <summary>Starts <c>somnis-hub demo</c> with <paramref name="settings"/> and waits for it to exit.</summary>
+    internal static async Task<(int Code, string Output)> RunToExitAsync(string[] settings)
     {
         var data = Directory.CreateTempSubdirectory("somnis-hub-").FullName;
         try
