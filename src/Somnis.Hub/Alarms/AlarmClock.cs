@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Somnis.Hub.Beds;
+using Somnis.Hub.Ingestion;
 
 namespace Somnis.Hub.Alarms;
 
@@ -14,14 +15,18 @@ internal sealed class AlarmClock(
     AlarmEngine engine,
     ArchitectInterlock interlock,
     BedRegistry beds,
+    DeliveryTracker delivery,
     IOptions<AlarmOptions> options,
     TimeProvider time,
     ILogger<AlarmClock> logger) : BackgroundService
 {
     // Lost data per bed at the previous round: data-gap is raised when the count grows (latching keeps it for
-    // acknowledgement). A gap still waiting for a replay is only "delayed" on the tile, not an alarm.
+    // acknowledgement). A gap still waiting for a replay is only "delayed" on the tile, not an alarm. A bed's first
+    // baseline is what the checkpoint restored (a previous run reported that loss already: raising it again after every
+    // restart was a false alarm); a loss declared after start but before the first round still raises.
     private readonly Dictionary<(string, string), long> _lost = [];
     private long _rounds;
+    private int _rebase;
 
     /// <summary>Rounds completed so far: the systemd watchdog pings only while this grows (Health/SystemdWatchdog).</summary>
     public long Rounds => Interlocked.Read(ref _rounds);
@@ -43,14 +48,22 @@ internal sealed class AlarmClock(
         }
     }
 
+    /// <summary>
+    /// Makes each bed's lost count at the next round the baseline for data-gap: only loss declared after that raises.
+    /// For a node that starts acting without having watched the beds all along (cluster takeover); a node that kept
+    /// running its rounds while standby does not need it, its counts are current. Thread-safe.
+    /// </summary>
+    public void ResetBaseline() => Interlocked.Exchange(ref _rebase, 1);
+
     /// <summary>One round (tests call it directly with a fake clock).</summary>
     internal void RunOnce()
     {
+        var rebase = Interlocked.Exchange(ref _rebase, 0) == 1;
         var now = time.GetUtcNow();
         var all = beds.Unordered();
         foreach (var bed in all)
         {
-            ObserveBed(bed, now);
+            ObserveBed(bed, now, rebase);
         }
 
         engine.Tick();
@@ -58,7 +71,7 @@ internal sealed class AlarmClock(
         Interlocked.Increment(ref _rounds);
     }
 
-    private void ObserveBed(BedSummary bed, DateTimeOffset now)
+    private void ObserveBed(BedSummary bed, DateTimeOffset now, bool rebase)
     {
         var eventTime = bed.LastEventTime ?? engine.EventClock(bed.Facility, null) ?? now;
         // Evidence only matters while a condition holds; serialising it for every healthy bed on every tick made a JSON
@@ -78,7 +91,8 @@ internal sealed class AlarmClock(
             if (bed.Delivery is { } d)
             {
                 var key = (bed.Facility, bed.Id);
-                var grew = d.Lost > _lost.GetValueOrDefault(key);
+                var before = rebase ? d.Lost : _lost.TryGetValue(key, out var previous) ? previous : delivery.LostAtStart(bed.Facility, bed.Id);
+                var grew = d.Lost > before;
                 _lost[key] = d.Lost;
                 engine.ReportDataGap(bed.Facility, bed.Id, grew, bedTime,
                     grew ? $"{d.Lost} messages lost for good (seq {string.Join(", ", d.LostRanges.Select(r => r.From == r.To ? $"{r.From}" : $"{r.From}–{r.To}"))})" : "no new loss");

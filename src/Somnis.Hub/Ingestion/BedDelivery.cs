@@ -60,6 +60,9 @@ internal sealed class BedDelivery(string bed, DeliveryOptions options, TimeProvi
 
     public IReadOnlyList<(long From, long To)> LostRanges => _lost.Ranges;
 
+    /// <summary>Sequence numbers declared lost before this process started (from the checkpoint): already reported.</summary>
+    public long LostAtStart { get; private set; }
+
     /// <summary>Event time of the highest sequence number.</summary>
     public DateTimeOffset? NewestEventTs { get; private set; }
 
@@ -243,6 +246,8 @@ internal sealed class BedDelivery(string bed, DeliveryOptions options, TimeProvi
         {
             _lost.Add(r.From, r.To);
         }
+
+        LostAtStart = _lost.Count;
     }
 
     private void OpenGap(long from, long to)

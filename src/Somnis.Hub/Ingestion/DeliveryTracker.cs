@@ -161,6 +161,21 @@ internal sealed class DeliveryTracker
         }
     }
 
+    /// <summary>The bed's lost count loaded from the checkpoint at start (0 for a bed first seen by this process): the
+    /// loss a previous run already reported, which the alarm clock does not raise data-gap for again.</summary>
+    public long LostAtStart(string facility, string bed)
+    {
+        if (!_beds.TryGetValue((facility, bed), out var d))
+        {
+            return 0;
+        }
+
+        lock (d.Sync)
+        {
+            return d.LostAtStart;
+        }
+    }
+
     /// <summary>Saves the state when it changed since the last save (write, fsync, rename). Returns false when unchanged.</summary>
     public bool Save() => Write(Snapshot());
 

@@ -10,7 +10,7 @@ namespace Somnis.Integration.Tests.Delivery;
 /// The whole delivery path as separate real processes: a simulated fleet (edge process with a journal) → a real
 /// Mosquitto (persistence on, <c>set_tcp_nodelay true</c>) → a hub process. With <c>cuttable</c> the edge reaches the
 /// broker over a link the test can cut: a veth pair into a network namespace of the test's own (<see cref="VethLink"/>),
-/// or, where the machine does not allow that (not root), a <see cref="TcpProxy"/>; <see cref="NetworkDescription"/>
+/// or, where the machine does not allow that (not root), a <see cref="TcpCut"/>; <see cref="NetworkDescription"/>
 /// says which. Faults are applied to the real processes; every wait is on observable state (the hub's API, process
 /// output, counted over all of it), never a sleep. <see cref="StartOnBrokerAsync"/> runs the same rig on a broker the test
 /// started itself (a <see cref="NatsCluster"/>).
@@ -23,7 +23,7 @@ public sealed class DeliveryRig : IAsyncDisposable
     private readonly bool _ownJournal;
     private readonly List<DotnetProcess> _previousEdges = [];
 
-    private DeliveryRig(Mosquitto? broker, HubProcess hub, VethLink? link, TcpProxy? proxy, string network, string journal, bool ownJournal, int beds, string[] edgeArgs, string facility = DefaultFacility)
+    private DeliveryRig(Mosquitto? broker, HubProcess hub, VethLink? link, TcpCut? proxy, string network, string journal, bool ownJournal, int beds, string[] edgeArgs, string facility = DefaultFacility)
     {
         _broker = broker;
         Facility = facility;
@@ -50,7 +50,7 @@ public sealed class DeliveryRig : IAsyncDisposable
     public VethLink? Link { get; }
 
     /// <summary>The fallback: a TCP proxy between edge and broker, used only when <see cref="VethLink"/> is unavailable.</summary>
-    public TcpProxy? Proxy { get; }
+    public TcpCut? Proxy { get; }
 
     /// <summary>How the edge reaches the broker, for the test output.</summary>
     public string NetworkDescription { get; }
@@ -87,7 +87,7 @@ public sealed class DeliveryRig : IAsyncDisposable
         {
             var broker = await Mosquitto.StartAsync(alsoListenOn: link?.HostAddress);
             var hub = await HubProcess.StartAsync("--broker", broker.Url, "--beds", "0", "--Delivery:ResendAfter", "00:00:02");
-            var proxy = cuttable && link is null ? new TcpProxy(broker.Port) : null;
+            var proxy = cuttable && link is null ? new TcpCut(broker.Port) : null;
             var ownJournal = journal is null;
             journal ??= Directory.CreateTempSubdirectory("somnis-journal-").FullName;
             var url = link is not null ? $"mqtt://{link.HostAddress}:{broker.Port}" : proxy?.Url ?? broker.Url;

@@ -9,7 +9,7 @@ namespace Somnis.Integration.Tests.Infrastructure;
 public sealed class HubProcess : IAsyncDisposable
 {
     private DotnetProcess _process;
-    private readonly string[] _args;
+    private string[] _args;
 
     private HubProcess(DotnetProcess process, int port, int brokerPort, string dataDir, string[] args)
     {
@@ -96,9 +96,26 @@ public sealed class HubProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Kills the hub (-9) and starts it again with the same ports and data.</summary>
-    public async Task RestartAsync()
+    /// <summary>Kills the hub (-9) and starts it again with the same ports and data; <paramref name="changes"/> are
+    /// option/value pairs that replace the value an option had (or are added): <c>--node b</c> for a hub that comes back
+    /// under another name.</summary>
+    public async Task RestartAsync(params string[] changes)
     {
+        var args = _args.ToList();
+        for (var i = 0; i + 1 < changes.Length; i += 2)
+        {
+            var at = args.IndexOf(changes[i]);
+            if (at >= 0 && at + 1 < args.Count)
+            {
+                args[at + 1] = changes[i + 1];
+            }
+            else
+            {
+                args.AddRange([changes[i], changes[i + 1]]);
+            }
+        }
+
+        _args = [.. args];
         _process.Kill();
         await _process.DisposeAsync();
         _process = DotnetProcess.Start(RepoPaths.HubDll, _args);

@@ -122,6 +122,35 @@ export function onOpen(fn) {
   openHandlers.push(fn);
 }
 
+// The node that served the last connection (its "connected" event names it). Behind a load balancer a reconnection
+// after a failover reaches another hub: the page says so, and its state is fetched again on every (re)connection anyway.
+let servedBy = null;
+
+function connected(data) {
+  let node = null;
+  try { node = JSON.parse(data).node ?? null; } catch { /* an older hub says "hello": it names no node */ }
+  if (!node) return;
+  if (servedBy !== null && node !== servedBy) showHubChanged(servedBy, node);
+  servedBy = node;
+}
+
+/** A dismissable banner at the top of the page: "The hub changed: now served by node B (was A) at HH:MM". */
+function showHubChanged(was, now) {
+  document.getElementById("hub-changed")?.remove();
+  const banner = document.createElement("div");
+  banner.id = "hub-changed";
+  banner.className = "hub-changed";
+  banner.setAttribute("role", "alert");
+  const text = document.createElement("span");
+  text.textContent = `The hub changed: now served by node ${now} (was ${was}) at ${fmt(new Date().toISOString())}`;
+  const close = document.createElement("button");
+  close.type = "button";
+  close.textContent = "Dismiss";
+  close.addEventListener("click", () => banner.remove());
+  banner.append(text, close);
+  document.body.prepend(banner);
+}
+
 /**
  * Opens the live feed (/api/events) and keeps it open: EventSource retries by itself while the hub is away; if
  * the browser gives up (the hub answered with an error) we check the session and open a new one.
@@ -135,6 +164,7 @@ export function connect() {
       for (const fn of openHandlers) fn(lost);
       lost = false;
     });
+    source.addEventListener("connected", (m) => connected(m.data));
     for (const [type, fns] of handlers) {
       source.addEventListener(type, (m) => {
         const data = type === "ready" ? null : JSON.parse(m.data);
