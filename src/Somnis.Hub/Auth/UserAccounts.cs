@@ -56,6 +56,11 @@ internal sealed class UserAccounts
     private static readonly TimeSpan VerifiedFor = TimeSpan.FromMinutes(5);
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _verified = new();
+
+    // Each user as the store last returned them at a sign-in: checked against while the store cannot be read (a shared
+    // PostgreSQL outage), so API clients on HTTP Basic keep working like cookie sessions do instead of getting 500.
+    private readonly ConcurrentDictionary<string, StoredUser> _lastKnown = new(StringComparer.Ordinal);
+    private int _checkingLastKnown;
     private readonly IUserStore _store;
     private readonly UserSessions _sessions;
     private readonly AuthOptions _options;
@@ -80,7 +85,7 @@ internal sealed class UserAccounts
     /// of an older format is replaced by the current one here, at the first successful check.</summary>
     public VerifiedUser? Verify(string name, string password)
     {
-        if (password.Length > Passwords.MaxLength || _store.FindUser(name) is not { } user)
+        if (password.Length > Passwords.MaxLength || Find(name) is not { } user)
         {
             return null;
         }
@@ -110,6 +115,37 @@ internal sealed class UserAccounts
 
         _verified[key] = now + VerifiedFor;
         return new VerifiedUser(user.Name, user.Role, user.Stamp);
+    }
+
+    /// <summary>The user as the store holds them; while the store cannot be read, as it last returned them (a user never
+    /// seen since start is then unknown: the sign-in fails as the store's error).</summary>
+    private StoredUser? Find(string name)
+    {
+        try
+        {
+            var user = _store.FindUser(name);
+            Volatile.Write(ref _checkingLastKnown, 0);
+            if (user is null)
+            {
+                _lastKnown.TryRemove(name, out _);
+            }
+            else if (_lastKnown.Count < 10_000 || _lastKnown.ContainsKey(name))
+            {
+                _lastKnown[name] = user;
+            }
+
+            return user;
+        }
+        catch (DbException ex) when (_lastKnown.TryGetValue(name, out var known))
+        {
+            // Logged once per outage, not once per request.
+            if (Interlocked.Exchange(ref _checkingLastKnown, 1) == 0)
+            {
+                Log.UserStoreFailed(_logger, ex);
+            }
+
+            return known;
+        }
     }
 
     public IReadOnlyList<UserView> List() => [.. _store.Users().Select(View)];
