@@ -164,8 +164,8 @@ public sealed partial class HaFaultTests(ITestOutputHelper output) : IDisposable
 
     /// <summary>
     /// An API client signed in with the dashboard's cookie, made on first use (signing in reads the users from the store).
-    /// Not HTTP Basic: Basic checks the password against the store on every request, so it fails while PostgreSQL is away,
-    /// whereas a cookie session is checked against the users the hub keeps in memory (docs/high-availability-faults.md).
+    /// Not HTTP Basic: during an outage Basic works only for users the node has read since it started (their last known
+    /// record), whereas a cookie session is checked against the users the hub keeps in memory (docs/high-availability.md).
     /// </summary>
     private HttpClient Api(HubProcess hub)
     {
