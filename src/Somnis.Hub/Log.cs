@@ -366,4 +366,7 @@ internal static partial class Log
 
     [LoggerMessage(922, LogLevel.Critical, "Cluster start failed: the shared store cannot be used ({Reason}). The hub stops")]
     public static partial void ClusterJoinFailed(ILogger logger, string reason, Exception exception);
+
+    [LoggerMessage(923, LogLevel.Information, "Takeover by node {Node}: {Nights} open nights stored again as this node scored them (the epochs since the old active's last write included)")]
+    public static partial void TakeoverNightsRecorded(ILogger logger, string node, int nights);
 }

@@ -49,6 +49,22 @@ internal sealed class DetectionService(IOptions<DetectionOptions> options, ILogg
         }
     }
 
+    /// <summary>Every open night, again, to the recorder (a standby taking over, <see cref="NightTakeover"/>).</summary>
+    /// <returns>How many nights.</returns>
+    public int RecordOpenNights()
+    {
+        var nights = 0;
+        foreach (var tracker in _trackers.Values)
+        {
+            lock (tracker.Sync)
+            {
+                nights += tracker.RecordNight() ? 1 : 0;
+            }
+        }
+
+        return nights;
+    }
+
     /// <summary>The bed's tracker, created on first use (the live path; the restore at start-up, before it).</summary>
     internal SleepTracker Tracker(string facility, string bed) =>
         _trackers.TryGetValue((facility, bed), out var tracker)

@@ -255,6 +255,25 @@ internal sealed class SleepTracker(string facility, string bed, DetectionOptions
         }
     }
 
+    /// <summary>The night so far, again, to the recorder (<see cref="NightRecorder.Rewrite"/>); false when no night is open.
+    /// Call under <see cref="Sync"/>.</summary>
+    internal bool RecordNight()
+    {
+        if (_key is not { } key || _night.Count == 0)
+        {
+            return false;
+        }
+
+        var all = new ScoredEpoch[_night.Count];
+        for (var i = 0; i < all.Length; i++)
+        {
+            all[i] = _night[i];
+        }
+
+        recorder!.Rewrite(key, all, CurrentMetrics());
+        return true;
+    }
+
     public NightMetrics CurrentMetrics() => _metrics.Result(options.NeedHours);
 
     public double? Baseline => (_sleepingHrCount > 0 ? _sleepingHrSum / _sleepingHrCount : (double?)null) ?? _scorer?.Baseline.RestingHeartRate;

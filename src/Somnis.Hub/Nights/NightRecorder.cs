@@ -82,6 +82,27 @@ internal sealed class NightRecorder(NightWriter writer, IOptions<DashboardOption
         writer.Enqueue(night, open.Date, stored);
     }
 
+    /// <summary>The whole night so far, again: a standby taking over stores its nights as it scored them hot, the epochs
+    /// between the old active's last write and the takeover included (those already stored are the same rows), with the
+    /// metrics and every assessment.</summary>
+    public void Rewrite(NightKey night, IReadOnlyList<ScoredEpoch> epochs, NightMetrics metrics)
+    {
+        var open = Open(night);
+        var stored = new StoredEpoch[epochs.Count];
+        for (var i = 0; i < stored.Length; i++)
+        {
+            stored[i] = StoredEpoch.From(epochs[i], night.Start);
+        }
+
+        lock (open.Assessments)
+        {
+            open.EvidenceChanged = open.Assessments.Count > 0;
+        }
+
+        writer.Enqueue(night, open.Date, stored);
+        Progress(night, metrics);
+    }
+
     /// <summary>The night's metrics so far, with its assessments if they changed.</summary>
     public void Progress(NightKey night, NightMetrics metrics)
     {

@@ -23,6 +23,7 @@ internal static class NightsApi
         services.AddHostedService(sp => sp.GetRequiredService<NightWriter>());
         services.AddSingleton<NightRecorder>();
         services.AddHostedService<NightRestore>();
+        services.AddHostedService<NightTakeover>();
         services.AddHealthChecks().AddCheck<NightsHealthCheck>("nights", tags: ["ready"]);
         return builder;
     }
