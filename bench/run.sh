@@ -5,6 +5,8 @@
 #   bench/run.sh --quick   the same method, smaller (under 3 minutes)
 #   bench/run.sh --nats    adds ceiling and ingestion through the three-node NATS cluster of deploy/nats (Debian nats-server);
 #                          bench/run.sh --only nats for that phase alone
+#   bench/run.sh --failover  adds ten kill -9 of the active of two HA hubs on PostgreSQL (Debian postgresql 15): kill → the
+#                          new active's /readyz 200 and → its first alarm; bench/run.sh --only failover for that phase alone
 # Writes bench/results/<date>.json and a table next to it; the last line is "RESULT ...".
 # Needs Debian's mosquitto and mosquitto-clients (./test.sh installs them).
 set -euo pipefail
@@ -12,6 +14,7 @@ cd "$(dirname "$0")/.."
 for tool in /usr/sbin/mosquitto mosquitto_sub; do
   command -v "$tool" >/dev/null 2>&1 || { echo "bench/run.sh: $tool is missing; run ./test.sh (it installs mosquitto and mosquitto-clients)"; exit 1; }
 done
+case " $* " in *" --failover "*|*" failover "*) [ -x /usr/lib/postgresql/15/bin/initdb ] || { echo "bench/run.sh: PostgreSQL 15 is missing; run ./test.sh (it installs it)"; exit 1; } ;; esac
 case " $* " in *" --nats "*|*" nats "*) [ -x /usr/sbin/nats-server ] || { echo "bench/run.sh: nats-server is missing; run ./test.sh (it installs it)"; exit 1; } ;; esac
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 start=$SECONDS

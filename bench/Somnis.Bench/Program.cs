@@ -5,9 +5,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Somnis.Bench;
 
-// somnis-bench run [--quick] [--nats] [--out DIR] [--only PHASE,...] [--keep (the work directory and its logs)]: ceiling, hub
+// somnis-bench run [--quick] [--nats] [--failover] [--out DIR] [--only PHASE,...] [--keep (the work directory and its logs)]: ceiling, hub
 // ingestion, alarm latency, soak, restart, edge footprint (--nats: also ceiling and ingestion through the three-node NATS
-// cluster of deploy/nats); writes
+// cluster of deploy/nats; --failover: ten kill -9 of the active of two HA hubs on PostgreSQL); writes
 // bench/results/<date>.json and a table; last line "RESULT ...". See docs/performance.md.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -27,7 +27,8 @@ if (!File.Exists(hubDll))
     return 2;
 }
 
-if ((only.Length == 0 || only.Contains("edge")) && !File.Exists(edgeExe))
+var failover = args.Contains("--failover") || only.Contains("failover");
+if ((only.Length == 0 || only.Contains("edge") || failover) && !File.Exists(edgeExe))
 {
     await Console.Error.WriteLineAsync(
         $"somnis-bench: {edgeExe} is missing; publish first (dotnet publish src/Somnis.Edge -c {config} -r {edgeRid} --self-contained)");
@@ -134,6 +135,12 @@ try
         await phases.NatsAsync();
     }
 
+    // Two HA hubs on PostgreSQL, the active killed ten times: only when asked for, with --failover or --only failover.
+    if (failover && Run("failover"))
+    {
+        await phases.FailoverAsync();
+    }
+
     if (Run("micro"))
     {
         await phases.MicroAsync(Path.Combine(repo, "bench", "Somnis.Bench.Micro", "bin", config, "net10.0", "Somnis.Bench.Micro.dll"));
@@ -160,6 +167,12 @@ if (results.ContainsKey("nats_ingest_ratio"))
 {
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"RESULT nats_ingest_ratio={Num("nats_ingest_ratio"):0.00} nats_hub_msgs_per_s={Num("nats_hub_msgs_per_s"):0} nats_ceiling_msgs_per_s={Num("nats_ceiling_msgs_per_s"):0}"));
+}
+
+if (results.ContainsKey("failover_ready_median_s"))
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"RESULT failover_ready_median_s={Num("failover_ready_median_s"):0.00} failover_ready_max_s={Num("failover_ready_max_s"):0.00} failover_alarm_median_s={Num("failover_alarm_median_s"):0.00} failover_alarm_max_s={Num("failover_alarm_max_s"):0.00}"));
 }
 
 if (!results.ContainsKey("error") && !args.Contains("--keep"))
