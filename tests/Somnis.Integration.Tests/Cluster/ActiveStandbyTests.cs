@@ -12,7 +12,7 @@ namespace Somnis.Integration.Tests.Cluster;
 /// <summary>
 /// Two hubs as their own processes on one PostgreSQL and one Mosquitto (docs/high-availability.md): exactly one is active,
 /// the standby refuses actions naming it; after <c>kill -9</c> of the active the standby takes over within the lease time,
-/// with every open alarm, acknowledgement and comment, the alarm that came due during the failover raised once, no alarm
+/// with every open alarm, acknowledgement and comment, every bed of an edge process with missing = 0, the alarm that came due during the failover raised once, no alarm
 /// raised twice, no webhook or MQTT alarm notification sent twice, and the sign-in cookie of the old active still valid.
 /// </summary>
 [Collection(PostgresCollection.Name)]
@@ -34,8 +34,10 @@ public sealed class ActiveStandbyTests(PostgresFixture postgres, Xunit.Abstracti
         [
             "--beds", "0", "--broker", broker.Url, "--Alarms:Types:edge-offline:OnDelay", "00:00:01", "--Beds:StaleAfter", "01:00:00",
             "--Store:Provider", "postgres", "--Store:ConnectionString", cs, "--Alarms:Webhook:Url", webhook.Url,
-            "--Ha:Enabled", "true", "--Ha:LeaseTime", "00:00:03", "--Ha:RenewEvery", "00:00:00.500", "--Ha:SafetyMargin", "00:00:01",
+            "--Ha:Enabled", "true", "--Ha:LeaseTime", "00:00:02.500", "--Ha:RenewEvery", "00:00:00.500", "--Ha:SafetyMargin", "00:00:00.750",
         ];
+        // Three simulated beds streaming vitals from an edge process of their own (bed-01…), to count what is missing at the end.
+        await using var fleet = DotnetProcess.Start(RepoPaths.EdgeDll, "--broker", broker.Url, "--beds", "3", "--speed", "60", "--scenario", "healthy", "--seed", "5");
         await using var a = await HubProcess.StartAsync(["--node", "a", .. common]);
         await using var b = await HubProcess.StartServingAsync(["--node", "b", .. common]);
 
@@ -79,7 +81,9 @@ public sealed class ActiveStandbyTests(PostgresFixture postgres, Xunit.Abstracti
             await edge.OnlineAsync(bed);
         }
 
-        await Eventually.UntilAsync(async () => (await a.BedsAsync()).Count(x => x.GetProperty("online").GetBoolean()) == Beds.Length + 1, Patience, "the beds online");
+        string[] fake = [.. Beds, Late];
+        await Eventually.UntilAsync(async () => (await a.BedsAsync()).Count(x => fake.Contains(x.GetProperty("id").GetString()) && x.GetProperty("online").GetBoolean()) == fake.Length,
+            Patience, "the beds online");
         foreach (var bed in Beds)
         {
             await edge.OfflineAsync(bed);
@@ -141,6 +145,12 @@ public sealed class ActiveStandbyTests(PostgresFixture postgres, Xunit.Abstracti
         Assert.True(mqttTwice.Count == 0, $"published twice over MQTT: {string.Join(", ", mqttTwice)}");
         Assert.Equal(webhook.Received.Select(n => n.Id).Distinct().Order(), published.Select(n => n.Id).Distinct().Order());
         output.WriteLine($"notifications: {string.Join(", ", webhook.Received.Select(n => $"{n.Id[^6..]}:{n.State}"))}");
+
+        // Every message of the fleet's beds reached the new active's accounting: nothing missing across the kill.
+        await Eventually.UntilAsync(
+            async () => (await standby.BedsAsync()).Where(x => x.GetProperty("id").GetString()!.StartsWith("bed-0", StringComparison.Ordinal)).ToList() is { Count: 3 } beds
+                && beds.All(x => x.GetProperty("delivery").GetProperty("missing").GetInt64() == 0 && x.GetProperty("lastSequence").GetInt64() > 0),
+            Patience, "every bed of the fleet with missing = 0 on the new active");
 
         // The sign-in made on the old active is valid on the new one: one key ring in the shared store.
         using var me = new HttpRequestMessage(HttpMethod.Get, new Uri(standby.Url + "/api/me"));
