@@ -12,8 +12,8 @@ namespace Somnis.Integration.Tests.Security;
 
 /// <summary>
 /// The hub as deployed over HTTPS: the facility CA and the hub's certificate from the deploy scripts
-/// (new-facility.sh, hub-certificate.sh), the settings they write, and real TLS from a client that trusts only that CA
-/// and reaches the hub by the name in its certificate.
+/// (new-facility.sh --ca-only, as a site whose broker is not Mosquitto runs it; hub-certificate.sh), the settings they
+/// write, and real TLS from a client that trusts only that CA and reaches the hub by the name in its certificate.
 /// </summary>
 [Collection("processes")]
 public sealed class TransportSecurityTests(TransportSecurityTests.HttpsHub hub) : IClassFixture<TransportSecurityTests.HttpsHub>
@@ -59,6 +59,33 @@ public sealed class TransportSecurityTests(TransportSecurityTests.HttpsHub hub) 
     }
 
     [Fact]
+    public async Task The_ca_only_setup_keeps_an_existing_ca_and_writes_nothing_for_mosquitto()
+    {
+        var dir = Directory.CreateTempSubdirectory("somnis-ca-only-").FullName;
+        try
+        {
+            await DeployedBroker.RunScriptAsync("new-facility.sh", "--ca-only", "--dir", dir);
+            var ca = File.ReadAllBytes(Path.Combine(dir, "certs", "ca.crt"));
+            await DeployedBroker.RunScriptAsync("new-facility.sh", "--ca-only", "--dir", dir);
+            Assert.Equal(ca, File.ReadAllBytes(Path.Combine(dir, "certs", "ca.crt")));
+            Assert.Equal(["ca.crt", "ca.key"], Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, "certs", "ca.key")));
+            }
+
+            // A facility's broker files need --facility; --ca-only with it is a mistake, refused before anything is written.
+            var e = await Assert.ThrowsAsync<InvalidOperationException>(() => DeployedBroker.RunScriptAsync("new-facility.sh", "--ca-only", "--facility", "nexus", "--dir", dir));
+            Assert.Contains("--ca-only makes the CA alone", e.Message, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(dir, "mosquitto.conf")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Plain_http_beyond_loopback_or_https_without_a_certificate_stop_the_hub_with_exit_2()
     {
         var data = Directory.CreateTempSubdirectory("somnis-https-bad-").FullName;
@@ -94,7 +121,7 @@ public sealed class TransportSecurityTests(TransportSecurityTests.HttpsHub hub) 
         public async Task InitializeAsync()
         {
             var broker = Path.Combine(_dir, "broker");
-            await DeployedBroker.RunScriptAsync("new-facility.sh", "--facility", "nexus", "--dir", broker, "--host", "127.0.0.1", "--data", Path.Combine(_dir, "mosquitto"));
+            await DeployedBroker.RunScriptAsync("new-facility.sh", "--ca-only", "--dir", broker);
             await DeployedBroker.RunScriptAsync("hub-certificate.sh", "--dir", broker, "--host", HubName);
             // The settings as the script wrote them (as environment variables for systemd), given as --Key VALUE; the
             // port is the test's own.
