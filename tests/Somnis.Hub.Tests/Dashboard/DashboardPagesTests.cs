@@ -163,7 +163,7 @@ public sealed class DashboardPagesTests
         var json = await client.GetAsync(new Uri("/api/beds/bed-07/night", UriKind.Relative));
         Assert.Equal("gzip", Assert.Single(json.Content.Headers.ContentEncoding));
 
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var events = await client.GetAsync(new Uri("/api/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, cts.Token);
         Assert.Equal("text/event-stream", events.Content.Headers.ContentType!.MediaType);
         Assert.All(events.Content.Headers.ContentEncoding, e => Assert.Equal("identity", e));

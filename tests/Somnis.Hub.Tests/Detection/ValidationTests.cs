@@ -75,7 +75,7 @@ public sealed class ValidationTests(ITestOutputHelper output)
     }
 
     [DevDataFact]
-    public void Analyze_command_on_a_real_night_matches_the_scorer_and_is_fast()
+    public void Analyze_command_on_a_real_night_matches_the_scorer()
     {
         var (night, epochs) = Scored[0];
         var dir = Directory.CreateTempSubdirectory("somnis-validate-").FullName;
@@ -98,9 +98,9 @@ public sealed class ValidationTests(ITestOutputHelper output)
             var common = Math.Min(states.Count, expected.Count);
             Assert.True(Math.Abs(states.Count - expected.Count) <= 1, $"{states.Count} vs {expected.Count} epochs");
             Assert.Equal(expected[..common], states[..common]);
+            // The figure for the reader only: speed is measured in bench/, never asserted here (a busy machine can take
+            // several times as long).
             output.WriteLine($"analyze of {night.Subject}: {states.Count} epochs in {watch.ElapsedMilliseconds} ms");
-            // Loose bound on a shared 2-core machine; the typical figure is printed above.
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}");
         }
         finally
         {

@@ -45,7 +45,7 @@ public sealed class SystemdWatchdogTests : IDisposable
     }
 
     [Fact]
-    public async Task Pings_systemd_at_half_the_watchdog_period_only_while_alive()
+    public async Task Pings_systemd_at_half_the_watchdog_period_while_the_alarm_clock_completes_rounds()
     {
         var clock = Clock();
         var notifier = new RecordingNotifier();
@@ -53,20 +53,19 @@ public sealed class SystemdWatchdogTests : IDisposable
         await watchdog.StartAsync(CancellationToken.None);
         try
         {
-            await notifier.Next.WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.Equal(["WATCHDOG=1"], notifier.States);
+            // The loop runs on a thread of its own (.NET 10 runs all of ExecuteAsync in the background), so its first ping
+            // can come before the test asks for "the next" one: wait for a count of pings instead.
+            await notifier.CountAsync(1);
 
-            // Two minutes without a round: the ticks find the hub stuck and send nothing.
-            for (var i = 0; i < 8; i++)
+            // One tick per period advanced (each waited for before the next), past the start-up minute: a ping each time.
+            for (var n = 2; n <= 7; n++)
             {
+                clock.RunOnce();
                 _time.Advance(TimeSpan.FromSeconds(15));
+                await notifier.CountAsync(n);
             }
 
-            clock.RunOnce();
-            var next = notifier.Next;
-            _time.Advance(TimeSpan.FromSeconds(15));
-            await next.WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.InRange(notifier.States.Count, 2, 6);
+            Assert.Equal(Enumerable.Repeat("WATCHDOG=1", 7), notifier.Snapshot());
         }
         finally
         {
@@ -75,33 +74,64 @@ public sealed class SystemdWatchdogTests : IDisposable
     }
 
     [Fact]
+    public void A_period_sends_nothing_while_the_alarm_clock_is_stuck()
+    {
+        var clock = Clock();
+        var notifier = new RecordingNotifier();
+        var watchdog = Watchdog(clock, notifier);
+
+        watchdog.Beat();
+        Assert.Single(notifier.Snapshot());
+
+        // Two minutes without a round: the hub is stuck, the period sends nothing.
+        _time.Advance(TimeSpan.FromMinutes(2));
+        watchdog.Beat();
+        Assert.Single(notifier.Snapshot());
+
+        clock.RunOnce();
+        watchdog.Beat();
+        Assert.Equal(["WATCHDOG=1", "WATCHDOG=1"], notifier.Snapshot());
+    }
+
+    [Fact]
     public async Task Without_a_watchdog_it_sends_nothing()
     {
         var notifier = new RecordingNotifier();
         var watchdog = new SystemdWatchdog(Clock(), _hub.Services.GetRequiredService<IOptions<AlarmOptions>>(), _time, notifier) { Period = null };
         await watchdog.StartAsync(CancellationToken.None);
-        await watchdog.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Empty(notifier.States);
+        await watchdog.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Empty(notifier.Snapshot());
     }
 
     private sealed class RecordingNotifier : ISystemdNotifier
     {
         private readonly Lock _lock = new();
-        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public List<string> States { get; } = [];
+        private readonly List<string> _states = [];
+        private readonly List<(int Count, TaskCompletionSource Done)> _waiters = [];
 
         public bool IsEnabled => true;
 
-        /// <summary>Completes at the next notification.</summary>
-        public Task Next
+        public string[] Snapshot()
         {
-            get
+            lock (_lock)
             {
-                lock (_lock)
+                return [.. _states];
+            }
+        }
+
+        /// <summary>Completes once <paramref name="count"/> notifications have been sent in all (at once if they have).</summary>
+        public Task CountAsync(int count)
+        {
+            lock (_lock)
+            {
+                if (_states.Count >= count)
                 {
-                    return _next.Task;
+                    return Task.CompletedTask;
                 }
+
+                var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiters.Add((count, done));
+                return done.Task.WaitAsync(TimeSpan.FromSeconds(60));
             }
         }
 
@@ -109,9 +139,12 @@ public sealed class SystemdWatchdogTests : IDisposable
         {
             lock (_lock)
             {
-                States.Add(state.ToString());
-                _next.TrySetResult();
-                _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                _states.Add(state.ToString());
+                foreach (var waiter in _waiters.Where(w => w.Count <= _states.Count).ToList())
+                {
+                    waiter.Done.TrySetResult();
+                    _waiters.Remove(waiter);
+                }
             }
         }
     }

@@ -16,7 +16,7 @@ public sealed class HistoryApiTests
     private static async Task<T> PollAsync<T>(Func<Task<T?>> probe, string what)
         where T : class
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (true)
         {
             if (await probe() is { } v)

@@ -10,6 +10,9 @@ namespace Somnis.Hub.Tests.Storage;
 public sealed class VitalsHistoryWriterTests : IDisposable
 {
     private static readonly DateTimeOffset T0 = new(2026, 3, 1, 23, 0, 0, TimeSpan.Zero);
+
+    /// <summary>How long an acknowledgement may take (an fsync and a SQLite commit) on a busy shared machine.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private readonly string _dir = Directory.CreateTempSubdirectory("somnis-writer-").FullName;
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly SomnisStore _store;
@@ -190,7 +193,7 @@ public sealed class VitalsHistoryWriterTests : IDisposable
             writer.Record("nexus", SomnisStoreTests.Vitals("bed-01", i, T0.AddSeconds(10 * i)));
         }
 
-        await ack.WaitAsync(TimeSpan.FromSeconds(10));
+        await ack.WaitAsync(Patience);
         Assert.True(Stored() >= 10);
         await writer.StopAsync(CancellationToken.None);
         Assert.Equal(100, Stored());
@@ -204,7 +207,7 @@ public sealed class VitalsHistoryWriterTests : IDisposable
     {
         var writer = Writer(batch: 1_000);
         await writer.StartAsync(CancellationToken.None);
-        await writer.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await writer.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(Patience);
         for (var i = 1; i <= 10; i++)
         {
             writer.Record("nexus", SomnisStoreTests.Vitals("bed-01", i, T0.AddSeconds(10 * i)));
@@ -212,7 +215,7 @@ public sealed class VitalsHistoryWriterTests : IDisposable
         }
 
         // Nothing committed (the batch is filling on a fake clock that does not move), yet acknowledged: journaled.
-        await writer.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await writer.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(Patience);
         Assert.Equal(0, Stored());
         var journal = Path.Combine(_dir, "history-journal");
         var segment = Assert.Single(Directory.GetFiles(journal, "*.seg"));
@@ -228,9 +231,9 @@ public sealed class VitalsHistoryWriterTests : IDisposable
         Assert.Empty(Directory.GetFiles(journal, "*.seg"));
 
         // A commit deletes the segments it covers.
-        await next.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await next.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(Patience);
         next.Record("nexus", SomnisStoreTests.Vitals("bed-01", 11, T0.AddSeconds(110)));
-        await next.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await next.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(Patience);
         Assert.Single(Directory.GetFiles(journal, "*.seg"));
         await next.StopAsync(CancellationToken.None);
         Assert.Equal(11, Stored());
@@ -244,7 +247,7 @@ public sealed class VitalsHistoryWriterTests : IDisposable
         // The journal cannot be written (a file where its directory goes): acknowledgements fall back to the store.
         await File.WriteAllTextAsync(Path.Combine(_dir, "history-journal"), "not a directory");
         var writer = Writer(batch: 10);
-        await writer.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await writer.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(Patience);
 
         using (var c = _store.Open())
         using (var cmd = c.CreateCommand())
@@ -261,7 +264,7 @@ public sealed class VitalsHistoryWriterTests : IDisposable
 
         // A whole batch is queued, so the writer tries at once, fails and keeps the batch (retried after a backoff on
         // the fake clock); the live state must not stall on it.
-        await writer.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await writer.BeforeAcknowledgeAsync(CancellationToken.None).AsTask().WaitAsync(Patience);
         Assert.Single(_log.Lines, l => l.Contains("History journal", StringComparison.Ordinal) && l.Contains("cannot be written", StringComparison.Ordinal));
         Assert.NotNull(writer.Failure);
         Assert.Equal(10, writer.Queued);

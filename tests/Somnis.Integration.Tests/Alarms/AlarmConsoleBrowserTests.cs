@@ -152,7 +152,8 @@ public sealed class AlarmConsoleBrowserTests
         await page.Locator($"[data-bed-id='bed-c'] .tile-alarm[data-alarm-id='{stillOpen}']").WaitForAsync(new() { Timeout = Timeout });
 
         // Supervisors get the controls technicians do not: shelving a high alarm, the Architect on every tile.
-        Assert.Equal(Beds.Length, await page.Locator("button[data-action='architect-pause']").CountAsync());
+        // (Drawn once /api/me has answered, which may be after the alarms: waited for.)
+        await Assertions.Expect(page.Locator("button[data-action='architect-pause']")).ToHaveCountAsync(Beds.Length, new() { Timeout = Timeout });
         await row.Locator(":scope > button[data-action='shelve']").ClickAsync();
         var dialog = page.Locator("#alarm-dialog");
         await dialog.WaitForAsync(new() { State = WaitForSelectorState.Visible, Timeout = Timeout });

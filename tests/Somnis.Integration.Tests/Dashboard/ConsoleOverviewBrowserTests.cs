@@ -99,7 +99,7 @@ public sealed class ConsoleOverviewBrowserTests(ITestOutputHelper output)
         var acked = page.Locator($"article[data-bed-id='{ackedBed}'] .tile-alarm");
         var unacked = page.Locator($"article[data-bed-id='{unackedBed}'] .tile-alarm");
         await Assertions.Expect(acked).ToContainTextAsync("▲▲▲ High", new() { Timeout = Timeout });
-        await Assertions.Expect(acked).ToContainTextAsync("✓ acknowledged");
+        await Assertions.Expect(acked).ToContainTextAsync("✓ acknowledged", new() { Timeout = Timeout });
         Assert.Matches(@"▲▲▲ High\s+unacknowledged", await unacked.InnerTextAsync());
         // And by colour: the high priority's red on the tile's edge; filled when unacknowledged, dashed once acknowledged.
         var style = await page.EvaluateAsync<string[]>(
@@ -123,7 +123,7 @@ public sealed class ConsoleOverviewBrowserTests(ITestOutputHelper output)
         await tile.HoverAsync();
         var detail = tile.Locator(".tile-detail");
         await Assertions.Expect(detail).ToBeVisibleAsync(new() { Timeout = Timeout });
-        await Assertions.Expect(detail).ToContainTextAsync("Architect");
+        await Assertions.Expect(detail).ToContainTextAsync("Architect", new() { Timeout = Timeout });
         var box = (await detail.BoundingBoxAsync())!;
         Assert.True(box.X >= 0 && box.Y >= 0 && box.X + box.Width <= width && box.Y + box.Height <= height, $"detail at {box.X},{box.Y} {box.Width}x{box.Height}");
         Assert.Equal(0, await page.EvaluateAsync<double>("() => scrollY"));

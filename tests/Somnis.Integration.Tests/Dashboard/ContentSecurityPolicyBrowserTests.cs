@@ -96,6 +96,6 @@ public sealed class ContentSecurityPolicyBrowserTests
 
         // The check can fail: an inline style, which the policy forbids, is reported.
         await page.EvaluateAsync("() => { const p = document.createElement('p'); p.setAttribute('style', 'color: red'); document.body.append(p); }");
-        await Eventually.UntilAsync(() => Task.FromResult(csp.Problems.Any(p => p.Contains("style-src", StringComparison.Ordinal))), TimeSpan.FromSeconds(10), "the inline style to be reported");
+        await Eventually.UntilAsync(() => Task.FromResult(csp.Problems.Any(p => p.Contains("style-src", StringComparison.Ordinal))), TimeSpan.FromSeconds(60), "the inline style to be reported");
     }
 }

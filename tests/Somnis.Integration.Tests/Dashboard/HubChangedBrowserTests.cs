@@ -38,6 +38,6 @@ public sealed class HubChangedBrowserTests
         await Browser.ScreenshotAsync(page, "hub-changed.png");
 
         await banner.GetByRole(Microsoft.Playwright.AriaRole.Button, new() { Name = "Dismiss" }).ClickAsync();
-        await banner.WaitForAsync(new() { State = Microsoft.Playwright.WaitForSelectorState.Detached, Timeout = 10_000 });
+        await banner.WaitForAsync(new() { State = Microsoft.Playwright.WaitForSelectorState.Detached, Timeout = 60_000 });
     }
 }

@@ -8,7 +8,7 @@ namespace Somnis.Integration.Tests.Faults;
 /// <summary>The cut the HA fault tests rely on: a black hole both ways that keeps connections open, then heals them.</summary>
 public sealed class TcpCutTests : IAsyncDisposable
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private readonly TcpListener _echo = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private int _echoAccepted;
