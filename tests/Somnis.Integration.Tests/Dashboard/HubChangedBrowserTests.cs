@@ -20,14 +20,17 @@ public sealed class HubChangedBrowserTests
         await using var __ = browser;
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 720 } });
         await Browser.SignInAsync(page, hub.Url, "technician");
-        // The feed's "connected" event comes before the snapshot: tiles online means node a was seen.
         await page.WaitForSelectorAsync("[data-bed-id='bed-02'][data-availability='online']", new() { Timeout = 60_000 });
+        // The tiles may come from the page's own fetch before the feed's "connected" event names node a (seen once on a
+        // loaded machine: killed before that, the page had no node to compare with and rightly showed no banner).
+        await page.WaitForSelectorAsync("body[data-served-by='a']", new() { State = Microsoft.Playwright.WaitForSelectorState.Attached, Timeout = 60_000 });
         Assert.Equal(0, await page.Locator("#hub-changed").CountAsync());
         await page.EvaluateAsync("() => { window.__notReloaded = true; }");
 
         await hub.RestartAsync("--node", "b");
 
         var banner = page.Locator("#hub-changed");
+        await page.WaitForSelectorAsync("body[data-served-by='b']", new() { State = Microsoft.Playwright.WaitForSelectorState.Attached, Timeout = 60_000 });
         await banner.WaitForAsync(new() { Timeout = 60_000 });
         var text = await banner.InnerTextAsync();
         Assert.Matches(@"The hub changed: now served by node b \(was a\) at \d\d:\d\d", text);

@@ -132,6 +132,8 @@ function connected(data) {
   if (!node) return;
   if (servedBy !== null && node !== servedBy) showHubChanged(servedBy, node);
   servedBy = node;
+  // Also on the page, for whoever checks which node serves it (the browser tests wait for it before a failover).
+  document.body.dataset.servedBy = node;
 }
 
 /** A dismissable banner at the top of the page: "The hub changed: now served by node B (was A) at HH:MM". */
