@@ -219,7 +219,17 @@ public sealed class ActiveStandbyTests(PostgresFixture postgres, Xunit.Abstracti
         }
     }
 
-    private static async Task<JsonElement> ClusterAsync(HubProcess hub) => await hub.Http.GetFromJsonAsync<JsonElement>("/api/cluster");
+    /// <summary>The node's view of the cluster as read from the store for this request (not the last view it had: a loaded
+    /// machine's store may take longer than the request's bound).</summary>
+    private static async Task<JsonElement> ClusterAsync(HubProcess hub)
+    {
+        JsonElement view = default;
+        await Eventually.UntilAsync(
+            async () => !(view = await hub.Http.GetFromJsonAsync<JsonElement>("/api/cluster")).GetProperty("stale").GetBoolean(),
+            Patience,
+            $"a fresh /api/cluster from {hub.Url}");
+        return view;
+    }
 
     private static async Task<JsonElement[]> OpenAsync(HubProcess hub) =>
         (await hub.Http.GetFromJsonAsync<JsonElement[]>("/api/alarms?type=edge-offline&state=open"))!;
