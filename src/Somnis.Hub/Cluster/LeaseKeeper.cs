@@ -285,7 +285,6 @@ internal sealed class LeaseKeeper : BackgroundService
         return await task.WaitAsync(budget, _time, ct);
     }
 
-
     private void Count(string outcome) => _renewals.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     private void Unreachable(Exception ex)
