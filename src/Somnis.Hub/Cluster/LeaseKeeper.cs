@@ -30,6 +30,7 @@ internal sealed class LeaseKeeper : BackgroundService
     private string? _failing;
     private long? _takenOver;
     private Task? _call;
+    private Task? _heartbeat;
 
     public LeaseKeeper(PostgresStore store, ClusterRole role, IOptions<HaOptions> options, TimeProvider time, IMeterFactory meters, ILogger<LeaseKeeper> logger,
         IServer? server = null, IHostApplicationLifetime? lifetime = null, Alarms.AlarmStoreWriter? alarms = null, LeaseReport? report = null)
@@ -174,7 +175,28 @@ internal sealed class LeaseKeeper : BackgroundService
 
         _report.Acting(_state.TimeLeft(Now));
         Apply(before, reason ?? "its lease could not be renewed in time");
-        await StoreThread.Run(Heartbeat, ct);
+        await HeartbeatAsync(ct);
+    }
+
+    /// <summary>The node's heartbeat, waited for only until the deadline (a standby: one round): against a store that hangs
+    /// it returns only at Npgsql's timeouts (seconds), and a round held that long would let an active act past its deadline.
+    /// One at a time; one still running is left to finish.</summary>
+    private async Task HeartbeatAsync(CancellationToken ct)
+    {
+        if (_heartbeat is not { IsCompleted: false })
+        {
+            _heartbeat = StoreThread.Run(Heartbeat, ct);
+        }
+
+        var wait = _state.TimeLeft(Now) ?? _options.RenewEvery;
+        try
+        {
+            await _heartbeat.WaitAsync(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, _time, ct);
+        }
+        catch (TimeoutException)
+        {
+            // By design: it ends on its own (a failure is logged by Heartbeat); the lease rounds go on meanwhile.
+        }
     }
 
     /// <summary>Takes the lease if it is free, else reads who holds it.</summary>
