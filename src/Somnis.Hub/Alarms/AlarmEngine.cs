@@ -113,22 +113,51 @@ internal sealed class AlarmEngine : IVitalsRecorder
 
     // ---- queries ------------------------------------------------------------------------------------------------
 
-    /// <summary>The open alarms, newest first.</summary>
+    /// <summary>
+    /// A standby's reads show the facility's alarms as the active stored them (docs/high-availability.md, "Roles"): what it
+    /// evaluates itself carries ids nobody stored and none of the operators' acknowledgements, comments or shelving, so an
+    /// operator who opens a standby directly would see alarms that do not exist and acknowledged ones as unacknowledged.
+    /// </summary>
+    private bool Shadowing
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _alarms.Mode == AlarmMode.Shadow;
+            }
+        }
+    }
+
+    /// <summary>The open alarms, newest first (a standby: the stored ones; while it cannot read the store, what it evaluated
+    /// itself, the conditions that hold, rather than nothing).</summary>
     public IReadOnlyList<Alarm> Open()
     {
-        lock (_sync)
+        if (Shadowing)
         {
-            return [.. _alarms.All.OrderByDescending(a => a.RaisedAt)];
+            try
+            {
+                return StoredOpen();
+            }
+            catch (Exception ex) when (ex is DbException or IOException)
+            {
+                // By design: the live feed's snapshot must not fail with the store; its own view is the next best.
+            }
         }
+
+        return Evaluated();
     }
 
     public Alarm? Find(string id)
     {
-        lock (_sync)
+        if (!Shadowing)
         {
-            if (_alarms.WithId(id) is { } open)
+            lock (_sync)
             {
-                return open;
+                if (_alarms.WithId(id) is { } open)
+                {
+                    return open;
+                }
             }
         }
 
@@ -142,7 +171,8 @@ internal sealed class AlarmEngine : IVitalsRecorder
         bool Matches(Alarm a) => (f.Facility is null || a.Facility == f.Facility) && (f.Bed is null || a.Bed == f.Bed)
             && (f.Type is null || a.Type == f.Type) && (f.Priority is null || a.Priority == f.Priority) && (f.State is null || a.State == f.State)
             && (f.RaisedEventFrom is null || a.RaisedEventTime >= f.RaisedEventFrom) && (f.RaisedEventTo is null || a.RaisedEventTime < f.RaisedEventTo);
-        var result = Open().Where(Matches).ToList();
+        // A standby's open alarms from the store; without it the answer would be a mix of its own and stored ids.
+        var result = (Shadowing ? StoredOpen() : Evaluated()).Where(Matches).ToList();
         if (f.State is null or AlarmStates.Cleared)
         {
             var ids = result.Select(a => a.Id).ToHashSet();
@@ -151,6 +181,16 @@ internal sealed class AlarmEngine : IVitalsRecorder
         }
 
         return [.. result.OrderByDescending(a => a.RaisedAt).Take(f.Limit)];
+    }
+
+    private List<Alarm> StoredOpen() => [.. _store.LoadOpen().OrderByDescending(a => a.RaisedAt)];
+
+    private List<Alarm> Evaluated()
+    {
+        lock (_sync)
+        {
+            return [.. _alarms.All.OrderByDescending(a => a.RaisedAt)];
+        }
     }
 
     public IReadOnlyList<AuditEntry> QueryAudit(AuditFilter filter)

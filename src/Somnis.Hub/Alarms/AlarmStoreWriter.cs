@@ -189,7 +189,8 @@ internal sealed class AlarmStoreWriter : IBeforeAcknowledge, IDisposable
 
             try
             {
-                Flush();
+                // Off the thread pool: a store that hangs blocks this call until its timeouts (StoreThread).
+                await Storage.StoreThread.Run(Flush);
             }
             catch (Exception ex)
             {

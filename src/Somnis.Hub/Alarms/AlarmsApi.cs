@@ -52,12 +52,15 @@ internal static class AlarmsApi
                 }
 
                 var filter = new AlarmFilter(facility, bed, type, priority, state == "open" ? null : state, limit ?? 500);
-                var alarms = engine.Query(filter);
-                return Results.Ok(state == "open" ? [.. alarms.Where(a => !a.Closed)] : alarms);
+                return FromStore(() =>
+                {
+                    var alarms = engine.Query(filter);
+                    return Results.Ok(state == "open" ? [.. alarms.Where(a => !a.Closed)] : alarms);
+                });
             })
             .WithSummary("Alarms, newest first. Filters: state (open or an ISA-18.2 state), type, bed, priority, facility, limit.");
         api.MapGet("/alarms/{id}", (string id, AlarmEngine engine) =>
-                engine.Find(id) is { } a ? Results.Ok(a) : Problem(404, $"no alarm '{id}'"))
+                FromStore(() => engine.Find(id) is { } a ? Results.Ok(a) : Problem(404, $"no alarm '{id}'")))
             .WithSummary("One alarm.");
         api.MapPost("/alarms/{id}/ack", (string id, AckRequest? body, ClaimsPrincipal user, AlarmActions actions) =>
                 Result(actions.Acknowledge(id, Name(user), body?.Comment)))
@@ -129,6 +132,20 @@ internal static class AlarmsApi
 
     private static IResult Command((InterlockView? View, int Status, string? Error) r) =>
         r.View is { } v ? Results.Accepted($"/api/beds/{v.Bed}/architect", v) : Problem(r.Status, r.Error!);
+
+    /// <summary>A read that needs the store (closed alarms; on a standby every alarm): 503 naming the reason while it cannot
+    /// be read, instead of a 500.</summary>
+    private static IResult FromStore(Func<IResult> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, $"the alarm store cannot be read: {ex.Message}");
+        }
+    }
 
     private static IResult Problem(int status, string detail) => Results.Problem(detail: detail, statusCode: status);
 

@@ -24,14 +24,18 @@ internal sealed class LeaseKeeper : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<LeaseKeeper> _logger;
     private readonly LeaseState _state;
+    private readonly LeaseReport _report;
     private readonly long _origin;
     private readonly Counter<long> _renewals;
     private string? _failing;
     private long? _takenOver;
+    private Task? _call;
+    private Task? _heartbeat;
 
     public LeaseKeeper(PostgresStore store, ClusterRole role, IOptions<HaOptions> options, TimeProvider time, IMeterFactory meters, ILogger<LeaseKeeper> logger,
-        IServer? server = null, IHostApplicationLifetime? lifetime = null, Alarms.AlarmStoreWriter? alarms = null)
+        IServer? server = null, IHostApplicationLifetime? lifetime = null, Alarms.AlarmStoreWriter? alarms = null, LeaseReport? report = null)
     {
+        _report = report ?? new LeaseReport(time);
         _lifetime = lifetime;
         _alarms = alarms;
         _store = store;
@@ -131,25 +135,32 @@ internal sealed class LeaseKeeper : BackgroundService
                 var renewed = budget > TimeSpan.Zero && await CallAsync(() => _store.RenewLease(_role.Node, _role.Instance, term, _options.LeaseTime, budget), budget, ct);
                 if (renewed)
                 {
+                    _report.Answered();
                     _state.Renewed(sentAt, Now);
                     Count("renewed");
                 }
                 else if (budget > TimeSpan.Zero)
                 {
+                    _report.Answered();
                     _state.Lost();
                     Count("lost");
                     reason = "another node holds the lease";
                 }
             }
-            else if (await CallAsync(() => _store.TryAcquireLease(_role.Node, _role.Instance, _options.LeaseTime, budget), budget, ct) is { } acquired)
-            {
-                _state.Acquired(acquired, sentAt, Now);
-                Count("acquired");
-            }
             else
             {
-                Count("held-by-other");
-                _role.SeeHolder(_store.ReadLease().Holder);
+                var (acquired, holder) = await CallAsync(() => TryAcquire(budget), budget, ct);
+                _report.Answered();
+                if (acquired is { } newTerm)
+                {
+                    _state.Acquired(newTerm, sentAt, Now);
+                    Count("acquired");
+                }
+                else
+                {
+                    Count("held-by-other");
+                    _role.SeeHolder(holder);
+                }
             }
 
             Reachable();
@@ -162,9 +173,35 @@ internal sealed class LeaseKeeper : BackgroundService
             reason = "its lease could not be renewed in time";
         }
 
+        _report.Acting(_state.TimeLeft(Now));
         Apply(before, reason ?? "its lease could not be renewed in time");
-        Heartbeat();
+        await HeartbeatAsync(ct);
     }
+
+    /// <summary>The node's heartbeat, waited for only until the deadline (a standby: one round): against a store that hangs
+    /// it returns only at Npgsql's timeouts (seconds), and a round held that long would let an active act past its deadline.
+    /// One at a time; one still running is left to finish.</summary>
+    private async Task HeartbeatAsync(CancellationToken ct)
+    {
+        if (_heartbeat is not { IsCompleted: false })
+        {
+            _heartbeat = StoreThread.Run(Heartbeat, ct);
+        }
+
+        var wait = _state.TimeLeft(Now) ?? _options.RenewEvery;
+        try
+        {
+            await _heartbeat.WaitAsync(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, _time, ct);
+        }
+        catch (TimeoutException)
+        {
+            // By design: it ends on its own (a failure is logged by Heartbeat); the lease rounds go on meanwhile.
+        }
+    }
+
+    /// <summary>Takes the lease if it is free, else reads who holds it.</summary>
+    private (long? Term, string? Holder) TryAcquire(TimeSpan budget) =>
+        _store.TryAcquireLease(_role.Node, _role.Instance, _options.LeaseTime, budget) is { } term ? (term, null) : (null, _store.ReadLease().Holder);
 
     /// <summary>Gives the lease up when this node holds it (a clean stop).</summary>
     internal void Release()
@@ -191,6 +228,7 @@ internal sealed class LeaseKeeper : BackgroundService
         }
 
         _state.Lost();
+        _report.Acting(null);
         Apply(before, "it stops");
         Heartbeat();
     }
@@ -254,13 +292,26 @@ internal sealed class LeaseKeeper : BackgroundService
         }
     }
 
-    private async Task<T> CallAsync<T>(Func<T> call, TimeSpan budget, CancellationToken ct) =>
-        await Task.Run(call, ct).WaitAsync(budget, _time, ct);
+    /// <summary>A lease call, waited for within <paramref name="budget"/>. One at a time: against a store that hangs (a network
+    /// black hole) a call outlives its round until Npgsql's own timeouts (seconds); a new call each round would pile up
+    /// blocked threads (<see cref="StoreThread"/>). A round that finds the last call still running fails as if it had timed out.</summary>
+    private async Task<T> CallAsync<T>(Func<T> call, TimeSpan budget, CancellationToken ct)
+    {
+        if (_call is { IsCompleted: false })
+        {
+            throw new TimeoutException("the previous lease call has not returned yet");
+        }
+
+        var task = StoreThread.Run(call, ct);
+        _call = task;
+        return await task.WaitAsync(budget, _time, ct);
+    }
 
     private void Count(string outcome) => _renewals.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     private void Unreachable(Exception ex)
     {
+        _report.Failed(ex.Message);
         if (_failing is null)
         {
             _failing = ex.Message;

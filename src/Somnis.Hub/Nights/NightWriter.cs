@@ -153,7 +153,8 @@ internal sealed class NightWriter : BackgroundService
                     }
                 }
 
-                while (WriteOnce() > 0)
+                // Off the thread pool: a store that hangs blocks the write until its timeouts (StoreThread).
+                while (await StoreThread.Run(WriteOnce, stoppingToken) > 0)
                 {
                 }
 

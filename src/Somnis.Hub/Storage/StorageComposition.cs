@@ -30,7 +30,9 @@ internal static class StorageComposition
         {
             services.AddSingleton<PostgresStore>();
             AddSharedState<PostgresStore>(services);
-            services.AddHealthChecks().AddCheck<SharedStoreHealthCheck>("shared-store", tags: ["ready"]);
+            // One instance: it keeps the read under way (a store that hangs gets one stuck probe, not one per check).
+            services.AddSingleton<SharedStoreHealthCheck>();
+            services.AddHealthChecks().Add(new HealthCheckRegistration("shared-store", sp => sp.GetRequiredService<SharedStoreHealthCheck>(), null, ["ready"]));
         }
         else
         {
@@ -95,20 +97,35 @@ internal sealed class StoreHealthCheck(SomnisStore store, VitalsHistoryWriter wr
     }
 }
 
-/// <summary>Ready when the shared store answers (a PostgreSQL outage shows here while the hub keeps watching).</summary>
-internal sealed class SharedStoreHealthCheck(PostgresStore store) : IHealthCheck
+/// <summary>
+/// Ready when the shared store answers (a PostgreSQL outage shows here while the hub keeps watching), without waiting on
+/// it: with <c>Ha:Enabled</c> from the lease keeper's last rounds (it calls the store every <c>Ha:RenewEvery</c> with
+/// bounded calls anyway): unhealthy when its last call failed or the store has been silent for a whole lease; without HA
+/// from a ping bounded by <see cref="BoundedRead.Bound"/>. A store that hangs (a black hole, not a refused connection)
+/// then makes <c>/readyz</c> answer 503 at once instead of after Npgsql's connect timeout.
+/// </summary>
+internal sealed class SharedStoreHealthCheck(PostgresStore store, Cluster.ClusterRole role, Cluster.LeaseReport report, IOptions<Cluster.HaOptions> ha, TimeProvider time) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    private readonly BoundedRead<string> _ping = new(() =>
     {
-        try
+        store.Ping();
+        return store.Description;
+    }, time);
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (role.Enabled)
         {
-            store.Ping();
-            return Task.FromResult(HealthCheckResult.Healthy(store.Description));
+            return report.StoreFailure is { } failure ? Unreachable(failure)
+                : report.StoreAnswered is { } ago && ago > ha.Value.LeaseTime ? Unreachable(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no answer for {ago.TotalSeconds:0.0} s"))
+                : HealthCheckResult.Healthy(report.StoreAnswered is null ? $"{store.Description} (no lease round yet)" : store.Description);
         }
-        catch (Exception ex)
-        {
-            // By design: any failure to reach the server means "not ready", with the reason.
-            return Task.FromResult(HealthCheckResult.Unhealthy($"shared store {store.Description} unreachable: {ex.Message}"));
-        }
+
+        var ping = await _ping.ReadAsync(BoundedRead.Bound, cancellationToken);
+        return ping.Fresh ? HealthCheckResult.Healthy(store.Description)
+            : Unreachable(ping.Failure ?? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"no answer within {BoundedRead.Bound.TotalSeconds:0.0} s"));
     }
+
+    private HealthCheckResult Unreachable(string reason) =>
+        HealthCheckResult.Unhealthy($"shared store {store.Description} unreachable: {reason}");
 }

@@ -20,12 +20,38 @@ public sealed class AlarmTakeoverTests : IDisposable
         _rig.Engine.Shadow();
         _rig.Vitals("bed-02", T0);
         _rig.Assess(AlarmTypes.ArchitectDeprivation, "bed-02", true, T0);
-        var shadow = _rig.Only(AlarmTypes.ArchitectDeprivation);
         _rig.Engine.Flush();
 
         Assert.Empty(_rig.Changes);
         Assert.Empty(_rig.Store.LoadOpen());
-        Assert.IsType<ActionOutcome.StoreUnavailable>(_rig.Actions.Acknowledge(shadow.Id, "tess", "on a standby"));
+        // What it evaluated is not what it shows: its reads are the stored alarms (none here).
+        Assert.Empty(_rig.Engine.Open());
+    }
+
+    [Fact]
+    public void A_standby_shows_the_alarms_as_the_active_stored_them_not_its_own_evaluation_and_refuses_actions_on_them()
+    {
+        // The active: a deprivation alarm on bed-02, acknowledged with a comment, stored.
+        _rig.Vitals("bed-02", T0);
+        _rig.Assess(AlarmTypes.ArchitectDeprivation, "bed-02", true, T0);
+        var stored = _rig.Only(AlarmTypes.ArchitectDeprivation);
+        Assert.IsType<ActionOutcome.Done>(_rig.Actions.Acknowledge(stored.Id, "tess", "checking the bed"));
+        _rig.Engine.Flush();
+
+        // A standby over the same store evaluates one more condition (bed-03) that nobody stored.
+        _rig.Start();
+        _rig.Changes.Clear();
+        _rig.Engine.Shadow();
+        _rig.Vitals("bed-03", T0.AddSeconds(10));
+        _rig.Assess(AlarmTypes.ArchitectDeprivation, "bed-03", true, T0.AddSeconds(10));
+        _rig.Engine.Flush();
+        Assert.Empty(_rig.Changes);
+
+        var seen = Assert.Single(_rig.Engine.Open());
+        Assert.Equal((stored.Id, AlarmStates.ActiveAcknowledged, "checking the bed"), (seen.Id, seen.State, seen.AckComment));
+        Assert.Equal([stored.Id], _rig.Engine.Query(new AlarmFilter(null, null, null, null, null, 100)).Select(a => a.Id));
+        Assert.Equal(stored.Id, _rig.Engine.Find(stored.Id)?.Id);
+        Assert.IsType<ActionOutcome.StoreUnavailable>(_rig.Actions.Comment(stored.Id, "tess", "on a standby"));
     }
 
     [Fact]

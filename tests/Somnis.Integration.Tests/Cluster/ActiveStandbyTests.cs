@@ -111,6 +111,12 @@ public sealed class ActiveStandbyTests(PostgresFixture postgres, Xunit.Abstracti
         // Every change so far notified once, before the kill: three raises and the acknowledgement.
         await Eventually.UntilAsync(() => Task.FromResult(webhook.Received.Count(n => n.State == "active-acknowledged") == 1 && webhook.Received.Select(n => n.Id).Distinct().Count() == 3),
             Patience, "the webhook notified of the raises and the acknowledgement");
+        // An operator who opens the standby directly sees the facility's alarms as the active stored them: the same ids (not
+        // the ones of its own evaluation, which nobody stored), the acknowledgement with its comment.
+        var seen = await OpenAsync(standby);
+        Assert.Equal(open.Select(x => x.GetProperty("id").GetString()).Order(), seen.Select(x => x.GetProperty("id").GetString()).Order());
+        var ackedThere = await standby.Http.GetFromJsonAsync<JsonElement>($"/api/alarms/{acked}");
+        Assert.Equal(("active-acknowledged", "power cycling the edge"), (ackedThere.GetProperty("state").GetString(), ackedThere.GetProperty("ackComment").GetString()));
 
         var clock = Stopwatch.StartNew();
         active.Process.Kill();
@@ -219,7 +225,17 @@ public sealed class ActiveStandbyTests(PostgresFixture postgres, Xunit.Abstracti
         }
     }
 
-    private static async Task<JsonElement> ClusterAsync(HubProcess hub) => await hub.Http.GetFromJsonAsync<JsonElement>("/api/cluster");
+    /// <summary>The node's view of the cluster as read from the store for this request (not the last view it had: a loaded
+    /// machine's store may take longer than the request's bound).</summary>
+    private static async Task<JsonElement> ClusterAsync(HubProcess hub)
+    {
+        JsonElement view = default;
+        await Eventually.UntilAsync(
+            async () => !(view = await hub.Http.GetFromJsonAsync<JsonElement>("/api/cluster")).GetProperty("stale").GetBoolean(),
+            Patience,
+            $"a fresh /api/cluster from {hub.Url}");
+        return view;
+    }
 
     private static async Task<JsonElement[]> OpenAsync(HubProcess hub) =>
         (await hub.Http.GetFromJsonAsync<JsonElement[]>("/api/alarms?type=edge-offline&state=open"))!;

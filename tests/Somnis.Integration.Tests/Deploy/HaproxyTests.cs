@@ -14,7 +14,8 @@ namespace Somnis.Integration.Tests.Deploy;
 /// given through the environment, as the file expects) in front of two hubs serving HTTPS with the deploy scripts'
 /// facility CA and certificate. HAProxy names the hub that answered in <c>X-Somnis-Server</c>. Checked: a hub answering
 /// <c>/readyz</c> 503 (its broker away) gets nothing; with both ready, everything goes to one; when that one is killed,
-/// requests and a new live-feed connection reach the other within seconds.
+/// requests and a new live-feed connection reach the other within seconds; when it is stopped cleanly (SIGTERM) while
+/// clients poll, no poll gets a 502 (the reads it closed unanswered are retried on the other, <c>retry-on</c>).
 /// </summary>
 [Collection("processes")]
 public sealed class HaproxyTests(ITestOutputHelper output)
@@ -29,16 +30,7 @@ public sealed class HaproxyTests(ITestOutputHelper output)
         var dir = Directory.CreateTempSubdirectory("somnis-haproxy-").FullName;
         try
         {
-            var broker = Path.Combine(dir, "broker");
-            await DeployedBroker.RunScriptAsync("new-facility.sh", "--facility", "nexus", "--dir", broker, "--host", "127.0.0.1", "--data", Path.Combine(dir, "mosquitto"));
-            await DeployedBroker.RunScriptAsync("hub-certificate.sh", "--dir", broker, "--host", HubName);
-            var ca = Path.Combine(broker, "certs", "ca.crt");
-            var https = File.ReadAllLines(Path.Combine(broker, "hub", "https.env"))
-                .Where(l => l.Length > 0 && !l.StartsWith('#'))
-                .Select(l => l.Split('=', 2))
-                .Where(kv => kv[0] != "Urls")
-                .SelectMany(kv => new[] { "--" + kv[0].Replace("__", ":", StringComparison.Ordinal), kv[1] })
-                .ToArray();
+            var (broker, ca, https) = await FacilityAsync(dir);
 
             // hub1 (first in HAProxy's order) starts with its broker away: /readyz 503. hub2 has its embedded broker.
             await using var mosquitto = await Mosquitto.StartAsync();
@@ -100,6 +92,83 @@ public sealed class HaproxyTests(ITestOutputHelper output)
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task A_graceful_stop_of_the_serving_hub_while_clients_poll_gives_them_no_502()
+    {
+        var dir = Directory.CreateTempSubdirectory("somnis-haproxy-").FullName;
+        try
+        {
+            var (facility, ca, https) = await FacilityAsync(dir);
+            await using var hub1 = StartHub(dir, "hub1", https);
+            await using var hub2 = StartHub(dir, "hub2", https);
+            // Both ready before HAProxy starts: it takes servers as up at start, so hub2 is up all along and "first" puts
+            // everyone on hub1.
+            foreach (var hub in new[] { hub1, hub2 })
+            {
+                await Eventually.UntilAsync(async () => (await DirectAsync(hub, ca)).StatusCode == HttpStatusCode.OK, Patience, $"{hub.Port} ready");
+            }
+
+            await using var lb = await Haproxy.StartAsync(dir, facility, hub1.Port, hub2.Port);
+            using var client = FacilityTls.Client(HubName, lb.Port, ca, Patience);
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("sam:" + Password)));
+            // A new connection per request, as curl makes them (the walkthrough's poll): each is the first request of its
+            // session, which HAProxy answered with 502 when the stopping hub accepted it and closed it unanswered.
+            client.DefaultRequestHeaders.ConnectionClose = true;
+            await ServedByAsync(client, "hub1", "hub1 to serve through HAProxy", hub1, hub2, lb);
+
+            // Pollers all along; hub1 stopped as systemd stops it (SIGTERM) while they poll.
+            var answers = new System.Collections.Concurrent.ConcurrentQueue<(string? Server, HttpStatusCode Status)>();
+            using var enough = new CancellationTokenSource();
+            var pollers = Enumerable.Range(0, 4).Select(_ => PollAsync(client, answers, enough.Token)).ToArray();
+            await Eventually.UntilAsync(() => Task.FromResult(answers.Count(a => a.Server == "hub1") >= 20), Patience, "polls answered by hub1");
+            using (var term = Process.Start("kill", ["-TERM", hub1.Process.Id.ToString(CultureInfo.InvariantCulture)])!)
+            {
+                await term.WaitForExitAsync();
+            }
+
+            output.WriteLine($"hub1 exited with {await hub1.Process.WaitForExitAsync(Patience)}");
+            var before = answers.Count;
+            await Eventually.UntilAsync(() => Task.FromResult(answers.Skip(before).Count(a => a.Server == "hub2") >= 20), Patience, "polls answered by hub2");
+            await enough.CancelAsync();
+            await Task.WhenAll(pollers);
+
+            var counts = answers.GroupBy(a => $"{a.Status:D} {a.Server}").Select(g => $"{g.Key}: {g.Count()}");
+            output.WriteLine(string.Join(", ", counts));
+            Assert.DoesNotContain(answers, a => a.Status == HttpStatusCode.BadGateway);
+            Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>GET /api/beds in a loop until <paramref name="stop"/>, each answer's server and status kept.</summary>
+    private static async Task PollAsync(HttpClient client, System.Collections.Concurrent.ConcurrentQueue<(string? Server, HttpStatusCode Status)> answers, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            using var r = await client.GetAsync(new Uri("/api/beds", UriKind.Relative), CancellationToken.None);
+            answers.Enqueue((Server(r), r.StatusCode));
+        }
+    }
+
+    /// <summary>A facility directory as the deploy scripts make it (CA, the hubs' certificate for <see cref="HubName"/>) and
+    /// the hub settings of its https.env as command-line arguments.</summary>
+    private static async Task<(string Facility, string Ca, string[] Https)> FacilityAsync(string dir)
+    {
+        var facility = Path.Combine(dir, "broker");
+        await DeployedBroker.RunScriptAsync("new-facility.sh", "--facility", "nexus", "--dir", facility, "--host", "127.0.0.1", "--data", Path.Combine(dir, "mosquitto"));
+        await DeployedBroker.RunScriptAsync("hub-certificate.sh", "--dir", facility, "--host", HubName);
+        var https = File.ReadAllLines(Path.Combine(facility, "hub", "https.env"))
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select(l => l.Split('=', 2))
+            .Where(kv => kv[0] != "Urls")
+            .SelectMany(kv => new[] { "--" + kv[0].Replace("__", ":", StringComparison.Ordinal), kv[1] })
+            .ToArray();
+        return (facility, Path.Combine(facility, "certs", "ca.crt"), https);
     }
 
     private static Hub StartHub(string dir, string name, string[] https, params string[] args)
