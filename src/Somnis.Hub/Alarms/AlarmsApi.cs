@@ -92,7 +92,7 @@ internal static class AlarmsApi
             .WithSummary("The audit trail (append-only), oldest first: every action and state change. Filters: facility, bed, alarm, from, to (hub time), limit.");
 
         api.MapGet("/beds/{id}/architect", (string id, string? facility, ArchitectInterlock interlock) =>
-                interlock.View(id, facility) is { } v ? Results.Ok(v) : Problem(404, $"no bed '{id}'"))
+                FromStore(() => interlock.View(id, facility) is { } v ? Results.Ok(v) : Problem(404, $"no bed '{id}'")))
             .WithSummary("Architect interlock of a bed: requested (by the hub) and confirmed (by the edge).");
         api.MapPost("/beds/{id}/architect/pause", (string id, string? facility, ArchitectRequest? body, ClaimsPrincipal user, ArchitectInterlock interlock) =>
                 Command(interlock.Request(id, facility, engage: true, Name(user), body?.Reason)))

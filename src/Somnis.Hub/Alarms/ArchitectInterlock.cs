@@ -117,9 +117,33 @@ internal sealed class ArchitectInterlock(AlarmEngine engine, IAlarmStore store, 
         Request(alarm.Bed!, alarm.Facility, engage: true, AutoRule, $"alarm {alarm.Id}: {alarm.Summary}");
     }
 
-    public InterlockView? View(string bedId, string? facility) => beds.Find(bedId, facility) is { } bed ? View(bed) : null;
+    /// <summary>A bed's interlock (a standby: the requests as the active stored them; throws while the store cannot be read).</summary>
+    public InterlockView? View(string bedId, string? facility) => beds.Find(bedId, facility) is { } bed ? View(bed, Stored()) : null;
 
-    public IReadOnlyList<InterlockView> All() => [.. beds.All().Select(View)];
+    /// <summary>Every bed's interlock, for the live feed's snapshot: a standby shows the stored requests, and while it cannot
+    /// read the store the ones it holds itself rather than failing the feed.</summary>
+    public IReadOnlyList<InterlockView> All()
+    {
+        IReadOnlyDictionary<(string Facility, string Bed), InterlockRequest>? stored = null;
+        try
+        {
+            stored = Stored();
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
+        {
+            // By design: the feed's snapshot must not fail with the store; the requests this node loaded are the next best.
+        }
+
+        return [.. beds.All().Select(b => View(b, stored))];
+    }
+
+    /// <summary>
+    /// Null on the active (it makes every request, so it holds them all). A standby loaded the requests when it started and
+    /// does not see the active's later ones (they reach the edges, not the standby), so it reads them from the shared store,
+    /// as its alarm reads do: otherwise an operator who opens a standby directly sees an Architect paused since as running.
+    /// </summary>
+    private Dictionary<(string Facility, string Bed), InterlockRequest>? Stored() =>
+        role is { IsActive: false } ? store.LoadInterlocks().ToDictionary(r => (r.Facility, r.Bed)) : null;
 
     /// <summary>Compares each open request with what the edge reports; the first match is audited as confirmed.</summary>
     internal void Check(IReadOnlyList<BedSummary> all)
@@ -153,12 +177,19 @@ internal sealed class ArchitectInterlock(AlarmEngine engine, IAlarmStore store, 
         }
     }
 
-    private InterlockView View(BedSummary bed)
+    private InterlockView View(BedSummary bed, IReadOnlyDictionary<(string Facility, string Bed), InterlockRequest>? stored = null)
     {
         InterlockRequest? r;
-        lock (_sync)
+        if (stored is not null)
         {
-            _requests.TryGetValue((bed.Facility, bed.Id), out r);
+            stored.TryGetValue((bed.Facility, bed.Id), out r);
+        }
+        else
+        {
+            lock (_sync)
+            {
+                _requests.TryGetValue((bed.Facility, bed.Id), out r);
+            }
         }
 
         return new InterlockView(bed.Id, bed.Facility, r?.Engaged, r?.CommandId, r?.IssuedBy, r?.RequestedAt, r?.Reason,

@@ -123,6 +123,12 @@ public sealed class ActiveStandbyTests(PostgresFixture postgres, Xunit.Abstracti
         Assert.Equal(open.Select(x => x.GetProperty("id").GetString()).Order(), seen.Select(x => x.GetProperty("id").GetString()).Order());
         var ackedThere = await standby.Http.GetFromJsonAsync<JsonElement>($"/api/alarms/{acked}");
         Assert.Equal(("active-acknowledged", "power cycling the edge"), (ackedThere.GetProperty("state").GetString(), ackedThere.GetProperty("ackComment").GetString()));
+        // Likewise the Architect interlock: a pause the active commanded after the standby started shows there as requested
+        // (a standby's own copy is what it loaded at start).
+        var pausedBy = await PauseArchitectAsync(a, b, "bed-3", "before the failover");
+        var interlockThere = await (pausedBy == a ? b : a).Http.GetFromJsonAsync<JsonElement>("/api/beds/bed-3/architect");
+        Assert.Equal((true, "before the failover", "supervisor"),
+            (interlockThere.GetProperty("requested").GetBoolean(), interlockThere.GetProperty("reason").GetString(), interlockThere.GetProperty("requestedBy").GetString()));
 
         var clock = Stopwatch.StartNew();
         active.Process.Kill();
@@ -228,6 +234,27 @@ public sealed class ActiveStandbyTests(PostgresFixture postgres, Xunit.Abstracti
 
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {text}");
             return;
+        }
+    }
+
+    /// <summary>The demo supervisor pauses a bed's Architect at whichever node is active; returns that node.</summary>
+    private static async Task<HubProcess> PauseArchitectAsync(HubProcess a, HubProcess b, string bed, string reason)
+    {
+        using var cts = new CancellationTokenSource(Patience);
+        while (true)
+        {
+            var hub = await ActiveAsync(a, b);
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/beds/{bed}/architect/pause") { Content = JsonContent.Create(new { reason }) };
+            request.Headers.Authorization = HubProcess.BasicAuth("supervisor", "somnis-demo");
+            using var response = await hub.Http.SendAsync(request, cts.Token);
+            var text = await response.Content.ReadAsStringAsync(cts.Token);
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable && text.Contains("\"error\":\"standby\"", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"pause of {bed}: {(int)response.StatusCode} {text}");
+            return hub;
         }
     }
 
